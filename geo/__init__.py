@@ -1,0 +1,5 @@
+"""Spatial core of the emergency resource planning service (no web dependencies)."""
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+__all__ = ["OSM_ATTRIBUTION"]

@@ -1,0 +1,90 @@
+"""Disk cache of built networks: one folder of ``.npy`` arrays per (source content, mode, settings).
+
+Arrays are memory-mapped read-only on load, so a cached load costs milliseconds and several
+processes share one copy in memory. A folder is written under a temporary name and renamed into
+place, so a crash or a failed build never leaves a half-written cache entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from geo.errors import SourceError
+
+# The modules whose code decides what a build produces: their text is part of the key, so a
+# change to the filters or the build never reuses an old cache entry.
+_BUILD_MODULES = ("network.py", "osm_read.py", "osm_tags.py", "simplify.py", "netcache.py")
+_CHUNK = 1 << 20
+
+
+def _build_code_digest() -> str:
+    digest = hashlib.sha256()
+    for name in _BUILD_MODULES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("GEO_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "emergency-geo"
+
+
+def cache_key(path: Path, *, mode: str, settings: dict) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
+    params = json.dumps({"mode": mode, "settings": settings, "code": _build_code_digest()},
+                        sort_keys=True)
+    digest.update(params.encode())
+    return f"{path.name.split('.')[0]}-{mode}-{digest.hexdigest()[:20]}"
+
+
+def entry_path(key: str, cache_dir: str | Path | None) -> Path:
+    return Path(cache_dir or default_cache_dir()) / key
+
+
+def load(key: str, *, cache_dir, factory):
+    """The cached network for ``key`` (built by ``factory(**fields)``), or None."""
+    folder = entry_path(key, cache_dir)
+    meta_file = folder / "meta.json"
+    if not meta_file.is_file():
+        return None
+    header = json.loads(meta_file.read_text())
+    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in header["arrays"]}
+    meta = {**header["meta"], "cache_path": str(folder)}
+    return factory(mode=header["mode"], crs=header["crs"], meta=meta, **arrays)
+
+
+def save(net, key: str, *, cache_dir, fields) -> Path:
+    folder = entry_path(key, cache_dir)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+    try:
+        for name in fields:
+            np.save(staging / f"{name}.npy", np.ascontiguousarray(getattr(net, name)))
+        header = {"mode": net.mode, "crs": net.crs, "meta": dict(net.meta), "arrays": list(fields)}
+        (staging / "meta.json").write_text(json.dumps(header, indent=1))
+        try:
+            staging.rename(folder)
+        except OSError:  # another process cached the same build first
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder

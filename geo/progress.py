@@ -1,0 +1,37 @@
+"""Progress bars for long work, shown only on a terminal (never in logs, pipes or tests)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+
+def on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class Stages:
+    """A bar over the named stages of one job: ``stages.next("simplify")`` advances it."""
+
+    def __init__(self, total: int, *, description: str, enabled: bool):
+        self._bar = tqdm(total=total, desc=description, disable=not enabled, file=sys.stderr,
+                         leave=False, bar_format="{desc}: {n_fmt}/{total_fmt} {postfix}")
+
+    def next(self, name: str) -> None:
+        self._bar.set_postfix_str(name)
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def iterate(items: Iterable[T], *, description: str, total: int | None = None,
+            enabled: bool = True) -> Iterator[T]:
+    """Iterate with a bar on a terminal."""
+    yield from tqdm(items, desc=description, total=total, disable=not (enabled and on_terminal()),
+                    file=sys.stderr, leave=False)

@@ -1,0 +1,48 @@
+"""Shared fixtures: real OSM extracts from data/, networks built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geo.network import build_network
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+LIECHTENSTEIN = DATA / "liechtenstein.osm.pbf"
+MONACO = DATA / "monaco.osm.gz"
+EXTRACTS = {"liechtenstein": LIECHTENSTEIN, "monaco": MONACO}
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("network-cache")
+
+
+@pytest.fixture(scope="session")
+def networks(cache_dir):
+    """``networks(region, mode)`` → the RoadNetwork, built once per session."""
+    built = {}
+
+    def get(region: str, mode: str):
+        if (region, mode) not in built:
+            built[region, mode] = build_network(EXTRACTS[region], mode=mode, cache_dir=cache_dir)
+        return built[region, mode]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def li_drive(networks):
+    return networks("liechtenstein", "drive")
+
+
+@pytest.fixture(scope="session")
+def li_walk(networks):
+    return networks("liechtenstein", "walk")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
