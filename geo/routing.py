@@ -135,8 +135,14 @@ def _point_links(net, costs, snapped: Snapped, points: np.ndarray, reverse: bool
     back_cost = np.where(has_back, costs[np.where(has_back, backward, 0)], np.inf)
     start, end = net.edge_tail[forward], net.edge_head[forward]
     if reverse:  # arriving: from A via forward, from B via backward
-        return (start, f * fwd_cost), (end, (1 - f) * back_cost)
-    return (end, (1 - f) * fwd_cost), (start, f * back_cost)
+        return (start, _part(f, fwd_cost)), (end, _part(1 - f, back_cost))
+    return (end, _part(1 - f, fwd_cost)), (start, _part(f, back_cost))
+
+
+def _part(fraction, cost):
+    """``fraction * cost`` where an unusable (inf) edge stays inf even for fraction 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(cost), np.inf, fraction * cost)
 
 
 def _with_virtual_sources(net, costs, snapped, points, reverse) -> sp.csr_array:
@@ -204,10 +210,10 @@ def _along_road(net, search, geom, f_source, f_target) -> float:
     if search.reverse:  # the search runs from the target to the source
         f_source, f_target = f_target, f_source
     if f_target >= f_source:
-        return (f_target - f_source) * search.costs[forward]
+        return float(_part(f_target - f_source, search.costs[forward]))
     if backward < 0:
         return np.inf
-    return (f_source - f_target) * search.costs[backward]
+    return float(_part(f_source - f_target, search.costs[backward]))
 
 
 @dataclass(frozen=True)
