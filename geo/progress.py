@@ -20,7 +20,7 @@ class Stages:
 
     def __init__(self, total: int, *, description: str, enabled: bool):
         self._bar = tqdm(total=total, desc=description, disable=not enabled, file=sys.stderr,
-                         leave=False, bar_format="{desc}: {n_fmt}/{total_fmt} {postfix}")
+                         leave=False, bar_format="{desc} [{n_fmt}/{total_fmt}] {postfix}")
 
     def next(self, name: str) -> None:
         self._bar.set_postfix_str(name)
