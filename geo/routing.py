@@ -68,9 +68,10 @@ def _graph(net, costs: np.ndarray, reverse: bool) -> sp.csr_array:
 class Search:
     """Result of one (multi-source) search.
 
-    ``cost[n]`` is the cost from the nearest source to node ``n`` (to it, when ``reverse``), inf
-    where not reached within the cutoff; ``source[n]`` the index of that source (-1 if none);
-    ``predecessor[n]`` the previous node on the way (a virtual source node is ``n_nodes + i``).
+    ``cost[n]`` is the cost from the nearest source to node ``n`` (from ``n`` to it, when
+    ``reverse``), inf where not reached within ``cutoff``; ``source[n]`` the index of that source
+    (-1 if none); ``predecessor[n]`` the node before ``n`` in the search tree (for a reverse search,
+    the next node on the way to the source); a virtual source node is ``n_nodes + i``.
     """
 
     cost: np.ndarray
@@ -79,6 +80,8 @@ class Search:
     costs: np.ndarray  # the per-edge costs searched with
     reverse: bool
     cutoff: float
+    sources: Snapped | None = None
+    start_cost: np.ndarray | None = None  # extra cost per source (turnout time, say)
 
 
 def shortest_from_nodes(net, nodes, *, cutoff=None, weight: str = "travel_time_s",
@@ -100,43 +103,49 @@ def shortest_from_nodes(net, nodes, *, cutoff=None, weight: str = "travel_time_s
 
 def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "travel_time_s",
                        reverse: bool = False, blocked=None, cost_scale=None,
-                       costs: np.ndarray | None = None) -> Search:
+                       costs: np.ndarray | None = None, start_cost=None) -> Search:
     """One multi-source search from snapped points (to them, when ``reverse``).
 
     Points not on the network take no part. Each node gets the cost from its nearest point and
-    that point's index, so one pass assigns everything to its nearest facility.
+    that point's index, so one pass assigns everything to its nearest facility. ``start_cost``
+    (one value per point, e.g. a team's turnout time) is added to everything a point reaches.
     """
     if costs is None:
         costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    start = np.zeros(len(snapped)) if start_cost is None else np.asarray(start_cost, dtype=float)
+    if start.shape != (len(snapped),) or not (np.isfinite(start).all() and (start >= 0).all()):
+        raise ValidationError("start_cost: expected one finite, non-negative value per point")
     limit = _check_cutoff(cutoff)
     active = np.flatnonzero(snapped.on_network)
-    graph = _with_virtual_sources(net, costs, snapped, active, reverse)
     n = net.n_nodes
     if len(active) == 0:
-        empty = np.full(n, np.inf)
-        return Search(empty, np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs, reverse, limit)
+        return Search(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs,
+                      reverse, limit, snapped, start)
+    graph = _with_virtual_sources(net, costs, snapped, active, reverse, start)
     cost, predecessor, source = dijkstra(graph, directed=True, indices=n + active, limit=limit,
                                          min_only=True, return_predecessors=True)
     label = np.where(source[:n] >= 0, source[:n] - n, -1)
-    return Search(cost[:n], label, predecessor[:n], costs, reverse, limit)
+    return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
 
 
-def _point_links(net, costs, snapped: Snapped, points: np.ndarray, reverse: bool):
-    """For each point, its links to the two ends of its road: (node, cost) pairs, inf if unusable.
+def _links(net, costs, snapped: Snapped, points, *, leaving: bool):
+    """Each point's two links to the ends of its road, as (node, cost, edge) arrays per side.
 
-    Leaving a point at fraction f of geometry A→B: to B along the forward edge costs (1-f)·c,
-    to A along the backward edge f·c. Arriving (``reverse``) is the mirror image.
+    A point at fraction f of geometry A→B, leaving: to B along the forward edge costs (1-f)·c,
+    to A along the backward edge f·c. Arriving: from A along the forward edge f·c, from B along
+    the backward edge (1-f)·c. A missing or blocked edge costs inf.
     """
+    points = np.atleast_1d(points)
     geom = snapped.geom[points]
     f = snapped.fraction[points]
     forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
     has_back = backward >= 0
     fwd_cost = costs[forward]
     back_cost = np.where(has_back, costs[np.where(has_back, backward, 0)], np.inf)
-    start, end = net.edge_tail[forward], net.edge_head[forward]
-    if reverse:  # arriving: from A via forward, from B via backward
-        return (start, _part(f, fwd_cost)), (end, _part(1 - f, back_cost))
-    return (end, _part(1 - f, fwd_cost)), (start, _part(f, back_cost))
+    a, b = net.edge_tail[forward], net.edge_head[forward]
+    if leaving:
+        return (b, _part(1 - f, fwd_cost), forward), (a, _part(f, back_cost), backward)
+    return (a, _part(f, fwd_cost), forward), (b, _part(1 - f, back_cost), backward)
 
 
 def _part(fraction, cost):
@@ -145,80 +154,147 @@ def _part(fraction, cost):
         return np.where(np.isinf(cost), np.inf, fraction * cost)
 
 
-def _with_virtual_sources(net, costs, snapped, points, reverse) -> sp.csr_array:
-    """The network's CSR plus one virtual row per point (rows ``n_nodes + point index``)."""
+def _with_virtual_sources(net, costs, snapped, points, reverse, start) -> sp.csr_array:
+    """The network's CSR plus one virtual row per point (rows ``n_nodes + point index``).
+
+    In a reverse search the graph is reversed, so a virtual row holds the links *arriving* at
+    the point.
+    """
     base = _graph(net, costs, reverse)
     n, k = net.n_nodes, len(snapped)
+    side_a, side_b = _links(net, costs, snapped, points, leaving=not reverse)
+    nodes = np.stack([side_a[0], side_b[0]], axis=1)
+    link_costs = np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]
+    usable = np.isfinite(link_costs)
     counts = np.zeros(k, dtype=np.int64)
-    targets, weights = np.empty(0, dtype=np.int32), np.empty(0)
-    if len(points):
-        (a_node, a_cost), (b_node, b_cost) = _point_links(net, costs, snapped, points, reverse)
-        nodes = np.stack([a_node, b_node], axis=1)
-        link_costs = np.stack([a_cost, b_cost], axis=1)
-        usable = np.isfinite(link_costs)
-        counts[points] = usable.sum(axis=1)
-        targets, weights = nodes[usable].astype(np.int32), link_costs[usable]
+    counts[points] = usable.sum(axis=1)
     indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(counts)].astype(np.int32)
-    indices = np.r_[base.indices, targets]
-    data = np.r_[base.data, weights]
+    indices = np.r_[base.indices, nodes[usable].astype(np.int32)]
+    data = np.r_[base.data, link_costs[usable]]
     return sp.csr_array((data, indices, indptr), shape=(n + k, n + k))
 
 
-def cost_to_points(net, search: Search, snapped: Snapped, *, sources: Snapped | None = None):
-    """Cost of reaching each point of ``snapped`` in ``search`` (from them, when reversed), and
-    the index of the source it is reached from, or (inf, -1).
-
-    Pass the search's own ``sources`` so that a point on the same road as a source is also reached
-    along that road directly, without passing a node.
-    """
-    cost = np.full(len(snapped), np.inf)
-    label = np.full(len(snapped), -1)
-    points = np.flatnonzero(snapped.on_network)
+def cost_to_points(net, search: Search, targets: Snapped):
+    """For each target point: the cost of reaching it in ``search`` (of reaching the sources
+    from it, when reversed) and the index of the source involved; (inf, -1) when not reached
+    within the search's cutoff. A target on the same road as a source is also reached along that
+    road directly."""
+    cost = np.full(len(targets), np.inf)
+    label = np.full(len(targets), -1)
+    points = np.flatnonzero(targets.on_network)
     if len(points) == 0:
         return cost, label
-    # Reaching a point means arriving at it (leaving it, for a reversed search).
-    (a_node, a_cost), (b_node, b_cost) = _point_links(net, search.costs, snapped, points,
-                                                      not search.reverse)
-    via_a = search.cost[a_node] + a_cost
-    via_b = search.cost[b_node] + b_cost
+    side_a, side_b = _links(net, search.costs, targets, points, leaving=search.reverse)
+    via_a = search.cost[side_a[0]] + side_a[1]
+    via_b = search.cost[side_b[0]] + side_b[1]
     cost[points] = np.minimum(via_a, via_b)
-    label[points] = np.where(via_a <= via_b, search.source[a_node], search.source[b_node])
-    if sources is not None:
-        _same_road(net, search, sources, snapped, points, cost, label)
+    label[points] = np.where(via_a <= via_b, search.source[side_a[0]], search.source[side_b[0]])
+    for t, s, direct, _ in _same_road_pairs(net, search, targets, points):
+        if direct < cost[t]:
+            cost[t], label[t] = direct, s
     unreached = ~(cost <= search.cutoff)
     cost[unreached], label[unreached] = np.inf, -1
     return cost, label
 
 
-def _same_road(net, search, sources, targets, points, cost, label) -> None:
-    """Improve ``cost``/``label`` in place where a source and a target share a road."""
-    src = np.flatnonzero(sources.on_network)
-    by_geom = {}
-    for i in src:
-        by_geom.setdefault(int(sources.geom[i]), []).append(int(i))
+def _same_road_pairs(net, search: Search, targets: Snapped, points):
+    """(target, source, cost, edge) for every source on the same road as a target, travelling
+    along that road only."""
+    sources = search.sources
+    by_geom: dict[int, list[int]] = {}
+    for s in np.flatnonzero(sources.on_network):
+        by_geom.setdefault(int(sources.geom[s]), []).append(int(s))
+    if not by_geom:
+        return
     for t in points:
         for s in by_geom.get(int(targets.geom[t]), ()):
-            direct = _along_road(net, search, sources.geom[s], sources.fraction[s],
-                                 targets.fraction[t])
-            if direct < cost[t]:
-                cost[t], label[t] = direct, s
+            f_from, f_to = sources.fraction[s], targets.fraction[t]
+            if search.reverse:
+                f_from, f_to = f_to, f_from
+            cost, edge = _along_road(net, search.costs, int(targets.geom[t]), f_from, f_to)
+            yield int(t), s, cost + search.start_cost[s], edge
 
 
-def _along_road(net, search, geom, f_source, f_target) -> float:
-    """Cost from a source to a target on the same geometry without leaving it."""
+def _along_road(net, costs, geom, f_from, f_to) -> tuple[float, int]:
+    """Cost and edge of travelling along one geometry from fraction ``f_from`` to ``f_to``."""
     forward, backward = net.geom_edges[geom]
-    if search.reverse:  # the search runs from the target to the source
-        f_source, f_target = f_target, f_source
-    if f_target >= f_source:
-        return float(_part(f_target - f_source, search.costs[forward]))
+    if f_to >= f_from:
+        return float(_part(f_to - f_from, costs[forward])), int(forward)
     if backward < 0:
-        return np.inf
-    return float(_part(f_source - f_target, search.costs[backward]))
+        return np.inf, -1
+    return float(_part(f_from - f_to, costs[backward])), int(backward)
+
+
+# Tracing: a reached target back to its source, as pieces (edge, from fraction, to fraction)
+# in travel order, fractions along the edge's own direction.
+
+def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, float, float]] | None:
+    """The path behind ``cost_to_points(...)[t]``, or None if the target was not reached."""
+    if not targets.on_network[t]:
+        return None
+    candidates = []
+    for node, link, edge in _as_rows(_links(net, search.costs, targets, t,
+                                            leaving=search.reverse)):
+        candidates.append((search.cost[node] + link, "node", node, edge))
+    for _, s, direct, edge in _same_road_pairs(net, search, targets, [t]):
+        candidates.append((direct, "road", s, edge))
+    total, kind, at, edge = min(candidates, key=lambda c: c[0])
+    if not (np.isfinite(total) and total <= search.cutoff):
+        return None
+    sources = search.sources
+    if kind == "road":
+        ends = (sources, at, targets, t) if not search.reverse else (targets, t, sources, at)
+        return [(edge, _position(net, edge, ends[0], ends[1]), _position(net, edge, ends[2], ends[3]))]
+    chain = _node_chain(search.predecessor, at, net.n_nodes)
+    s = int(search.predecessor[chain[-1]]) - net.n_nodes
+    if search.reverse:  # target → ... → source: the chain is already in travel order
+        first = (edge, _position(net, edge, targets, t), 1.0)
+        last_edge = _source_edge(net, search, s, chain[-1], leaving=False)
+        last = (last_edge, 0.0, _position(net, last_edge, sources, s))
+        nodes = chain
+    else:
+        nodes = chain[::-1]
+        first_edge = _source_edge(net, search, s, nodes[0], leaving=True)
+        first = (first_edge, _position(net, first_edge, sources, s), 1.0)
+        last = (edge, 0.0, _position(net, edge, targets, t))
+    middle = [(_cheapest_edge(net, search.costs, u, v), 0.0, 1.0)
+              for u, v in zip(nodes[:-1], nodes[1:])]
+    return [first, *middle, last]
+
+
+def _as_rows(sides):
+    return [(int(node[0]), float(cost[0]), int(edge[0])) for node, cost, edge in sides]
+
+
+def _node_chain(predecessor, node, n_nodes) -> list[int]:
+    """``node`` and its predecessors up to (not including) the virtual source."""
+    chain = [int(node)]
+    while 0 <= predecessor[chain[-1]] < n_nodes:
+        chain.append(int(predecessor[chain[-1]]))
+    return chain
+
+
+def _source_edge(net, search: Search, s: int, node: int, *, leaving: bool) -> int:
+    """The edge joining source point ``s`` to ``node`` in the search (the cheaper if both do)."""
+    rows = _as_rows(_links(net, search.costs, search.sources, s, leaving=leaving))
+    return min((cost, edge) for n, cost, edge in rows if n == node)[1]
+
+
+def _position(net, edge, snapped: Snapped, i: int) -> float:
+    """Fraction along ``edge`` (in its travel direction) of snapped point ``i``."""
+    f = float(snapped.fraction[i])
+    return 1.0 - f if net.edge_reversed[edge] else f
+
+
+def _cheapest_edge(net, costs, u, v) -> int:
+    out = net.fwd_edges[net.fwd_indptr[u]:net.fwd_indptr[u + 1]]
+    out = out[net.edge_head[out] == v]
+    return int(out[np.argmin(costs[out])])
 
 
 @dataclass(frozen=True)
 class Route:
-    """A route between two snapped points; ``geometry`` is a GeoJSON LineString (lon/lat)."""
+    """A route; ``geometry`` is a GeoJSON LineString (lon/lat) from start point to end point."""
 
     travel_time_s: float
     length_m: float
@@ -248,76 +324,16 @@ def route(net, origin: tuple[float, float], destination: tuple[float, float], *,
         snapped.append(point)
     start, end = snapped
     search = search_from_points(net, start, weight=weight, blocked=blocked, cost_scale=cost_scale)
-    cost, _ = cost_to_points(net, search, end, sources=start)
-    if not np.isfinite(cost[0]):
+    pieces = trace(net, search, end, 0)
+    if pieces is None:
         return None
     time_s = edge_costs(net, weight="travel_time_s", blocked=blocked, cost_scale=cost_scale)
-    return _trace(net, search, start, end, cost[0], time_s)
+    return route_from_pieces(net, pieces, time_s=time_s,
+                             snap_m=(start.snap_m[0], end.snap_m[0]))
 
 
-def _trace(net, search: Search, start: Snapped, end: Snapped, total: float, time_s) -> Route:
-    """Rebuild the route behind ``total`` as edges with partial first and last pieces."""
-    costs = search.costs
-    pieces = _direct_piece(net, search, start, end, total)
-    if pieces is None:
-        (a_node, a_cost), (b_node, b_cost) = _point_links(net, costs, end, np.array([0]), True)
-        arrive_a = search.cost[a_node[0]] + a_cost[0]
-        last_node, last_edge = (a_node[0], _geom_edge(net, end, 0)) if arrive_a <= \
-            search.cost[b_node[0]] + b_cost[0] else (b_node[0], _geom_edge(net, end, 1))
-        nodes = _node_path(search.predecessor, last_node, net.n_nodes)
-        first_edge = _first_edge(net, costs, start, nodes[0])
-        middle = [_cheapest_edge(net, costs, u, v) for u, v in zip(nodes[:-1], nodes[1:])]
-        pieces = ([(first_edge, _position(net, first_edge, start), 1.0)]
-                  + [(e, 0.0, 1.0) for e in middle]
-                  + [(last_edge, 0.0, _position(net, last_edge, end))])
-    return _route_from_pieces(net, pieces, time_s, (start.snap_m[0], end.snap_m[0]))
-
-
-def _direct_piece(net, search, start, end, total):
-    """The single partial edge of a route that stays on the start's road, if that is the route."""
-    if start.geom[0] != end.geom[0]:
-        return None
-    direct = _along_road(net, search, start.geom[0], start.fraction[0], end.fraction[0])
-    if direct > total:
-        return None
-    forward, backward = net.geom_edges[start.geom[0]]
-    edge = forward if end.fraction[0] >= start.fraction[0] else backward
-    return [(edge, _position(net, edge, start), _position(net, edge, end))]
-
-
-def _geom_edge(net, snapped, side) -> int:
-    return int(net.geom_edges[snapped.geom[0], side])
-
-
-def _position(net, edge, snapped) -> float:
-    """Fraction along ``edge`` (in its travel direction) of a snapped point on its geometry."""
-    f = float(snapped.fraction[0])
-    return 1.0 - f if net.edge_reversed[edge] else f
-
-
-def _first_edge(net, costs, start: Snapped, first_node: int) -> int:
-    """The edge a route leaves its start point on, given the first node it reaches."""
-    (b_node, to_b), (a_node, to_a) = _point_links(net, costs, start, np.array([0]), False)
-    forward, backward = net.geom_edges[start.geom[0]]
-    if b_node[0] == first_node and (a_node[0] != first_node or to_b[0] <= to_a[0]):
-        return int(forward)
-    return int(backward)
-
-
-def _node_path(predecessor, node, n_nodes) -> list[int]:
-    path = [int(node)]
-    while predecessor[path[-1]] < n_nodes and predecessor[path[-1]] != _NO_PREDECESSOR:
-        path.append(int(predecessor[path[-1]]))
-    return path[::-1]
-
-
-def _cheapest_edge(net, costs, u, v) -> int:
-    out = net.fwd_edges[net.fwd_indptr[u]:net.fwd_indptr[u + 1]]
-    out = out[net.edge_head[out] == v]
-    return int(out[np.argmin(costs[out])])
-
-
-def _route_from_pieces(net, pieces, time_s, snap_m) -> Route:
+def route_from_pieces(net, pieces, *, time_s, snap_m) -> Route:
+    """Totals and GeoJSON geometry of a traced path; ``time_s`` are per-edge travel times."""
     total_time = sum((end - start) * time_s[e] for e, start, end in pieces)
     total_length = sum((end - start) * net.edge_length_m[e] for e, start, end in pieces)
     coords = np.concatenate([_edge_coords(net, e, start, end) for e, start, end in pieces])

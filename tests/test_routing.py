@@ -236,6 +236,6 @@ def test_cost_to_points_reports_unreached_points_as_inf(li_drive):
     start = snap_points(li_drive, 9.5209, 47.1410)
     targets = snap_points(li_drive, [9.5450, 9.5209], [47.2200, 47.1410])
     search = search_from_points(li_drive, start, cutoff=60.0)
-    cost, label = cost_to_points(li_drive, search, targets, sources=start)
+    cost, label = cost_to_points(li_drive, search, targets)
     assert np.isinf(cost[0]) and label[0] == -1
     assert cost[1] == 0 and label[1] == 0
