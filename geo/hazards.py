@@ -1,0 +1,206 @@
+"""Hazards as road barriers, and who and what is exposed to them.
+
+An active hazard becomes a zone (its polygon, or its point buffered by its impact radius). For
+routing, each zone turns into per-edge arrays for the kernel: ``blocked`` (roads inside or crossing
+the zone cannot be used) or ``cost_scale`` (roads are slowed by a factor). The network is never
+edited. Rules per hazard type (radius, effect, factor, safety distance) are data:
+``data/hazard_rules.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+
+from geo.errors import ValidationError
+
+RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "hazard_rules.yaml"
+ROAD_EFFECTS = ("block", "slow")
+
+
+@dataclass(frozen=True)
+class HazardRules:
+    default: Mapping[str, object]
+    types: Mapping[str, Mapping[str, object]]
+
+    def for_type(self, hazard_type: str) -> dict:
+        return {**self.default, **self.types.get(hazard_type, {})}
+
+
+def load_hazard_rules(path: str | Path | None = None) -> HazardRules:
+    data = yaml.safe_load(Path(path or RULES_FILE).read_text(encoding="utf-8"))
+    return HazardRules(default=data["default"], types=data.get("types") or {})
+
+
+@dataclass(frozen=True)
+class Barriers:
+    """Per-edge arrays for the routing kernel."""
+
+    blocked: np.ndarray
+    cost_scale: np.ndarray
+
+    @property
+    def any(self) -> bool:
+        return bool(self.blocked.any() or (self.cost_scale != 1).any())
+
+    def as_kwargs(self) -> dict:
+        return {"blocked": self.blocked, "cost_scale": self.cost_scale}
+
+
+def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
+                 rules: HazardRules | None = None) -> gpd.GeoDataFrame:
+    """The zones of the *active* hazards, in the metric ``crs``.
+
+    ``hazards`` (EPSG:4326) needs ``type`` and a geometry; optional ``active`` (default true),
+    ``radius_m`` (for points; default from the rules), ``road_effect`` and ``slow_factor``.
+    Columns out: ``hazard`` (the input index), ``type``, ``road_effect``, ``slow_factor``,
+    ``safety_distance_m``, ``source`` (the hazard's own geometry) and the zone ``geometry``.
+    """
+    columns = ["hazard", "type", "road_effect", "slow_factor", "safety_distance_m", "source"]
+    if hazards is None or len(hazards) == 0:
+        return gpd.GeoDataFrame(columns=columns, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    rules = rules or load_hazard_rules()
+    if "type" not in hazards:
+        raise ValidationError("hazards: missing required field 'type'")
+    active = hazards["active"].astype(bool) if "active" in hazards else pd.Series(True, hazards.index)
+    chosen = hazards[active.to_numpy()]
+    projected = chosen.geometry.to_crs(crs)
+    rows, zones = [], []
+    for (index, hazard), geometry in zip(chosen.iterrows(), projected):
+        rule = rules.for_type(str(hazard["type"]))
+        zone = _zone(index, hazard, geometry, rule)
+        effect = _value(hazard, "road_effect", rule["road_effect"])
+        if effect not in ROAD_EFFECTS:
+            raise ValidationError(f"hazards[{index}].road_effect: {effect!r} is not one of "
+                                  f"{', '.join(ROAD_EFFECTS)}")
+        factor = float(_value(hazard, "slow_factor", rule.get("slow_factor", 1.0)))
+        if effect == "slow" and not (np.isfinite(factor) and factor >= 1):
+            raise ValidationError(f"hazards[{index}].slow_factor: must be a number ≥ 1, "
+                                  f"got {factor!r}")
+        rows.append((index, str(hazard["type"]), effect, factor,
+                     float(rule["safety_distance_m"]), geometry))
+        zones.append(zone)
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=zones, crs=crs)
+
+
+def _value(row, column: str, default):
+    value = row.get(column) if column in row else None
+    return default if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _zone(index, hazard, geometry, rule):
+    if geometry is None or geometry.is_empty:
+        raise ValidationError(f"hazards[{index}].geometry: empty geometry")
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    radius = float(_value(hazard, "radius_m", rule["impact_radius_m"]))
+    if not (np.isfinite(radius) and radius > 0):
+        raise ValidationError(f"hazards[{index}].radius_m: must be a positive number, got {radius!r}")
+    return geometry.buffer(radius)
+
+
+def road_barriers(net, zones: gpd.GeoDataFrame | None = None, *,
+                  extra: Iterable | gpd.GeoDataFrame | None = None) -> Barriers:
+    """Per-edge ``blocked`` / ``cost_scale`` arrays from hazard zones and ad-hoc barriers.
+
+    ``extra`` are barriers drawn by a user (a closed bridge as a line, an area as a polygon), in
+    lon/lat: shapely geometries (which block) or a GeoDataFrame in EPSG:4326 with optional
+    ``road_effect`` / ``slow_factor`` columns. A road edge is affected when its geometry
+    intersects the zone; where several slow an edge, the largest factor applies.
+    """
+    blocked = np.zeros(net.n_edges, dtype=bool)
+    scale = np.ones(net.n_edges)
+    for frame in (zones, _extra_zones(extra, net.crs)):
+        if frame is None or len(frame) == 0:
+            continue
+        zone_index, geom = net.edge_index.query(frame.geometry.to_numpy(), predicate="intersects")
+        effects = frame["road_effect"].to_numpy()[zone_index]
+        factors = frame["slow_factor"].to_numpy(dtype=float)[zone_index]
+        for side in (0, 1):
+            edges = net.geom_edges[geom, side]
+            valid = edges >= 0
+            blocked[edges[valid & (effects == "block")]] = True
+            slow = valid & (effects == "slow")
+            np.maximum.at(scale, edges[slow], factors[slow])
+    return Barriers(blocked, scale)
+
+
+def _extra_zones(extra, crs) -> gpd.GeoDataFrame | None:
+    if extra is None:
+        return None
+    if isinstance(extra, gpd.GeoDataFrame):
+        frame = extra.to_crs(crs).copy()
+    else:
+        geometries = list(extra)
+        bad = [i for i, g in enumerate(geometries) if not isinstance(g, shapely.Geometry)
+               or g.is_empty]
+        if bad:
+            raise ValidationError(f"barriers[{bad[0]}]: expected a non-empty geometry")
+        frame = gpd.GeoDataFrame(geometry=geometries, crs="EPSG:4326").to_crs(crs)
+    if "road_effect" not in frame:
+        frame["road_effect"] = "block"
+    if "slow_factor" not in frame:
+        frame["slow_factor"] = 1.0
+    return frame
+
+
+def exposure(zones: gpd.GeoDataFrame, *, layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+             population: gpd.GeoDataFrame | None = None, population_column: str = "population",
+             net=None) -> pd.DataFrame:
+    """For each hazard zone: the population, the features of each layer and the road length
+    inside it. Layers (EPSG:4326) are counted by the features that intersect the zone."""
+    table = pd.DataFrame({"hazard": zones["hazard"].to_numpy(), "type": zones["type"].to_numpy()})
+    polygons = zones.geometry.to_numpy()
+    if population is not None:
+        points = population.geometry.to_crs(zones.crs).representative_point().to_numpy()
+        weights = population[population_column].to_numpy(dtype=float)
+        zone_index, point_index = shapely.STRtree(points).query(polygons, predicate="intersects")
+        table["population"] = np.bincount(zone_index, weights=weights[point_index],
+                                          minlength=len(zones))
+    for name, layer in (layers or {}).items():
+        if layer is None or len(layer) == 0:
+            table[f"{name}_count"], table[f"{name}_ids"] = 0, [[] for _ in range(len(zones))]
+            continue
+        geometries = layer.geometry.to_crs(zones.crs).to_numpy()
+        zone_index, feature = shapely.STRtree(geometries).query(polygons, predicate="intersects")
+        ids = layer.index.to_numpy()
+        table[f"{name}_count"] = np.bincount(zone_index, minlength=len(zones))
+        table[f"{name}_ids"] = [ids[feature[zone_index == z]].tolist() for z in range(len(zones))]
+    if net is not None:
+        zone_index, geom = net.edge_index.query(polygons, predicate="intersects")
+        inside = shapely.length(shapely.intersection(net.geometries[geom], polygons[zone_index]))
+        table["road_km"] = np.bincount(zone_index, weights=inside, minlength=len(zones)) / 1000
+    return table
+
+
+def unsafe_shelters(shelters: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Shelters closer to a hazard *source* than its type's safety distance.
+
+    One row per (shelter, hazard) pair too close: ``shelter``, ``hazard``, ``type``,
+    ``distance_m`` (from the shelter's outline to the hazard's own geometry), ``required_m``.
+    """
+    columns = ["shelter", "hazard", "type", "distance_m", "required_m"]
+    needs = zones[zones["safety_distance_m"] > 0]
+    if len(shelters) == 0 or len(needs) == 0:
+        return pd.DataFrame(columns=columns)
+    sources = needs["source"].to_numpy()
+    required = needs["safety_distance_m"].to_numpy(dtype=float)
+    geometries = shelters.geometry.to_crs(zones.crs).to_numpy()
+    reach = shapely.buffer(sources, required)
+    hazard_index, shelter_index = shapely.STRtree(geometries).query(reach, predicate="intersects")
+    distance = shapely.distance(geometries[shelter_index], sources[hazard_index])
+    close = distance < required[hazard_index]
+    return pd.DataFrame({
+        "shelter": shelters.index.to_numpy()[shelter_index[close]],
+        "hazard": needs["hazard"].to_numpy()[hazard_index[close]],
+        "type": needs["type"].to_numpy()[hazard_index[close]],
+        "distance_m": distance[close],
+        "required_m": required[hazard_index[close]],
+    }, columns=columns)
