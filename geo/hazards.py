@@ -20,6 +20,7 @@ import shapely
 import yaml
 
 from geo.errors import ValidationError
+from geo.overlay import sum_within
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "hazard_rules.yaml"
 ROAD_EFFECTS = ("block", "slow")
@@ -159,11 +160,7 @@ def exposure(zones: gpd.GeoDataFrame, *, layers: Mapping[str, gpd.GeoDataFrame] 
     table = pd.DataFrame({"hazard": zones["hazard"].to_numpy(), "type": zones["type"].to_numpy()})
     polygons = zones.geometry.to_numpy()
     if population is not None:
-        points = population.geometry.to_crs(zones.crs).representative_point().to_numpy()
-        weights = population[population_column].to_numpy(dtype=float)
-        zone_index, point_index = shapely.STRtree(points).query(polygons, predicate="intersects")
-        table["population"] = np.bincount(zone_index, weights=weights[point_index],
-                                          minlength=len(zones))
+        table["population"] = sum_within(polygons, zones.crs, population, population_column)
     for name, layer in (layers or {}).items():
         if layer is None or len(layer) == 0:
             table[f"{name}_count"], table[f"{name}_ids"] = 0, [[] for _ in range(len(zones))]

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from geo._validate import per_point_costs
 from geo.errors import ValidationError
 from geo.snapping import (
     DEFAULT_MAX_SNAP_M, Snapped, check_lonlat, require_on_network, snap_points,
@@ -112,9 +113,8 @@ def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "tra
     """
     if costs is None:
         costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
-    start = np.zeros(len(snapped)) if start_cost is None else np.asarray(start_cost, dtype=float)
-    if start.shape != (len(snapped),) or not (np.isfinite(start).all() and (start >= 0).all()):
-        raise ValidationError("start_cost: expected one finite, non-negative value per point")
+    start = per_point_costs("start_cost", start_cost, len(snapped))
+    start = np.zeros(len(snapped)) if start is None else start
     limit = _check_cutoff(cutoff)
     active = np.flatnonzero(snapped.on_network)
     n = net.n_nodes

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import ValidationError
+from geo._validate import check_breaks, check_choice, lonlat_points, per_point_costs
+from geo.overlay import sum_within
 from geo.routing import Search, edge_costs, search_from_points
 from geo.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
@@ -137,12 +138,13 @@ def service_areas(net, facilities, *, breaks, weight: str = "travel_time_s",
     when dissolved), ``from_break``, ``to_break``, ``area_m2``, ``population`` and the polygon
     in EPSG:4326. Facilities off the network get no polygon (see the ``snapped`` attribute).
     """
-    breaks = _check_breaks(breaks)
-    _check_choice("direction", direction, DIRECTIONS)
-    _check_choice("shape", shape, SHAPES)
-    _check_choice("overlap", overlap, OVERLAPS)
-    ids, lon, lat = _facility_points(facilities)
+    breaks = check_breaks(breaks)
+    check_choice("direction", direction, DIRECTIONS)
+    check_choice("shape", shape, SHAPES)
+    check_choice("overlap", overlap, OVERLAPS)
+    ids, lon, lat = lonlat_points(facilities)
     snapped = snap_points(net, lon, lat, max_snap_m=max_snap_m)
+    extra = per_point_costs("extra_cost", extra_cost, len(ids))
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
     buffer_m = DEFAULT_BUFFER_M.get(net.mode, 50.0) if buffer_m is None else buffer_m
     reverse = direction == "to"
@@ -151,11 +153,11 @@ def service_areas(net, facilities, *, breaks, weight: str = "travel_time_s",
         rows = []
         for i in np.flatnonzero(snapped.on_network):
             one = _subset(snapped, [i])
-            search = search_from_points(net, one, start_cost=_extra(extra_cost, [i], len(ids)),
+            search = search_from_points(net, one, start_cost=None if extra is None else extra[[i]],
                                         **search_kw)
             rows += [(ids[i], b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
     else:
-        search = search_from_points(net, snapped, start_cost=_extra(extra_cost, None, len(ids)),
+        search = search_from_points(net, snapped, start_cost=extra,
                                     **search_kw)
         if overlap == "dissolve":
             rows = [(None, b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
@@ -177,37 +179,8 @@ def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return result
 
 
-def _check_breaks(breaks) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(breaks, dtype=float))
-    if len(values) == 0 or not (np.isfinite(values).all() and (values > 0).all()):
-        raise ValidationError(f"breaks: expected positive numbers, got {list(np.atleast_1d(breaks))}")
-    return np.unique(values)
-
-
-def _check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValidationError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-
-
-def _facility_points(facilities):
-    if isinstance(facilities, gpd.GeoDataFrame):
-        points = facilities.geometry.to_crs("EPSG:4326").representative_point()
-        return list(facilities.index), points.x.to_numpy(), points.y.to_numpy()
-    lon, lat = (np.atleast_1d(np.asarray(a, dtype=float)) for a in facilities)
-    return list(range(len(lon))), lon, lat
-
-
 def _subset(snapped: Snapped, index) -> Snapped:
     return Snapped(*(getattr(snapped, f)[index] for f in Snapped.__dataclass_fields__))
-
-
-def _extra(extra_cost, index, n):
-    if extra_cost is None:
-        return None
-    values = np.asarray(extra_cost, dtype=float)
-    if values.shape != (n,) or not (np.isfinite(values).all() and (values >= 0).all()):
-        raise ValidationError("extra_cost: expected one finite, non-negative value per facility")
-    return values if index is None else values[index]
 
 
 def _disks(net, search, breaks, buffer_m):
@@ -276,14 +249,6 @@ def _rings(frame, breaks) -> gpd.GeoDataFrame:
 
 def _add_population(frame, population, column) -> gpd.GeoDataFrame:
     frame["population"] = 0.0
-    if population is None or len(frame) == 0:
-        return frame
-    if column not in population:
-        raise ValidationError(f"population: missing column {column!r}")
-    points = population.geometry.to_crs(frame.crs).representative_point().to_numpy()
-    weights = population[column].to_numpy(dtype=float)
-    polygon_index, point_index = shapely.STRtree(points).query(frame.geometry.to_numpy(),
-                                                               predicate="intersects")
-    frame["population"] = np.bincount(polygon_index, weights=weights[point_index],
-                                      minlength=len(frame))
+    if population is not None and len(frame):
+        frame["population"] = sum_within(frame.geometry.to_numpy(), frame.crs, population, column)
     return frame

@@ -10,6 +10,7 @@ from geo.routing import (
     cost_to_points, edge_costs, route, search_from_points, shortest_from_nodes,
 )
 from geo.snapping import check_lonlat, snap_points
+from tests.reference import path_cost, split_graph
 
 CASES = [(region, mode) for region in ("liechtenstein", "monaco") for mode in ("drive", "walk")]
 
@@ -75,29 +76,6 @@ def test_nearest_source_labels_match_per_source_minimum(li_walk, rng):
     np.testing.assert_array_equal(search.source[unique], each.argmin(axis=0)[unique])
 
 
-def _split_graph(net, snapped_points):
-    """networkx graph of the network with each snapped point inserted as a node on its edges.
-
-    Built independently of the routing code: the point's edges are cut in two pieces in
-    proportion to where the point lies along the geometry.
-    """
-    graph = nx.MultiDiGraph()
-    cut = {}
-    for name, snapped in snapped_points.items():
-        cut.setdefault(int(snapped.geom[0]), []).append((float(snapped.fraction[0]), name))
-    for e in range(net.n_edges):
-        u, v, t = int(net.edge_tail[e]), int(net.edge_head[e]), float(net.edge_travel_time_s[e])
-        g = int(net.edge_geom[e])
-        stops = sorted(cut.get(g, []), reverse=bool(net.edge_reversed[e]))
-        previous, previous_at = u, 0.0
-        for fraction, name in stops:
-            at = 1 - fraction if net.edge_reversed[e] else fraction
-            graph.add_edge(previous, name, weight=(at - previous_at) * t)
-            previous, previous_at = name, at
-        graph.add_edge(previous, v, weight=(1 - previous_at) * t)
-    return graph
-
-
 @pytest.mark.parametrize("region, mode", CASES)
 def test_point_to_point_routes_equal_networkx_on_split_edges(networks, region, mode, rng):
     net = networks(region, mode)
@@ -110,11 +88,7 @@ def test_point_to_point_routes_equal_networkx_on_split_edges(networks, region, m
         if not snapped.on_network.all():
             continue
         ends = {name: snap_points(net, lon[i], lat[i]) for i, name in enumerate(("S", "T"))}
-        graph = _split_graph(net, ends)
-        try:
-            expected = nx.dijkstra_path_length(graph, "S", "T")
-        except nx.NetworkXNoPath:
-            expected = np.inf
+        expected = path_cost(split_graph(net, ends), "S", "T")
         found = route(net, (lat[0], lon[0]), (lat[1], lon[1]))
         got = np.inf if found is None else found.travel_time_s
         assert got == pytest.approx(expected, abs=1e-6)
