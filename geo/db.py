@@ -1,0 +1,276 @@
+"""The registry database: SQLAlchemy 2 models, engine and schema version.
+
+SQLite is the default (one file, WAL journal, foreign keys on, write transactions taken with
+``BEGIN IMMEDIATE`` so that a read-then-write cannot interleave with another writer). Any other
+SQLAlchemy URL (``postgresql://...``) works without touching the callers: geometries are stored
+portably as hex WKB text (``geometry_wkb``) with their lon/lat bounds in plain float columns.
+With PostGIS one would add a ``geometry(Geometry, 4326)`` column and a GiST index next to
+``geometry_wkb``; the callers read layers through :mod:`geo.registry` and would not change.
+
+Where the database lives: the ``--db`` option (a path or a URL), else ``$GEO_DB_URL``, else
+``instance/registry.sqlite`` under the current directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, DateTime, Engine, Float, ForeignKey, Integer, String, Text,
+    create_engine, event, inspect, select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geo.errors import GeoError, SourceError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+DEFAULT_DB_PATH = Path("instance") / "registry.sqlite"
+DB_URL_ENV = "GEO_DB_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Meta(Base):
+    """Registry-wide settings, e.g. ``region_bounds`` (the lon/lat box imports must fall in)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+
+
+class _Feature:
+    """Columns every layer shares: stable id, name, notes, provenance, times, geometry."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(300), default="")  # "osm:way/123", "demo", a file
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    geometry_wkb: Mapped[str] = mapped_column(Text)  # hex WKB, EPSG:4326
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+
+
+class Shelter(_Feature, Base):
+    __tablename__ = "shelters"
+    __table_args__ = (
+        CheckConstraint("capacity_people >= 0", name="shelter_capacity_nonnegative"),
+        CheckConstraint("occupancy >= 0", name="shelter_occupancy_nonnegative"),
+        CheckConstraint("effective_area_m2 IS NULL OR effective_area_m2 >= 0",
+                        name="shelter_area_nonnegative"),
+    )
+    shelter_class: Mapped[str] = mapped_column(String(64))
+    effective_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
+    capacity_people: Mapped[int] = mapped_column(Integer)
+    occupancy: Mapped[int] = mapped_column(Integer, default=0)  # people there now
+    status: Mapped[str] = mapped_column(String(32), default="open")
+    facilities: Mapped[list] = mapped_column(JSON, default=list)
+    contact: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Depot(_Feature, Base):
+    __tablename__ = "depots"
+    contact: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CatalogueItem(Base):
+    """The supply item catalogue; extendable (:meth:`geo.registry.Registry.add_catalogue_item`)."""
+
+    __tablename__ = "catalogue"
+    item: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(32), default="piece")
+
+
+class InventoryRow(Base):
+    __tablename__ = "inventory"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="inventory_quantity_nonnegative"),)
+    depot: Mapped[str] = mapped_column(ForeignKey("depots.id", ondelete="CASCADE"), primary_key=True)
+    item: Mapped[str] = mapped_column(ForeignKey("catalogue.item"), primary_key=True)
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Team(_Feature, Base):
+    """A team's geometry is its current position; ``home_wkb`` its home base."""
+
+    __tablename__ = "teams"
+    __table_args__ = (
+        CheckConstraint("headcount >= 0", name="team_headcount_nonnegative"),
+        CheckConstraint("turnout_s >= 0", name="team_turnout_nonnegative"),
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    headcount: Mapped[int] = mapped_column(Integer)
+    equipment: Mapped[list] = mapped_column(JSON, default=list)
+    home_base: Mapped[str] = mapped_column(String(300), default="")
+    home_wkb: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="available")
+    turnout_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Hazard(_Feature, Base):
+    __tablename__ = "hazards"
+    __table_args__ = (
+        CheckConstraint("risk_level BETWEEN 1 AND 4", name="hazard_risk_level_1_4"),
+        CheckConstraint("radius_m IS NULL OR radius_m >= 0", name="hazard_radius_nonnegative"),
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    risk_level: Mapped[int] = mapped_column(Integer, default=2)
+    radius_m: Mapped[float | None] = mapped_column(Float, nullable=True)  # for point hazards
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Incident(_Feature, Base):
+    __tablename__ = "incidents"
+    type: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[int] = mapped_column(Integer, default=2)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    needs: Mapped[dict] = mapped_column(JSON, default=dict)  # {"teams": {...}, "supplies": {...}}
+    status: Mapped[str] = mapped_column(String(32), default="open")
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    team: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    assigned_by: Mapped[str] = mapped_column(String(200), default="")
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PopulationPoint(_Feature, Base):
+    """Demand points: people living at a place (a building's share, a grid cell, a census area)."""
+
+    __tablename__ = "population"
+    __table_args__ = (CheckConstraint("population >= 0", name="population_nonnegative"),)
+    population: Mapped[float] = mapped_column(Float)
+    floor_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))  # insert / update / delete / status / import
+    layer: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(200))
+    old: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    new: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+def resolve_url(db: str | os.PathLike | None = None) -> str:
+    """The database URL: ``db`` (a URL or a file path), else ``$GEO_DB_URL``, else the default."""
+    value = os.fspath(db) if db is not None else os.environ.get(DB_URL_ENV) or ""
+    if not value:
+        value = str(Path.cwd() / DEFAULT_DB_PATH)
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get their folder, WAL, foreign keys and a busy wait."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise SourceError(f"database {url}: cannot connect ({exc})") from exc
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # SQLAlchemy, not the driver, decides where transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        immediate = connection.get_execution_options().get("write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def open_database(url: str, *, create: bool = True) -> Engine:
+    """Connect, create the schema in an empty database, and check its version.
+
+    A database written by newer code (a higher schema version) is refused with a
+    :class:`GeoError` rather than read or altered.
+    """
+    engine = make_engine(url)
+    try:
+        stored = _stored_version(engine)
+        if stored is None:
+            if not create:
+                raise SourceError(f"database {_safe(url)}: no registry here (run 'registry init')")
+            Base.metadata.create_all(engine)
+            with engine.connect().execution_options(write=True) as conn, conn.begin():
+                conn.execute(SchemaVersion.__table__.insert().values(version=SCHEMA_VERSION,
+                                                                     applied_at=utc_now()))
+            log.info("created registry schema v%d at %s", SCHEMA_VERSION, _safe(url))
+        elif stored > SCHEMA_VERSION:
+            raise GeoError(f"database {_safe(url)} has schema version {stored}, newer than this "
+                           f"software supports ({SCHEMA_VERSION}); upgrade the software")
+        elif stored < SCHEMA_VERSION:
+            raise GeoError(f"database {_safe(url)} has schema version {stored}; this software "
+                           f"needs {SCHEMA_VERSION} and has no migration for it")
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise SourceError(f"database {_safe(url)}: {str(exc).splitlines()[0]}") from exc
+    except GeoError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _stored_version(engine: Engine) -> int | None:
+    if not inspect(engine).has_table(SchemaVersion.__tablename__):
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(SchemaVersion.version).order_by(
+            SchemaVersion.version.desc()).limit(1)).scalar()
+
+
+def _safe(url: str) -> str:
+    """The URL without a password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
