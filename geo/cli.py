@@ -13,7 +13,7 @@ import sys
 
 from geo.errors import GeoError
 
-COMMAND_MODULES = ("geo.cli_network",)
+COMMAND_MODULES = ("geo.cli_network", "geo.cli_analysis",)
 
 
 class _Parser(argparse.ArgumentParser):
