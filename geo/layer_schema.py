@@ -27,6 +27,9 @@ INCIDENT_TYPES = ("fire", "flood", "earthquake", "landslide", "hazmat", "traffic
                   "rescue", "other")
 INCIDENT_STATUSES = ("open", "dispatched", "closed")
 POINT, POLYGONAL = ("Point",), ("Point", "Polygon", "MultiPolygon")
+# Columns a layer export adds that an import of that file ignores.
+DERIVED_COLUMNS = frozenset({"created_at", "updated_at", "home_lon", "home_lat", "assigned_teams",
+                             "depot_name"})
 
 # The default supply catalogue: item -> (English, Chinese, unit). Extendable per registry.
 DEFAULT_CATALOGUE = {
@@ -142,7 +145,7 @@ def check_record(spec: LayerSpec, record: Mapping, *, choices: Mapping[str, obje
     """
     choices = choices or {}
     clean, problems = {}, []
-    known = set(spec.field_names) | {"id", "geometry"}
+    known = set(spec.field_names) | {"id", "geometry"} | DERIVED_COLUMNS
     problems += [(name, "unknown field") for name in record if name not in known]
     for spec_field in spec.fields:
         raw = record.get(spec_field.name)

@@ -238,7 +238,7 @@ class Registry:
         table = MODELS[layer].__table__
         problems = list(known_problems)
         unreadable = {p.row for p in known_problems}
-        rows, ids, seen = [], [], {}
+        rows, geometries, ids, seen = [], [], [], {}
         iterator = progress(records, total=len(records)) if progress else records
         now = db.utc_now()
         for label, record in zip(labels, iterator, strict=False):
@@ -249,8 +249,10 @@ class Registry:
             seen.setdefault(record_id, label)
             problems += [RowProblem(label, name, text) for name, text in found]
             if not found and label not in unreadable:
-                rows.append(_row_values(layer, record_id, clean, geometry, now))
+                rows.append(_row_values(layer, record_id, clean, now))
+                geometries.append(geometry)
             ids.append(record_id)
+        _add_geometry_columns(layer, rows, geometries)
         with self._write() as conn:
             problems += [RowProblem(seen[i], "id", f"id {i!r} already exists in {layer}")
                          for i in _existing(conn, table, ids)]
@@ -427,28 +429,32 @@ class Registry:
                              "quantity": clean["quantity"], "unit": unit})
         if problems:
             raise RecordsRejected("inventory", problems, total=len(records))
-        for row in rows:
-            self.set_stock(row["depot"], row["item"], row["quantity"], unit=row["unit"],
-                           actor=actor)
+        with self._write() as conn:
+            for row in rows:
+                self._write_stock(conn, row["depot"], row["item"], row["quantity"],
+                                  unit=row["unit"], actor=actor)
         return [f"{row['depot']}/{row['item']}" for row in rows]
 
     def set_stock(self, depot_id: str, item: str, quantity: float, *, unit: str | None = None,
                   actor: str = "system") -> None:
         """Set a depot's stock of an item (an item of the catalogue; quantity ≥ 0)."""
         self._check_stock_args(depot_id, item, quantity)
-        table = db.InventoryRow.__table__
         unit = unit or str(self.catalogue().loc[item, "unit"])
         with self._write() as conn:
-            where = (table.c.depot == str(depot_id), table.c.item == item)
-            old = conn.execute(select(table.c.quantity).where(*where)).scalar()
-            conn.execute(delete(table).where(*where))
-            conn.execute(insert(table).values(depot=str(depot_id), item=item,
-                                              quantity=float(quantity), unit=unit,
-                                              updated_at=db.utc_now()))
-            self._audit(conn, actor=actor, action="update" if old is not None else "insert",
-                        layer="inventory", record_id=f"{depot_id}/{item}",
-                        old=None if old is None else {"quantity": old},
-                        new={"quantity": float(quantity), "unit": unit})
+            self._write_stock(conn, depot_id, item, quantity, unit=unit, actor=actor)
+
+    def _write_stock(self, conn: Connection, depot_id: str, item: str, quantity: float, *,
+                     unit: str, actor: str) -> None:
+        table = db.InventoryRow.__table__
+        where = (table.c.depot == str(depot_id), table.c.item == item)
+        old = conn.execute(select(table.c.quantity).where(*where)).scalar()
+        conn.execute(delete(table).where(*where))
+        conn.execute(insert(table).values(depot=str(depot_id), item=item, quantity=float(quantity),
+                                          unit=unit, updated_at=db.utc_now()))
+        self._audit(conn, actor=actor, action="update" if old is not None else "insert",
+                    layer="inventory", record_id=f"{depot_id}/{item}",
+                    old=None if old is None else {"quantity": old},
+                    new={"quantity": float(quantity), "unit": unit})
 
     def adjust_stock(self, depot_id: str, item: str, delta: float, *,
                      actor: str = "system") -> float:
@@ -700,12 +706,22 @@ def _geometry_columns(geometry: BaseGeometry) -> dict:
             "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat}
 
 
-def _row_values(layer: str, record_id: str, clean: dict, geometry: BaseGeometry,
-                now: datetime) -> dict:
-    row = {"id": record_id, **clean, **_geometry_columns(geometry), "created_at": now,
-           "updated_at": now}
-    if layer == "teams":
-        row["home_wkb"] = shapely.to_wkb(geometry, hex=True)
+def _add_geometry_columns(layer: str, rows: list[dict], geometries: list[BaseGeometry]) -> None:
+    """Hex WKB and bounds of many geometries at once (vectorised)."""
+    if not rows:
+        return
+    array = np.array(geometries, dtype=object)
+    wkb = shapely.to_wkb(array, hex=True)
+    bounds = shapely.bounds(array)
+    for row, hex_wkb, (min_lon, min_lat, max_lon, max_lat) in zip(rows, wkb, bounds, strict=True):
+        row.update(geometry_wkb=hex_wkb, min_lon=min_lon, min_lat=min_lat, max_lon=max_lon,
+                   max_lat=max_lat)
+        if layer == "teams":
+            row["home_wkb"] = hex_wkb
+
+
+def _row_values(layer: str, record_id: str, clean: dict, now: datetime) -> dict:
+    row = {"id": record_id, **clean, "created_at": now, "updated_at": now}
     if layer == "incidents" and row.get("reported_at") is None:
         row["reported_at"] = now
     if layer == "incidents" and row.get("needs") is None:
