@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo import netcache, osm_tags
 from geo.errors import NoRoadsError, ValidationError
-from geo.osm_read import RawWay, read_ways, ways_from_online_query
+from geo.osm_read import WayTable, read_ways, ways_from_online_query
 from geo.progress import Stages, on_terminal
 from geo.simplify import contract_chains
 
@@ -277,27 +277,32 @@ class _Segments:
     speed_mps: np.ndarray
 
 
-def _segments(ways: list[RawWay], mode: str, settings: NetworkSettings) -> _Segments | None:
-    usable = [w for w in ways if osm_tags.is_usable(w.tags, mode)]
-    if not usable:
+def _segments(ways: WayTable, mode: str, settings: NetworkSettings) -> _Segments | None:
+    usable = np.array([osm_tags.is_usable(tags, mode) for tags in ways.tags], dtype=bool)
+    if not usable.any():
         return None
-    sizes = np.array([len(w.node_ids) for w in usable])
-    ids = np.concatenate([w.node_ids for w in usable])
-    lon = np.concatenate([w.lon for w in usable])
-    lat = np.concatenate([w.lat for w in usable])
-    way_of_point = np.repeat(np.arange(len(usable)), sizes)
-    directions = np.array([osm_tags.directions(w.tags, mode) for w in usable], dtype=bool)
-    speeds_kph = np.array([_speed_kph(w.tags, mode, settings) for w in usable])
-    # A segment joins each point to the next point of the same way.
-    first = np.flatnonzero(way_of_point[:-1] == way_of_point[1:])
-    second = first + 1
-    node_osm_id, first_seen, index = np.unique(ids, return_index=True, return_inverse=True)
-    u, v = index[first], index[second]
+    chosen = np.flatnonzero(usable)
+    directions = np.zeros((len(ways), 2), dtype=bool)
+    directions[chosen] = [osm_tags.directions(ways.tags[w], mode) for w in chosen]
+    speeds_kph = np.ones(len(ways))
+    speeds_kph[chosen] = [_speed_kph(ways.tags[w], mode, settings) for w in chosen]
+    way_of_point = np.repeat(np.arange(len(ways)), np.diff(ways.offsets))
+    # A segment joins each point to the next point of the same usable way, both located.
+    located = np.isfinite(ways.lon) & np.isfinite(ways.lat)
+    first = np.flatnonzero((way_of_point[:-1] == way_of_point[1:]) & usable[way_of_point[:-1]]
+                           & located[:-1] & located[1:])
+    points = np.unique(np.r_[first, first + 1])
+    node_osm_id, first_seen, index = np.unique(ways.node_ids[points], return_index=True,
+                                               return_inverse=True)
+    position = np.empty(len(ways.node_ids), dtype=np.int64)
+    position[points] = index
+    u, v = position[first], position[first + 1]
     distinct = u != v  # repeated node refs give zero-length self segments
     first, u, v = first[distinct], u[distinct], v[distinct]
     way = way_of_point[first]
+    lon, lat = ways.lon, ways.lat
     length = _haversine_m(lon[first], lat[first], lon[first + 1], lat[first + 1])
-    return _Segments(node_osm_id, lon[first_seen], lat[first_seen], u, v,
+    return _Segments(node_osm_id, lon[points][first_seen], lat[points][first_seen], u, v,
                      directions[way, 0], directions[way, 1], length, speeds_kph[way] / 3.6)
 
 

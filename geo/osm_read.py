@@ -1,4 +1,4 @@
-"""Read road ways from OSM sources into one plain form: :class:`RawWay`.
+"""Read road ways from OSM sources into one plain form: a columnar :class:`WayTable`.
 
 Sources: ``.osm.pbf`` and ``.osm`` / ``.osm.gz`` / ``.osm.bz2`` XML (both read by libosmium through
 pyosmium, so a PBF is never turned into XML), osmnx GraphML files, and networkx graphs from an
@@ -8,8 +8,10 @@ online osmnx query (place name, bbox or polygon).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,14 +28,40 @@ WAY_TAGS = (
 )
 
 
-@dataclass(frozen=True)
-class RawWay:
-    """One road way: OSM node ids, their lon/lat, and the tags that matter for routing."""
-
-    node_ids: np.ndarray  # int64
+class Way(NamedTuple):
+    node_ids: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
     tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class WayTable:
+    """Road ways in columns: way ``w`` is points ``offsets[w]:offsets[w + 1]``.
+
+    ``lon``/``lat`` are NaN where an extract lacks a node; no segment is made to or from such a
+    point, so a way with missing nodes is split instead of jumping across the gap.
+    """
+
+    node_ids: np.ndarray  # int64, one per point
+    lon: np.ndarray
+    lat: np.ndarray
+    offsets: np.ndarray
+    tags: list[dict[str, str]]
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def __iter__(self) -> Iterator[Way]:
+        for w, tags in enumerate(self.tags):
+            part = slice(self.offsets[w], self.offsets[w + 1])
+            yield Way(self.node_ids[part], self.lon[part], self.lat[part], tags)
+
+    @classmethod
+    def from_lists(cls, ids, lon, lat, sizes, tags) -> WayTable:
+        return cls(np.asarray(ids, dtype=np.int64), np.asarray(lon, dtype=float),
+                   np.asarray(lat, dtype=float),
+                   np.r_[0, np.cumsum(np.asarray(sizes, dtype=np.int64))], list(tags))
 
 
 def source_kind(path: Path) -> str:
@@ -47,7 +75,7 @@ def source_kind(path: Path) -> str:
     )
 
 
-def read_ways(path: Path) -> list[RawWay]:
+def read_ways(path: Path) -> WayTable:
     """All ways with a ``highway`` tag in an OSM file or osmnx GraphML file."""
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
@@ -56,10 +84,14 @@ def read_ways(path: Path) -> list[RawWay]:
     return _ways_from_osm_file(path)
 
 
-def _ways_from_osm_file(path: Path) -> list[RawWay]:
+_UNDEFINED = 2147483647  # libosmium's undefined coordinate
+_WANTED = frozenset(WAY_TAGS)
+
+
+def _ways_from_osm_file(path: Path) -> WayTable:
     import osmium
 
-    ways: list[RawWay] = []
+    ids, xs, ys, sizes, tags = [], [], [], [], []
     try:
         processor = (
             osmium.FileProcessor(str(path))
@@ -68,31 +100,36 @@ def _ways_from_osm_file(path: Path) -> list[RawWay]:
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for way in processor:
-            ways.extend(_split_at_missing(way))
+            tags.append({tag.k: tag.v for tag in way.tags if tag.k in _WANTED})
+            sizes.append(_append_nodes(way.nodes, ids, xs, ys))
     except (RuntimeError, ValueError, OSError) as exc:
         raise SourceError(f"{path}: cannot read OSM data ({_first_line(exc)})") from exc
-    return ways
+    x, y = np.asarray(xs, dtype=np.int64), np.asarray(ys, dtype=np.int64)
+    missing = (x == _UNDEFINED) | (y == _UNDEFINED)
+    lon = np.where(missing, np.nan, x * 1e-7)
+    lat = np.where(missing, np.nan, y * 1e-7)
+    return WayTable.from_lists(ids, lon, lat, sizes, tags)
 
 
-def _split_at_missing(way) -> list[RawWay]:
-    """A way as RawWay pieces; nodes missing from an extract split the way instead of jumping."""
-    tags = {key: way.tags[key] for key in WAY_TAGS if key in way.tags}
-    ids, lon, lat, pieces = [], [], [], []
-    for node in way.nodes:
-        location = node.location
-        if location.valid():
-            ids.append(node.ref)
-            lon.append(location.lon)
-            lat.append(location.lat)
-            continue
-        pieces.append((ids, lon, lat))
-        ids, lon, lat = [], [], []
-    pieces.append((ids, lon, lat))
-    return [
-        RawWay(np.asarray(i, dtype=np.int64), np.asarray(x), np.asarray(y), tags)
-        for i, x, y in pieces
-        if len(i) >= 2
-    ]
+def _append_nodes(nodes, ids: list, xs: list, ys: list) -> int:
+    """Append a way's node ids and fixed-point coordinates; returns the node count.
+
+    pyosmium's public iteration wraps every node in Python objects, which made reading 3-4x
+    slower on large extracts; the pinned pyosmium 4.3 exposes the underlying list, used here
+    when present.
+    """
+    ref_list = getattr(nodes, "_list", None)
+    data = getattr(nodes, "_pyosmium_data", None)
+    if ref_list is None or data is None:
+        refs = list(nodes)
+    else:
+        get = ref_list.get
+        refs = [get(data, i) for i in range(ref_list.size(data))]
+    for ref in refs:
+        ids.append(ref.ref)
+        xs.append(ref.x)
+        ys.append(ref.y)
+    return len(refs)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -100,7 +137,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def ways_from_graphml(path: Path) -> list[RawWay]:
+def ways_from_graphml(path: Path) -> WayTable:
     import osmnx
 
     try:
@@ -110,7 +147,7 @@ def ways_from_graphml(path: Path) -> list[RawWay]:
     return ways_from_osmnx_graph(graph)
 
 
-def ways_from_osmnx_graph(graph) -> list[RawWay]:
+def ways_from_osmnx_graph(graph) -> WayTable:
     """Ways from an osmnx MultiDiGraph (simplified or not).
 
     osmnx stores a two-way street as two directed edges, the second marked ``reversed``; those
@@ -119,41 +156,41 @@ def ways_from_osmnx_graph(graph) -> list[RawWay]:
     """
     nodes = graph.nodes
     next_virtual_id = -1
-    ways = []
-    for u, v, key, data in graph.edges(keys=True, data=True):
+    ids, lons, lats, sizes, tags = [], [], [], [], []
+    for u, v, data in graph.edges(data=True):
         is_reverse_copy = str(data.get("reversed", False)) == "True"
         if is_reverse_copy and graph.has_edge(v, u):
             continue  # its forward twin carries the way as two-way
-        tags = {k: _tag_text(data[k]) for k in WAY_TAGS if data.get(k) is not None}
+        way_tags = {k: _tag_text(k, data[k]) for k in WAY_TAGS if data.get(k) is not None}
         two_way = graph.has_edge(v, u) and any(
             str(d.get("reversed", False)) == "True" for d in graph[v][u].values()
         )
-        tags["oneway"] = "no" if two_way else "yes"
+        way_tags["oneway"] = "no" if two_way else "yes"
         if "geometry" in data:
-            lon, lat = (np.asarray(a, dtype=float) for a in data["geometry"].xy)
+            lon, lat = (list(a) for a in data["geometry"].xy)
         else:
-            lon = np.array([nodes[u]["x"], nodes[v]["x"]], dtype=float)
-            lat = np.array([nodes[u]["y"], nodes[v]["y"]], dtype=float)
+            lon, lat = [nodes[u]["x"], nodes[v]["x"]], [nodes[u]["y"], nodes[v]["y"]]
         inner = len(lon) - 2
-        ids = np.empty(len(lon), dtype=np.int64)
-        ids[0], ids[-1] = int(u), int(v)
-        ids[1:-1] = np.arange(next_virtual_id, next_virtual_id - inner, -1)
+        ids += [int(u), *range(next_virtual_id, next_virtual_id - inner, -1), int(v)]
         next_virtual_id -= inner
-        ways.append(RawWay(ids, lon, lat, tags))
-    return ways
+        lons += lon
+        lats += lat
+        sizes.append(len(lon))
+        tags.append(way_tags)
+    return WayTable.from_lists(ids, lons, lats, sizes, tags)
 
 
-def _tag_text(value) -> str:
-    """osmnx keeps merged tags as lists; the first highway class and all maxspeeds matter."""
+def _tag_text(key: str, value) -> str:
+    """osmnx keeps merged tags as lists: the first highway class, and all maxspeeds."""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return str(value[0]) if key == "highway" else ";".join(str(v) for v in value)
     return str(value)
 
 
 def ways_from_online_query(
     *, place: str | None = None, bbox: tuple[float, float, float, float] | None = None,
     polygon=None, mode: str,
-) -> list[RawWay]:
+) -> WayTable:
     """Download roads with osmnx (needs internet) and return them as ways.
 
     ``bbox`` is (west, south, east, north) as in osmnx 2. The download is unsimplified and keeps

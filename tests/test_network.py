@@ -33,7 +33,7 @@ def _way_pairs(way) -> list:
 
 @pytest.fixture(scope="module")
 def li_ways():
-    return read_ways(LIECHTENSTEIN)
+    return list(read_ways(LIECHTENSTEIN))
 
 
 def test_road_closed_to_pedestrians_is_driven_not_walked(li_drive, li_walk, li_ways):
