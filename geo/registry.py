@@ -329,6 +329,20 @@ class Registry:
             revision = self._bump_revision(conn, layer)
         self._after_write(layer, revision, deleted=[str(record_id)])
 
+    def clear(self, layer: str, *, actor: str = "system") -> int:
+        """Delete every record of a layer (one audit entry); returns how many."""
+        spec = layer_spec(layer)
+        table = db.InventoryRow.__table__ if layer == "inventory" else MODELS[spec.name].__table__
+        with self._write() as conn:
+            removed = conn.execute(delete(table)).rowcount
+            self._audit(conn, actor=actor, action="clear", layer=layer,
+                        record_id=f"{removed} records", old={"count": removed}, new=None)
+            revision = self._bump_revision(conn, layer)
+        with self._index_lock:
+            self._indexes.pop(layer, None)
+        log.debug("cleared %s (%d records, revision %d)", layer, removed, revision)
+        return removed
+
     # ---- teams: moves and conditional status changes ------------------------------------------
 
     def move_team(self, team_id: str, lon: float, lat: float, *, actor: str = "system") -> None:
