@@ -13,7 +13,7 @@ import sys
 
 from geo.errors import GeoError
 
-COMMAND_MODULES = ("geo.cli_network", "geo.cli_analysis",)
+COMMAND_MODULES = ("geo.cli_network", "geo.cli_analysis", "geo.cli_registry",)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -204,8 +204,13 @@ def make_engine(url: str) -> Engine:
         raise SourceError(f"database {url}: cannot connect ({exc})") from exc
 
 
+def _sqlite_path(url: str) -> str:
+    """The file of a ``sqlite:///`` URL ("" or ":memory:" for an in-memory database)."""
+    return url.split(":///", 1)[1] if ":///" in url else ""
+
+
 def _sqlite_engine(url: str) -> Engine:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
+    path = _sqlite_path(url)
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -234,6 +239,8 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     A database written by newer code (a higher schema version) is refused with a
     :class:`GeoError` rather than read or altered.
     """
+    if not create and url.startswith("sqlite") and not _sqlite_file_exists(url):
+        raise SourceError(f"database {url}: no registry here (run 'registry init')")
     engine = make_engine(url)
     try:
         stored = _stored_version(engine)
@@ -258,6 +265,11 @@ def open_database(url: str, *, create: bool = True) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    path = _sqlite_path(url)
+    return path in ("", ":memory:") or Path(path).is_file()
 
 
 def _stored_version(engine: Engine) -> int | None:

@@ -82,22 +82,23 @@ def build_demo(registry: Registry, *, osm_path: str | Path = DEMO_OSM,
     The registry must be empty unless ``replace`` (which clears the demo layers first)."""
     counts = registry.counts()
     if any(counts.values()) and not replace:
-        raise ValidationError("registry: not empty; build the demo into a new database "
-                              "or pass replace")
+        raise ValidationError("registry: not empty; build the demo into a new database, or "
+                              "replace its layers (--replace)")
     features = read_features(osm_path)
     if len(features) == 0:
         raise ValidationError(f"{osm_path}: no OSM features to build a demo from")
     layers = demo_layers(features, standards=registry.standards,
                          total_population=total_population, default_levels=default_levels,
                          seed=seed)
-    if replace:
-        for name in ("inventory", *DEMO_LAYERS, "incidents"):
-            registry.clear(name, actor=actor)
-    west, south, east, north = features.total_bounds
-    registry.set_region([west, south, east, north], actor=actor)
-    for name in DEMO_LAYERS:
-        registry.add_many(name, _records(layers[name]), actor=actor)
-    registry.add_many("inventory", layers["inventory"].to_dict("records"), actor=actor)
+    with registry.transaction():  # all layers or none
+        if replace:
+            for name in ("inventory", *DEMO_LAYERS, "incidents"):
+                registry.clear(name, actor=actor)
+        west, south, east, north = features.total_bounds
+        registry.set_region([west, south, east, north], actor=actor)
+        for name in DEMO_LAYERS:
+            registry.add_many(name, _records(layers[name]), actor=actor)
+        registry.add_many("inventory", layers["inventory"].to_dict("records"), actor=actor)
     log.info("built the demo registry from %s", osm_path)
     return registry.counts()
 

@@ -82,6 +82,7 @@ class Registry:
         self.standards = standards or load_standards()
         self._indexes: dict[str, SpatialIndex] = {}
         self._index_lock = threading.Lock()
+        self._local = threading.local()  # the open transaction() of each thread
         if create:
             self._seed_catalogue()
 
@@ -97,9 +98,37 @@ class Registry:
     # ---- transactions -------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+    def transaction(self) -> Iterator[None]:
+        """Group several writes of this thread into one transaction: all of them or none.
+
+        Spatial indexes are not touched inside it and are rebuilt on next use after it."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        try:
+            with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+                self._local.conn = conn
+                yield
+        finally:
+            self._local.conn = None
+            with self._index_lock:
+                self._indexes.clear()
+
+    def _write(self):
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), or the open :meth:`transaction`."""
+        return self._connect(write=True)
+
+    def _read(self):
+        """A connection for reading: the open transaction's (to see its own writes) or a new one."""
+        return self._connect(write=False)
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[Connection]:
+        outer = getattr(self._local, "conn", None)
+        if outer is not None:
+            yield outer
+            return
+        with self.engine.connect().execution_options(write=write) as conn, conn.begin():
             yield conn
 
     def _audit(self, conn: Connection, *, actor: str, action: str, layer: str, record_id: str,
@@ -124,7 +153,7 @@ class Registry:
     @property
     def region(self) -> Region | None:
         table = db.Meta.__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value = conn.execute(select(table.c.value).where(table.c.key == REGION_KEY)).scalar()
         return Region(*value) if value else None
 
@@ -154,7 +183,7 @@ class Registry:
                 conn.execute(insert(table), rows)
 
     def catalogue(self) -> pd.DataFrame:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.read_sql(select(db.CatalogueItem.__table__), conn)
         return frame.set_index("item")
 
@@ -282,7 +311,7 @@ class Registry:
         if layer == "inventory":
             raise ValidationError("layer: read inventory with stock(depot) or layer('inventory')")
         table = MODELS[layer_spec(layer).name].__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
         if row is None:
             raise NotFound(f"{layer}: no record with id {record_id!r}")
@@ -424,7 +453,7 @@ class Registry:
         choices, problems, rows, seen = self._choices(), list(known_problems), [], {}
         catalogue = self.catalogue()
         depots = db.Depot.__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             known_depots = set(conn.execute(select(depots.c.id)).scalars())
         for label, record in zip(labels, records, strict=True):
             clean, found = check_record(spec, {k: v for k, v in record.items() if k != "geometry"},
@@ -506,7 +535,7 @@ class Registry:
 
     def stock(self, depot_id: str) -> dict[str, float]:
         table = db.InventoryRow.__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(table.c.item, table.c.quantity)
                                 .where(table.c.depot == str(depot_id))).all()
         return {item: float(quantity) for item, quantity in rows}
@@ -520,7 +549,7 @@ class Registry:
         if name == "inventory":
             return self._inventory_layer()
         table = MODELS[name].__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.read_sql(select(table), conn)
         geometry = shapely.from_wkb(frame.pop("geometry_wkb").to_numpy(dtype=object))
         frame = frame.drop(columns=["min_lon", "min_lat", "max_lon", "max_lat"])
@@ -536,7 +565,7 @@ class Registry:
 
     def _open_assignments(self, ids: pd.Series) -> list[list[str]]:
         table = db.Assignment.__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(table.c.incident, table.c.team)
                                 .where(table.c.released_at.is_(None))
                                 .order_by(table.c.id)).all()
@@ -552,7 +581,7 @@ class Registry:
                         depots.c.name.label("depot_name"), depots.c.geometry_wkb)
                  .join(depots, depots.c.id == inventory.c.depot)
                  .order_by(inventory.c.depot, inventory.c.item))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             frame = pd.read_sql(query, conn)
         points = shapely.point_on_surface(
             shapely.from_wkb(frame.pop("geometry_wkb").to_numpy(dtype=object)))
@@ -560,7 +589,7 @@ class Registry:
         return gpd.GeoDataFrame(frame, geometry=points, crs=WGS84)
 
     def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             counts = {name: conn.execute(select(func.count()).select_from(model.__table__)).scalar()
                       for name, model in MODELS.items()}
             counts["inventory"] = conn.execute(
@@ -578,7 +607,7 @@ class Registry:
             query = query.where(table.c.record_id == str(record_id))
         if limit is not None:
             query = query.limit(int(limit))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows],
                             columns=["id", "at", "actor", "action", "layer", "record_id", "old",
@@ -609,7 +638,7 @@ class Registry:
             return pd.Series([], dtype=float, name="distance_m")
         table = MODELS[layer].__table__
         rows = []
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for start in range(0, len(ids), _CHUNK):
                 rows += conn.execute(select(table.c.id, table.c.geometry_wkb)
                                      .where(table.c.id.in_(ids[start:start + _CHUNK]))).all()
@@ -631,7 +660,7 @@ class Registry:
             if index is not None and index.revision == revision:
                 return index
             table = MODELS[layer].__table__
-            with self.engine.connect() as conn:
+            with self._read() as conn:
                 rows = conn.execute(select(table.c.id, table.c.min_lon, table.c.min_lat,
                                            table.c.max_lon, table.c.max_lat)).all()
             index = SpatialIndex(((r[0], tuple(r[1:])) for r in rows), revision=revision)
@@ -641,7 +670,7 @@ class Registry:
 
     def _revision(self, layer: str) -> int:
         table = db.Meta.__table__
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value = conn.execute(select(table.c.value)
                                  .where(table.c.key == f"revision:{layer}")).scalar()
         return int(value or 0)
@@ -651,6 +680,8 @@ class Registry:
                      deleted: Sequence[str] = ()) -> None:
         """Keep a built index in step with this write; if another writer got in between (the
         revision jumped), drop it so the next query rebuilds it from the database."""
+        if getattr(self._local, "conn", None) is not None:
+            return  # inside transaction(): indexes are dropped when it ends
         with self._index_lock:
             index = self._indexes.get(layer)
             if index is None:

@@ -207,3 +207,16 @@ def test_region_refuses_points_outside_and_spots_swapped_coordinates(reg):
     with pytest.raises(ValidationError, match="outside the registry's region"):
         reg.add("teams", _team("T1", lon=8.54, lat=47.37))
     reg.add("teams", _team("T1"))
+
+
+def test_transaction_groups_writes_all_or_nothing(reg):
+    with pytest.raises(ValidationError), reg.transaction():
+        reg.add("depots", {"id": "D1", "geometry": shapely.Point(*VADUZ)})
+        reg.add_many("inventory", [{"depot": "D1", "item": "water", "quantity": 10}])
+        assert reg.stock("D1") == {"water": 10}  # the transaction sees its own writes
+        reg.add("teams", _team("T1", headcount=-3))
+    assert reg.counts()["depots"] == 0 and reg.counts()["inventory"] == 0
+    with reg.transaction():
+        reg.add("teams", _team("T1"))
+        reg.add("teams", _team("T2"))
+    assert sorted(reg.nearby("teams", *VADUZ, radius_m=1).index) == ["T1", "T2"]
