@@ -19,7 +19,9 @@ from geo.errors import ValidationError
 from geo.layer_io import FORMATS, export_layer, import_file, write_report
 from geo.layer_schema import LAYERS
 from geo.layers_source import add_layer_options
-from geo.population import DEFAULT_LEVELS, LIECHTENSTEIN_POPULATION
+from geo.population import (
+    DEFAULT_LEVELS, LIECHTENSTEIN_POPULATION, population_from_polygons, population_from_raster,
+)
 from geo.registry import RecordsRejected, Registry
 from geo.standards import load_standards
 
@@ -82,6 +84,16 @@ def register(subparsers) -> None:
                                                     "GCJ-02, BD-09; default EPSG:4326)")
     export.add_argument("--encoding", default="utf-8", help="CSV encoding (default utf-8)")
     export.set_defaults(func=run_export)
+
+    people = commands.add_parser("population", parents=[common],
+                                 help="replace the population layer with a real population "
+                                      "raster or census polygons")
+    source = people.add_mutually_exclusive_group(required=True)
+    source.add_argument("--raster", type=Path, help="population raster (people per cell)")
+    source.add_argument("--polygons", type=Path, help="census polygons (any vector file)")
+    people.add_argument("--column", default="population",
+                        help="people column of the census polygons (default %(default)s)")
+    people.set_defaults(func=run_population)
 
     show = commands.add_parser("list", parents=[common], help="list a layer")
     _layer_option(show)
@@ -166,6 +178,20 @@ def run_export(args) -> int:
     finally:
         partial.unlink(missing_ok=True)
     print(f"wrote {len(frame)} {args.layer} to {out}")
+    return 0
+
+
+def run_population(args) -> int:
+    if args.raster is not None:
+        frame = population_from_raster(args.raster)
+    else:
+        frame = population_from_polygons(args.polygons, column=args.column)
+    source = (args.raster or args.polygons).name
+    frame["source"] = source
+    with _open(args, create=True) as registry, registry.transaction():
+        registry.clear("population", actor=_actor(args))
+        registry.add_many("population", frame.to_dict("records"), actor=_actor(args))
+    print(f"population: {len(frame)} points, {frame['population'].sum():,.0f} people from {source}")
     return 0
 
 

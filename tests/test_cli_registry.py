@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 
 from geo.cli import main
 from geo.registry import Registry
@@ -175,3 +177,22 @@ def test_module_entry_point(tmp_path):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert result.stderr.startswith("error: database") and "Traceback" not in result.stderr
+
+
+def test_population_from_census_polygons_replaces_the_proxy(capsys, tmp_path):
+    db = str(tmp_path / "registry.sqlite")
+    census = gpd.GeoDataFrame({"residents": [1500, 700]},
+                              geometry=[shapely.box(9.50, 47.13, 9.53, 47.15),
+                                        shapely.box(9.53, 47.13, 9.56, 47.15)], crs=4326)
+    path = tmp_path / "census.gpkg"
+    census.to_file(path)
+    code, out, _ = _run(capsys, "registry", "population", "--polygons", str(path),
+                        "--column", "residents", "--db", db)
+    assert code == 0 and "2 points, 2,200 people from census.gpkg" in out
+    with Registry(db) as registry:
+        population = registry.layer("population")
+    assert population["population"].tolist() == [1500, 700]
+    assert "'people' is not a column" in _error(capsys, "registry", "population", "--polygons",
+                                                str(path), "--column", "people", "--db", db)
+    with Registry(db) as registry:
+        assert registry.counts()["population"] == 2  # the failed load changed nothing
