@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
+from geo import kernel
 from geo._validate import per_point_costs
 from geo.errors import ValidationError
 from geo.snapping import (
@@ -30,7 +29,7 @@ def edge_costs(net, *, weight: str = "travel_time_s", blocked=None, cost_scale=N
     """Per-edge search costs: ``weight`` scaled by ``cost_scale``, ``inf`` where ``blocked``."""
     if weight not in WEIGHTS:
         raise ValidationError(f"weight: unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
-    costs = np.asarray(getattr(net, f"edge_{weight}"), dtype=float)
+    costs = getattr(net, f"edge_{weight}")  # the read-only array itself: the kernel reuses it
     if cost_scale is not None:
         scale = _edge_array(net, cost_scale, "cost_scale", float)
         if not (np.isfinite(scale).all() and (scale > 0).all()):
@@ -56,13 +55,6 @@ def _check_cutoff(cutoff) -> float:
     if not (isinstance(cutoff, (int, float, np.number)) and cutoff >= 0 and not np.isnan(cutoff)):
         raise ValidationError(f"cutoff: must be a non-negative number, got {cutoff!r}")
     return float(cutoff)
-
-
-def _graph(net, costs: np.ndarray, reverse: bool) -> sp.csr_array:
-    graph = net.csr(costs, reverse=reverse)
-    graph.indices = graph.indices.astype(np.int32, copy=False)
-    graph.indptr = graph.indptr.astype(np.int32, copy=False)
-    return graph
 
 
 @dataclass(frozen=True)
@@ -97,8 +89,8 @@ def shortest_from_nodes(net, nodes, *, cutoff=None, weight: str = "travel_time_s
     if ((nodes < 0) | (nodes >= net.n_nodes)).any():
         raise ValidationError(f"nodes: node indices must be in 0..{net.n_nodes - 1}")
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
-    result = dijkstra(_graph(net, costs, reverse), directed=True, indices=nodes,
-                      limit=_check_cutoff(cutoff), min_only=min_only)
+    result = kernel.search(net, costs, nodes, reverse=reverse, limit=_check_cutoff(cutoff),
+                           min_only=min_only)
     return result[0] if result.ndim == 2 and len(nodes) == 1 else result
 
 
@@ -121,9 +113,10 @@ def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "tra
     if len(active) == 0:
         return Search(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs,
                       reverse, limit, snapped, start)
-    graph = _with_virtual_sources(net, costs, snapped, active, reverse, start)
-    cost, predecessor, source = dijkstra(graph, directed=True, indices=n + active, limit=limit,
-                                         min_only=True, return_predecessors=True)
+    rows = _virtual_rows(net, costs, snapped, active, reverse, start)
+    cost, predecessor, source = kernel.search(net, costs, n + active, reverse=reverse,
+                                              virtual_rows=rows, limit=limit, min_only=True,
+                                              return_predecessors=True)
     label = np.where(source[:n] >= 0, source[:n] - n, -1)
     return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
 
@@ -154,24 +147,18 @@ def _part(fraction, cost):
         return np.where(np.isinf(cost), np.inf, fraction * cost)
 
 
-def _with_virtual_sources(net, costs, snapped, points, reverse, start) -> sp.csr_array:
-    """The network's CSR plus one virtual row per point (rows ``n_nodes + point index``).
-
-    In a reverse search the graph is reversed, so a virtual row holds the links *arriving* at
-    the point.
-    """
-    base = _graph(net, costs, reverse)
-    n, k = net.n_nodes, len(snapped)
+def _virtual_rows(net, costs, snapped, points, reverse, start) -> list:
+    """One virtual row per snapped point (numbered ``n_nodes + point index``): its links to the
+    ends of its road. In a reverse search the graph is reversed, so a row holds the links
+    *arriving* at the point. Points off the network get an empty row."""
+    rows = [(np.empty(0, dtype=np.int32), np.empty(0))] * len(snapped)
     side_a, side_b = _links(net, costs, snapped, points, leaving=not reverse)
     nodes = np.stack([side_a[0], side_b[0]], axis=1)
     link_costs = np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]
     usable = np.isfinite(link_costs)
-    counts = np.zeros(k, dtype=np.int64)
-    counts[points] = usable.sum(axis=1)
-    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(counts)].astype(np.int32)
-    indices = np.r_[base.indices, nodes[usable].astype(np.int32)]
-    data = np.r_[base.data, link_costs[usable]]
-    return sp.csr_array((data, indices, indptr), shape=(n + k, n + k))
+    for row, i in enumerate(points):
+        rows[i] = (nodes[row][usable[row]], link_costs[row][usable[row]])
+    return rows
 
 
 def cost_to_points(net, search: Search, targets: Snapped):
