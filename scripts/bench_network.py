@@ -71,6 +71,7 @@ class Row:
     reference: str = ""
     reference_s: float | None = None
     target: float | None = None
+    key: str = ""  # which column of the summary table this row fills
 
 
 @dataclass
@@ -151,8 +152,9 @@ def bench_build(label: str, source: Path, cache_dir: Path, repeat: int, report: 
     touch_s, _ = median_of(lambda: _read_all(build_network(source, mode="drive",
                                                            cache_dir=cache_dir)), repeat)
     report.rows += [
-        Row(label, "cold build (empty cache; includes hashing and writing the cache)", cold_s),
-        Row(label, f"cached load (memory-mapped, median of {repeat})", load_s),
+        Row(label, "cold build (empty cache; includes hashing and writing the cache)", cold_s,
+            key="cold"),
+        Row(label, f"cached load (memory-mapped, median of {repeat})", load_s, key="load"),
         Row(label, f"cached load + read every array once (median of {repeat})", touch_s),
     ]
     return net
@@ -183,7 +185,7 @@ def bench_vs_osmnx(label: str, source: Path, workdir: Path, repeat: int, report:
     reference = "osmnx graph_from_xml + add_edge_speeds + add_edge_travel_times (drive XML)"
     report.rows += [
         Row(label, f"build from the PBF, no cache (median of {repeat})", ours_s, reference,
-            osmnx_s, BUILD_TARGET),
+            osmnx_s, BUILD_TARGET, key="build"),
         Row(label, f"build from the same drive XML as osmnx (median of {repeat})", ours_xml_s,
             reference, osmnx_s),
     ]
@@ -202,8 +204,8 @@ def bench_routing(label: str, net, sources: int, cutoff_s: float, seed: int,
     rng = np.random.default_rng(seed)
     picks = rng.choice(net.n_nodes, size=min(sources, net.n_nodes), replace=False)
     csr = net.csr(np.asarray(getattr(net, f"edge_{WEIGHT}"), dtype=float))
-    for cutoff, what in ((cutoff_s, f"single source, cutoff {cutoff_s:g} s"),
-                         (None, "single source, full search")):
+    for cutoff, what, key in ((cutoff_s, f"single source, cutoff {cutoff_s:g} s", "cutoff"),
+                              (None, "single source, full search", "full")):
         times = {"ours": [], "kernel": [], "length": [], "paths": []}
         worst, reached, bad = 0.0, [], 0
         for source in map(int, picks):
@@ -232,7 +234,8 @@ def bench_routing(label: str, net, sources: int, cutoff_s: float, seed: int,
         n = len(picks)
         report.rows += [
             Row(label, f"{what}: `shortest_from_nodes` (median of {n})", med["ours"],
-                "networkx single_source_dijkstra_path_length", med["length"], ROUTING_TARGET),
+                "networkx single_source_dijkstra_path_length", med["length"], ROUTING_TARGET,
+                key),
             Row(label, f"{what}: `shortest_from_nodes` (median of {n})", med["ours"],
                 "networkx single_source_dijkstra (with paths)", med["paths"]),
             Row(label, f"{what}: floor, raw scipy dijkstra on a prebuilt CSR", med["kernel"],
@@ -285,7 +288,31 @@ def _target(row: Row) -> str:
     return f"≥ {row.target:g}× {'met' if met else 'NOT met'}"
 
 
-def render(report: Report, networks: list[str]) -> str:
+def render_summary(report: Report, sizes: dict[str, str], cutoff_s: float) -> str:
+    """One line per network, for the README: times, and ours vs theirs with the ratio."""
+    summary = (("cold", "cold build"), ("load", "cached load"),
+               ("build", f"build vs osmnx (target ≥ {BUILD_TARGET:g}×)"),
+               ("cutoff", f"{cutoff_s:g} s cutoff search vs networkx "
+                          f"(target ≥ {ROUTING_TARGET:g}×)"),
+               ("full", f"full search vs networkx (target ≥ {ROUTING_TARGET:g}×)"))
+    cells = {(row.network, row.key): row for row in report.rows if row.key}
+    lines = ["| network | nodes / edges | " + " | ".join(title for _, title in summary) + " |",
+             "| --- | ---: |" + " ---: |" * len(summary)]
+    for network, size in sizes.items():
+        values = []
+        for key, _ in summary:
+            row = cells.get((network, key))
+            if row is None:
+                values.append("—")
+            elif row.reference_s is None:
+                values.append(_fmt(row.ours_s))
+            else:
+                values.append(f"{_fmt(row.ours_s)} vs {_fmt(row.reference_s)}: {_ratio(row)}")
+        lines.append(f"| {network} | {size} | " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+def render(report: Report, sizes: dict[str, str], cutoff_s: float) -> str:
     lines = ["| network | measure | ours | compared with | its time | ours faster by | target |",
              "| --- | --- | ---: | --- | ---: | ---: | --- |"]
     for row in report.rows:
@@ -293,7 +320,8 @@ def render(report: Report, networks: list[str]) -> str:
                      f"{row.reference or '—'} | {_fmt(row.reference_s)} | {_ratio(row)} | "
                      f"{_target(row)} |")
     return "\n".join([
-        "Networks: " + "; ".join(networks), "", *lines, "",
+        "Summary (ours vs the reference; ratios are the reference's time over ours):", "",
+        render_summary(report, sizes, cutoff_s), "", "Details:", "", *lines, "",
         "Checks:", *(f"- {c}" for c in report.checks), "",
         "Notes:", *(f"- {n}" for n in report.notes)])
 
@@ -314,6 +342,7 @@ def machine_info() -> list[str]:
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"networkx {nx.__version__}, osmnx {osmnx.__version__}, "
         f"pyosmium {importlib.metadata.version('osmium')}",
+        "load average at start (1/5/15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()),
     ]
 
 
@@ -356,19 +385,18 @@ def main(argv=None) -> int:
     real = "Liechtenstein" if args.osm.resolve() == DEFAULT_OSM else args.osm.name
     generated = generated_source(args.nodes, args.seed, args.cache_dir)
     label_generated = f"generated {args.nodes:,}"
-    networks = []
+    sizes: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-network-") as tmp:
         for label, source in ((real, args.osm), (label_generated, generated)):
             print(f"running {label} ...", file=sys.stderr, flush=True)
-            cache = Path(tmp) / f"cache-{len(networks)}"
+            cache = Path(tmp) / f"cache-{len(sizes)}"
             net = bench_build(label, source, cache, args.repeat, report)
-            networks.append(f"{label}: {source.name}, drive, {net.n_nodes:,} nodes, "
-                            f"{net.n_edges:,} edges")
+            sizes[label] = f"{net.n_nodes:,} / {net.n_edges:,}"
             if label == real:
                 bench_vs_osmnx(label, source, Path(tmp), args.repeat, report)
             bench_routing(label, net, args.sources, args.cutoff, args.seed, report)
             del net
-    print(render(report, networks))
+    print(render(report, sizes, args.cutoff))
     print()
     print(f"total run time {_fmt(time.perf_counter() - started)}")
     return 1 if report.disagreements else 0
