@@ -20,9 +20,12 @@ from geo.layer_io import FORMATS, export_layer, import_file, write_report
 from geo.layer_schema import LAYERS
 from geo.layers_source import add_layer_options
 from geo.population import (
-    DEFAULT_LEVELS, LIECHTENSTEIN_POPULATION, population_from_polygons, population_from_raster,
+    DEFAULT_LEVELS,
+    LIECHTENSTEIN_POPULATION,
+    population_from_polygons,
+    population_from_raster,
 )
-from geo.registry import RecordsRejected, Registry
+from geo.registry import RecordsRejectedError, Registry
 from geo.standards import load_standards
 
 EXTENSIONS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg", "shp": ".zip"}
@@ -156,7 +159,7 @@ def run_import(args) -> int:
         try:
             ids = import_file(registry, args.file, layer=args.layer, crs=args.crs,
                               encoding=args.encoding, actor=_actor(args))
-        except RecordsRejected as exc:
+        except RecordsRejectedError as exc:
             if args.report is not None:
                 write_report(exc.problems, args.report)
                 raise ValidationError(f"{exc} (all problems in {args.report})") from None

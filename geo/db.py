@@ -19,8 +19,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, Engine, Float, ForeignKey, Integer, String, Text,
-    create_engine, event, inspect, select,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -108,7 +120,8 @@ class CatalogueItem(Base):
 class InventoryRow(Base):
     __tablename__ = "inventory"
     __table_args__ = (CheckConstraint("quantity >= 0", name="inventory_quantity_nonnegative"),)
-    depot: Mapped[str] = mapped_column(ForeignKey("depots.id", ondelete="CASCADE"), primary_key=True)
+    depot: Mapped[str] = mapped_column(ForeignKey("depots.id", ondelete="CASCADE"),
+                                       primary_key=True)
     item: Mapped[str] = mapped_column(ForeignKey("catalogue.item"), primary_key=True)
     quantity: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32), default="")

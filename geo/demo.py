@@ -24,7 +24,10 @@ from geo.layer_schema import DEFAULT_CATALOGUE
 from geo.network import utm_crs
 from geo.osm_features import read_features, tag
 from geo.population import (
-    DEFAULT_LEVELS, LIECHTENSTEIN_POPULATION, population_from_buildings, residential_buildings,
+    DEFAULT_LEVELS,
+    LIECHTENSTEIN_POPULATION,
+    population_from_buildings,
+    residential_buildings,
 )
 from geo.registry import Registry
 from geo.standards import ShelterStandards

@@ -2,7 +2,7 @@
 
 Imports are all-or-nothing: the file is read, every row is checked (reading problems such as an
 unparseable number or WKT, and the registry's own checks), and either every row goes into the
-database in one transaction or nothing does and :class:`~geo.registry.RecordsRejected` lists
+database in one transaction or nothing does and :class:`~geo.registry.RecordsRejectedError` lists
 each problem as (row, field, problem). Coordinates may be in any CRS pyproj knows (an EPSG code)
 or in the Chinese web-map systems GCJ-02 and BD-09; they are stored in WGS84. CSV files may be
 UTF-8 (with or without a byte-order mark) or GBK/GB18030 (Chinese Excel exports), detected or
@@ -299,7 +299,7 @@ def import_file(registry: Registry, path: str | Path, *, layer: str, crs: str | 
                 progress: bool | None = None) -> list[str]:
     """Import a file into ``layer`` in one transaction; returns the new ids.
 
-    Any bad row rejects the whole file with :class:`~geo.registry.RecordsRejected`, whose
+    Any bad row rejects the whole file with :class:`~geo.registry.RecordsRejectedError`, whose
     ``problems`` give each row number, field and problem."""
     rows = read_rows(path, layer=layer, crs=crs, encoding=encoding)
     name = Path(path).name

@@ -30,7 +30,13 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from geo import db
 from geo.errors import ConflictError, ValidationError
 from geo.layer_schema import (
-    DEFAULT_CATALOGUE, LayerSpec, Problem, Region, check_geometry, check_record, describe,
+    DEFAULT_CATALOGUE,
+    LayerSpec,
+    Problem,
+    Region,
+    check_geometry,
+    check_record,
+    describe,
     layer_spec,
 )
 from geo.spatial_index import Bounds, SpatialIndex, degree_box
@@ -46,7 +52,7 @@ REGION_KEY = "region_bounds"
 _CHUNK = 5000
 
 
-class NotFound(ValidationError):
+class NotFoundError(ValidationError):
     """No record with that id in that layer."""
 
 
@@ -60,7 +66,7 @@ class RowProblem:
         return f"row {self.row}: {self.field}: {self.problem}"
 
 
-class RecordsRejected(ValidationError):
+class RecordsRejectedError(ValidationError):
     """A batch had bad rows; nothing was written. ``problems`` lists every one."""
 
     def __init__(self, layer: str, problems: Sequence[RowProblem], *, total: int):
@@ -115,7 +121,8 @@ class Registry:
                 self._indexes.clear()
 
     def _write(self):
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), or the open :meth:`transaction`."""
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), or the open
+        :meth:`transaction`."""
         return self._connect(write=True)
 
     def _read(self):
@@ -163,7 +170,8 @@ class Registry:
         ok = (len(values) == 4 and all(np.isfinite(values)) and -180 <= values[0] < values[2] <= 180
               and -90 <= values[1] < values[3] <= 90)
         if not ok:
-            raise ValidationError(f"region: expected west,south,east,north in degrees, got {bounds}")
+            raise ValidationError(f"region: expected west,south,east,north in degrees, "
+                                  f"got {bounds}")
         table = db.Meta.__table__
         with self._write() as conn:
             old = conn.execute(select(table.c.value).where(table.c.key == REGION_KEY)).scalar()
@@ -191,7 +199,8 @@ class Registry:
                            unit: str = "piece", actor: str = "system") -> None:
         key = str(item).strip()
         if not key or not key.replace("_", "").isalnum():
-            raise ValidationError(f"item: expected a short key of letters, digits and _, got {item!r}")
+            raise ValidationError(f"item: expected a short key of letters, digits and _, "
+                                  f"got {item!r}")
         table = db.CatalogueItem.__table__
         with self._write() as conn:
             if conn.execute(select(table.c.item).where(table.c.item == key)).first():
@@ -244,7 +253,7 @@ class Registry:
         GeoJSON mapping in EPSG:4326 and an optional ``id``); returns its id."""
         try:
             return self.add_many(layer, [record], actor=actor, audit_each=True)[0]
-        except RecordsRejected as exc:
+        except RecordsRejectedError as exc:
             fields = "; ".join(f"{p.field}: {p.problem}" for p in exc.problems)
             raise ValidationError(f"{layer}: {fields}") from None
 
@@ -253,7 +262,7 @@ class Registry:
                  known_problems: Sequence[RowProblem] = (), audit_each: bool | None = None,
                  progress=None) -> list[str]:
         """Insert many records in one transaction, or none: every bad row is reported at once in
-        :class:`RecordsRejected` (with ``labels`` as the row numbers, default 1, 2, ...).
+        :class:`RecordsRejectedError` (with ``labels`` as the row numbers, default 1, 2, ...).
 
         ``known_problems`` are problems the caller found while reading (unparseable cells);
         ``progress`` wraps the row iteration (e.g. a tqdm factory) for long imports. Large
@@ -286,7 +295,7 @@ class Registry:
             problems += [RowProblem(seen[i], "id", f"id {i!r} already exists in {layer}")
                          for i in _existing(conn, table, ids)]
             if problems:
-                raise RecordsRejected(layer, sorted(problems, key=_problem_order),
+                raise RecordsRejectedError(layer, sorted(problems, key=_problem_order),
                                       total=len(records))
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(insert(table), rows[start:start + _CHUNK])
@@ -314,7 +323,7 @@ class Registry:
         with self._read() as conn:
             row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
         if row is None:
-            raise NotFound(f"{layer}: no record with id {record_id!r}")
+            raise NotFoundError(f"{layer}: no record with id {record_id!r}")
         return _record(dict(row))
 
     def update(self, layer: str, record_id: str, changes: Mapping, *,
@@ -336,7 +345,7 @@ class Registry:
         with self._write() as conn:
             old = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
             if old is None:
-                raise NotFound(f"{layer}: no record with id {record_id!r}")
+                raise NotFoundError(f"{layer}: no record with id {record_id!r}")
             conn.execute(update(table).where(table.c.id == str(record_id)).values(**values))
             self._audit(conn, actor=actor, action="update", layer=layer, record_id=record_id,
                         old=_changed(_public(dict(old)), values), new=_public(values))
@@ -351,7 +360,7 @@ class Registry:
         with self._write() as conn:
             old = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
             if old is None:
-                raise NotFound(f"{layer}: no record with id {record_id!r}")
+                raise NotFoundError(f"{layer}: no record with id {record_id!r}")
             conn.execute(delete(table).where(table.c.id == str(record_id)))
             self._audit(conn, actor=actor, action="delete", layer=layer, record_id=record_id,
                         old=_public(dict(old)), new=None)
@@ -400,9 +409,10 @@ class Registry:
                                                   table.c.status.in_(wanted))
                               .values(status=status, updated_at=db.utc_now()))
         if result.rowcount != 1:
-            current = conn.execute(select(table.c.status).where(table.c.id == str(team_id))).scalar()
+            current = conn.execute(select(table.c.status)
+                                   .where(table.c.id == str(team_id))).scalar()
             if current is None:
-                raise NotFound(f"teams: no record with id {team_id!r}")
+                raise NotFoundError(f"teams: no record with id {team_id!r}")
             raise ConflictError(f"team {team_id} is {current}, not {' or '.join(wanted)}",
                                 current=current)
         old_status = wanted[0] if len(wanted) == 1 else "/".join(wanted)
@@ -416,7 +426,7 @@ class Registry:
         with self._write() as conn:
             if conn.execute(select(incidents.c.status)
                             .where(incidents.c.id == str(incident_id))).scalar() is None:
-                raise NotFound(f"incidents: no record with id {incident_id!r}")
+                raise NotFoundError(f"incidents: no record with id {incident_id!r}")
             self._change_status(conn, team_id, "assigned", expected="available", actor=actor)
             now = db.utc_now()
             assignment = conn.execute(insert(assignments).values(
@@ -471,7 +481,7 @@ class Registry:
                 rows.append({"depot": clean["depot"], "item": clean["item"],
                              "quantity": clean["quantity"], "unit": unit})
         if problems:
-            raise RecordsRejected("inventory", problems, total=len(records))
+            raise RecordsRejectedError("inventory", problems, total=len(records))
         with self._write() as conn:
             for row in rows:
                 self._write_stock(conn, row["depot"], row["item"], row["quantity"],
@@ -514,7 +524,7 @@ class Registry:
             if result.rowcount != 1:
                 held = conn.execute(select(table.c.quantity).where(*where)).scalar()
                 if held is None:
-                    raise NotFound(f"inventory: depot {depot_id!r} holds no {item!r}")
+                    raise NotFoundError(f"inventory: depot {depot_id!r} holds no {item!r}")
                 raise ConflictError(f"depot {depot_id} holds {held:g} {item}, cannot take "
                                     f"{-delta:g}", current=held)
             quantity = conn.execute(select(table.c.quantity).where(*where)).scalar()

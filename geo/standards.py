@@ -75,7 +75,8 @@ def load_standards(path: str | Path | None = None) -> ShelterStandards:
         if problems:
             continue
         parsed[str(key)] = ShelterClass(
-            key=str(key), name_zh=str(entry.get("name_zh", "")), name_en=str(entry.get("name_en", "")),
+            key=str(key), name_zh=str(entry.get("name_zh", "")),
+            name_en=str(entry.get("name_en", "")),
             confirmed=bool(entry.get("confirmed", False)),
             sources={str(k): str(v) for k, v in (entry.get("sources") or {}).items()}, **values)
     if problems:

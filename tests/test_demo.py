@@ -15,7 +15,9 @@ from geo.dispatch import nearest_teams
 from geo.errors import ValidationError
 from geo.osm_features import read_features, tag
 from geo.population import (
-    population_from_buildings, population_from_polygons, population_from_raster,
+    population_from_buildings,
+    population_from_polygons,
+    population_from_raster,
     residential_buildings,
 )
 from geo.registry import Registry

@@ -16,7 +16,7 @@ from pyproj import Transformer
 from geo import cn_coords
 from geo.errors import SourceError, ValidationError
 from geo.layer_io import decode, export_layer, import_file, read_rows, write_report
-from geo.registry import RecordsRejected, Registry
+from geo.registry import RecordsRejectedError, Registry
 
 LIECHTENSTEIN = [9.47, 47.04, 9.64, 47.28]
 HEADER = "id,name,shelter_class,capacity_people,status,lon,lat"
@@ -39,7 +39,7 @@ def _csv(tmp_path, lines, *, name="rows.csv", encoding="utf-8"):
 
 
 def _rejected(reg, path, layer="shelters", **options) -> list[tuple]:
-    with pytest.raises(RecordsRejected) as caught:
+    with pytest.raises(RecordsRejectedError) as caught:
         import_file(reg, path, layer=layer, **options)
     assert reg.counts()[layer] == 0  # all or nothing
     return [(p.row, p.field, p.problem) for p in caught.value.problems]
@@ -80,7 +80,8 @@ def test_decoding_prefers_utf8_then_gb18030():
 
 def test_csv_with_wkt_polygons(reg, tmp_path):
     lines = ["id,name,shelter_class,effective_area_m2,wkt",
-             '1,Park,emergency,5000,"POLYGON ((9.52 47.14, 9.521 47.14, 9.521 47.141, 9.52 47.14))"']
+             '1,Park,emergency,5000,'
+             '"POLYGON ((9.52 47.14, 9.521 47.14, 9.521 47.141, 9.52 47.14))"']
     import_file(reg, _csv(tmp_path, lines), layer="shelters")
     assert reg.get("shelters", "1")["capacity_people"] == 5000
     assert reg.get("shelters", "1")["geometry"].geom_type == "Polygon"
@@ -99,7 +100,8 @@ def test_geojson_feature_collection(reg, tmp_path):
 def test_geojson_that_is_not_a_feature_collection_is_refused(reg, tmp_path):
     path = tmp_path / "one.geojson"
     path.write_text(json.dumps({"type": "Feature", "geometry": None, "properties": {}}))
-    with pytest.raises(ValidationError, match="expected a GeoJSON FeatureCollection, got 'Feature'"):
+    with pytest.raises(ValidationError,
+                       match="expected a GeoJSON FeatureCollection, got 'Feature'"):
         import_file(reg, path, layer="teams")
     path.write_text("{not json")
     with pytest.raises(SourceError, match="not valid JSON"):
@@ -164,7 +166,7 @@ def test_one_bad_row_rejects_the_whole_file_with_its_row_and_field(reg, tmp_path
 
 def test_ids_already_in_the_registry_are_duplicates(reg, tmp_path):
     import_file(reg, _csv(tmp_path, [HEADER, GOOD[0]]), layer="shelters")
-    with pytest.raises(RecordsRejected, match="id 'S1' already exists in shelters"):
+    with pytest.raises(RecordsRejectedError, match="id 'S1' already exists in shelters"):
         import_file(reg, _csv(tmp_path, [HEADER, *GOOD], name="again.csv"), layer="shelters")
     assert reg.counts()["shelters"] == 1
 
@@ -201,7 +203,8 @@ def test_swiss_grid_csv_is_converted_to_wgs84(reg, tmp_path):
 def test_chinese_web_map_coordinates_are_converted(tmp_path, crs):
     wgs = (116.3913, 39.9075)
     shifted = [float(v) for v in cn_coords.FROM_WGS84[crs](*wgs)]
-    lines = ["id,name,type,headcount,lng,lat", f"T1,天安门消防站,fire,9,{shifted[0]!r},{shifted[1]!r}"]
+    lines = ["id,name,type,headcount,lng,lat",
+             f"T1,天安门消防站,fire,9,{shifted[0]!r},{shifted[1]!r}"]
     with Registry(str(tmp_path / "china.sqlite")) as reg:
         import_file(reg, _csv(tmp_path, lines), layer="teams", crs=crs)
         point = reg.get("teams", "T1")["geometry"]
@@ -261,7 +264,7 @@ def test_geopackage_without_crs_needs_one(reg, tmp_path):
 
 def test_report_lists_every_problem(reg, tmp_path):
     lines = [HEADER, GOOD[0], "9,x,hotel,-1,open,9.52,47.14", "10,y,emergency,5,open,95,95"]
-    with pytest.raises(RecordsRejected) as caught:
+    with pytest.raises(RecordsRejectedError) as caught:
         import_file(reg, _csv(tmp_path, lines), layer="shelters")
     report = write_report(caught.value.problems, tmp_path / "report.csv")
     rows = report.read_text(encoding="utf-8-sig").splitlines()

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from geo.errors import ConflictError, ValidationError
-from geo.registry import NotFound, RecordsRejected, Registry
+from geo.registry import NotFoundError, RecordsRejectedError, Registry
 
 VADUZ = (9.5209, 47.1410)
 
@@ -59,7 +59,7 @@ def test_bad_records_name_every_field_and_write_nothing(reg):
 def test_batch_with_one_bad_row_imports_nothing(reg):
     rows = [_team(f"T{i}") for i in range(5)] + [_team("T2")]
     rows[3]["status"] = "asleep"
-    with pytest.raises(RecordsRejected) as caught:
+    with pytest.raises(RecordsRejectedError) as caught:
         reg.add_many("teams", rows)
     problems = {(p.row, p.field) for p in caught.value.problems}
     assert problems == {(4, "status"), (6, "id")}
@@ -78,7 +78,7 @@ def test_update_and_delete_are_audited_with_old_and_new_values(reg):
     update = log.iloc[1]
     assert update["old"]["radius_m"] == 100 and update["old"]["active"] is True
     assert update["new"]["radius_m"] == 150 and update["new"]["active"] is False
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         reg.get("hazards", "H1")
 
 
@@ -121,7 +121,7 @@ def test_status_change_is_conditional(reg):
     assert caught.value.current == "en_route"
     with pytest.raises(ValidationError, match="'sleeping' is not one of"):
         reg.set_team_status("T1", "sleeping", expected="en_route")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         reg.set_team_status("T9", "assigned", expected="available")
 
 
