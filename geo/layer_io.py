@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from geo import OSM_ATTRIBUTION, cn_coords
 from geo.errors import SourceError, ValidationError
-from geo.layer_schema import layer_spec
+from geo.layer_schema import DERIVED_COLUMNS, layer_spec
 from geo.progress import on_terminal
 from geo.registry import Registry, RowProblem
 
@@ -231,6 +231,8 @@ def _read_geojson(path: Path, *, crs) -> ReadRows:
     kind = data.get("type") if isinstance(data, dict) else type(data).__name__
     if kind != "FeatureCollection" or not isinstance(data.get("features"), list):
         raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection, got {kind!r}")
+    if crs is None and isinstance(data.get("crs"), dict):  # the 2008 GeoJSON "crs" member
+        crs = resolve_crs(str((data["crs"].get("properties") or {}).get("name", "")) or None)
     rows = ReadRows()
     geometries = []
     for number, feature in enumerate(data["features"], start=1):
@@ -267,7 +269,7 @@ def _read_ogr(path: Path, *, layer: str, crs) -> ReadRows:
         raise SourceError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from None
     rows = ReadRows()
     long_names = {_short_name(f): f for f in (*layer_spec(layer).field_names, "id",
-                                               "created_at", "updated_at")}
+                                               *DERIVED_COLUMNS)}
     for name, frame in zip(names, frames, strict=True):
         declared = frame.crs
         if crs is None and declared is None:
@@ -307,7 +309,7 @@ def import_file(registry: Registry, path: str | Path, *, layer: str, crs: str | 
         for record in rows.records:
             if not record.get("source"):
                 record["source"] = name
-    wrap = tqdm_progress(f"checking {Path(path).name}", enabled=progress)
+    wrap = tqdm_progress(f"checking {name}", enabled=progress)
     ids = registry.add_many(layer, rows.records, actor=actor, labels=rows.labels,
                             known_problems=rows.problems, progress=wrap)
     log.info("imported %d %s from %s", len(ids), layer, path)

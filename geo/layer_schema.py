@@ -283,7 +283,7 @@ def check_geometry(geometry: BaseGeometry | None, spec: LayerSpec, *,
         return [("geometry", "coordinates are not finite numbers (NaN or infinite)")]
     lon, lat = coords[:, 0], coords[:, 1]
     if (abs(lon) > 180).any() or (abs(lat) > 90).any():
-        hint = "; latitude and longitude look swapped" if (abs(lat) <= 180).all() and (
+        hint = "; latitude and longitude may be swapped" if (abs(lat) <= 180).all() and (
             abs(lon) <= 90).all() else ""
         return [("geometry", f"coordinates out of range (lon {lon.min():g}..{lon.max():g}, "
                              f"lat {lat.min():g}..{lat.max():g}){hint}")]

@@ -31,6 +31,7 @@ from geo import db
 from geo.errors import ConflictError, ValidationError
 from geo.layer_schema import (
     DEFAULT_CATALOGUE,
+    TEAM_TYPES,
     LayerSpec,
     Problem,
     Region,
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 WGS84 = "EPSG:4326"
 MODELS = {"shelters": db.Shelter, "depots": db.Depot, "teams": db.Team, "hazards": db.Hazard,
           "incidents": db.Incident, "population": db.PopulationPoint}
-FEATURE_LAYERS = tuple(MODELS)
 REGION_KEY = "region_bounds"
 _CHUNK = 5000
 
@@ -182,12 +182,16 @@ class Registry:
         return Region(*values)
 
     def _seed_catalogue(self) -> None:
+        """Put the default items in an empty catalogue (a write only when one is missing)."""
         table = db.CatalogueItem.__table__
-        with self._write() as conn:
+        with self._read() as conn:
             present = set(conn.execute(select(table.c.item)).scalars())
-            rows = [{"item": item, "name_en": en, "name_zh": zh, "unit": unit}
-                    for item, (en, zh, unit) in DEFAULT_CATALOGUE.items() if item not in present]
-            if rows:
+        if present:
+            return
+        rows = [{"item": item, "name_en": en, "name_zh": zh, "unit": unit}
+                for item, (en, zh, unit) in DEFAULT_CATALOGUE.items()]
+        with self._write() as conn:
+            if not conn.execute(select(table.c.item).limit(1)).first():
                 conn.execute(insert(table), rows)
 
     def catalogue(self) -> pd.DataFrame:
@@ -233,15 +237,16 @@ class Registry:
     def _shelter_capacity(self, clean: dict, problems: list[Problem], current: Mapping, *,
                           partial: bool) -> None:
         merged = {**current, **clean}
-        if clean.get("capacity_people") is None and (not partial or "effective_area_m2" in clean
-                                                     or "shelter_class" in clean):
-            if merged.get("effective_area_m2") is None:
-                problems.append(("capacity_people", "required (or give effective_area_m2 to "
-                                                    "derive it from the shelter class)"))
-                return
+        derive = clean.get("capacity_people") is None and (
+            not partial or "effective_area_m2" in clean or "shelter_class" in clean)
+        if derive and merged.get("effective_area_m2") is not None:
             clean["capacity_people"] = self.standards.capacity_people(
                 merged["effective_area_m2"], merged["shelter_class"])
             merged["capacity_people"] = clean["capacity_people"]
+        elif derive and not partial:
+            problems.append(("capacity_people", "required (or give effective_area_m2 to "
+                                                "derive it from the shelter class)"))
+            return
         occupancy, capacity = merged.get("occupancy") or 0, merged.get("capacity_people")
         if capacity is not None and occupancy > capacity:
             problems.append(("occupancy", f"{occupancy} exceeds capacity_people {capacity}"))
@@ -296,7 +301,7 @@ class Registry:
                          for i in _existing(conn, table, ids)]
             if problems:
                 raise RecordsRejectedError(layer, sorted(problems, key=_problem_order),
-                                      total=len(records))
+                                           total=len(records))
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(insert(table), rows[start:start + _CHUNK])
             self._audit_batch(conn, layer, rows, actor=actor,
@@ -332,6 +337,9 @@ class Registry:
         spec = layer_spec(layer)
         if "id" in changes and str(changes["id"]) != str(record_id):
             raise ValidationError("id: ids are stable and cannot be changed")
+        if layer == "teams" and "status" in changes:
+            raise ValidationError("status: change a team's status with set_team_status(..., "
+                                  "expected=...) or assign_team, which check it first")
         changes = {k: v for k, v in changes.items() if k != "id"}
         current = self.get(layer, record_id)
         clean, geometry, problems = self._check(spec, changes, choices=self._choices(),
@@ -424,9 +432,12 @@ class Registry:
         status change, the assignment, the incident's status). Returns the assignment id."""
         incidents, assignments = db.Incident.__table__, db.Assignment.__table__
         with self._write() as conn:
-            if conn.execute(select(incidents.c.status)
-                            .where(incidents.c.id == str(incident_id))).scalar() is None:
+            state = conn.execute(select(incidents.c.status)
+                                 .where(incidents.c.id == str(incident_id))).scalar()
+            if state is None:
                 raise NotFoundError(f"incidents: no record with id {incident_id!r}")
+            if state == "closed":
+                raise ConflictError(f"incident {incident_id} is closed", current=state)
             self._change_status(conn, team_id, "assigned", expected="available", actor=actor)
             now = db.utc_now()
             assignment = conn.execute(insert(assignments).values(
@@ -726,8 +737,6 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
 
 
 def _check_needs(needs: Mapping, choices: Mapping) -> list[Problem]:
-    from geo.layer_schema import TEAM_TYPES
-
     problems = []
     unknown = set(needs) - {"teams", "supplies"}
     if unknown:

@@ -97,6 +97,19 @@ def test_geojson_feature_collection(reg, tmp_path):
     assert reg.get("teams", "T1")["equipment"] == ["pump", "ladder"]
 
 
+def test_geojson_crs_member_is_honoured(reg, tmp_path):
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(9.52, 47.14)
+    collection = {"type": "FeatureCollection",
+                  "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}},
+                  "features": [{"type": "Feature", "properties": {"type": "police", "headcount": 2},
+                                "geometry": {"type": "Point", "coordinates": [x, y]}}]}
+    path = tmp_path / "mercator.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    team = import_file(reg, path, layer="teams")[0]
+    point = reg.get("teams", team)["geometry"]
+    assert (point.x, point.y) == pytest.approx((9.52, 47.14), abs=1e-9)
+
+
 def test_geojson_that_is_not_a_feature_collection_is_refused(reg, tmp_path):
     path = tmp_path / "one.geojson"
     path.write_text(json.dumps({"type": "Feature", "geometry": None, "properties": {}}))
@@ -293,3 +306,33 @@ def test_read_rows_reports_reading_problems_without_a_registry(tmp_path):
     assert [(p.row, p.field, p.problem) for p in rows.problems] == [
         (2, "lon", "required field is missing")]
     assert np.isnan(rows.records[0]["geometry"].x)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "geojson", "gpkg", "zip"])
+def test_every_layer_round_trips(reg, tmp_path, suffix):
+    here = shapely.Point(9.52, 47.14)
+    reg.add("shelters", {"id": "S1", "shelter_class": "emergency", "effective_area_m2": 500,
+                         "facilities": ["water"], "geometry": here})
+    reg.add("depots", {"id": "D1", "name": "Werkhof 仓库", "geometry": here.buffer(0.0002)})
+    reg.set_stock("D1", "water", 250)
+    reg.add("teams", {"id": "T1", "type": "hazmat", "headcount": 5, "equipment": ["suits"],
+                      "turnout_s": 300, "geometry": here})
+    reg.add("hazards", {"id": "H1", "type": "fuel_station", "radius_m": 100, "active": False,
+                        "geometry": here})
+    reg.add("incidents", {"id": "I1", "type": "flood", "severity": 3, "geometry": here,
+                          "needs": {"teams": {"water_rescue": 2}, "supplies": {"sandbags": 500}}})
+    reg.assign_team("I1", "T1")
+    reg.add("population", {"id": "P1", "population": 12.5, "geometry": here})
+    with Registry(str(tmp_path / "copy.sqlite")) as copy:
+        for layer in ("shelters", "depots", "inventory", "teams", "hazards", "incidents",
+                      "population"):
+            path = export_layer(reg.layer(layer), tmp_path / f"{layer}.{suffix}", layer=layer)
+            import_file(copy, path, layer=layer)
+        assert copy.counts() == reg.counts()
+        assert copy.get("incidents", "I1")["needs"] == {"teams": {"water_rescue": 2},
+                                                        "supplies": {"sandbags": 500}}
+        assert copy.get("teams", "T1")["status"] == "assigned"
+        assert copy.get("teams", "T1")["equipment"] == ["suits"]
+        assert copy.get("hazards", "H1")["active"] is False
+        assert copy.stock("D1") == {"water": 250}
+        assert copy.get("depots", "D1")["name"] == "Werkhof 仓库"

@@ -37,6 +37,10 @@ def test_shelter_capacity_is_derived_from_its_class(reg):
     given = reg.add("shelters", {"shelter_class": "emergency", "capacity_people": 80,
                                  "geometry": shapely.Point(*VADUZ).buffer(0.0005)})
     assert reg.get("shelters", given)["capacity_people"] == 80
+    # Without an area, a new class keeps the given capacity.
+    assert reg.update("shelters", given, {"shelter_class": "central"})["capacity_people"] == 80
+    with pytest.raises(ValidationError, match="occupancy: 81 exceeds capacity_people 80"):
+        reg.update("shelters", given, {"occupancy": 81})
 
 
 def test_bad_records_name_every_field_and_write_nothing(reg):
@@ -123,6 +127,8 @@ def test_status_change_is_conditional(reg):
         reg.set_team_status("T1", "sleeping", expected="en_route")
     with pytest.raises(NotFoundError):
         reg.set_team_status("T9", "assigned", expected="available")
+    with pytest.raises(ValidationError, match="set_team_status"):
+        reg.update("teams", "T1", {"status": "available"})
 
 
 def test_concurrent_assignments_of_one_team_never_both_succeed(tmp_path):
@@ -164,6 +170,11 @@ def test_release_makes_a_team_available_again(reg):
     assert reg.get("teams", "T1")["status"] == "available"
     assert reg.layer("incidents").loc["I1", "assigned_teams"] == []
     reg.assign_team("I1", "T1")
+    reg.release_team("T1")
+    reg.update("incidents", "I1", {"status": "closed"})
+    with pytest.raises(ConflictError, match="incident I1 is closed"):
+        reg.assign_team("I1", "T1")
+    assert reg.get("teams", "T1")["status"] == "available"  # the failed assignment rolled back
 
 
 def test_spatial_index_follows_inserts_moves_and_deletes(reg):
