@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geo.errors import ValidationError
 
@@ -32,11 +33,20 @@ def per_point_costs(name: str, values, n: int) -> np.ndarray | None:
 
 
 def lonlat_points(features) -> tuple[list, np.ndarray, np.ndarray]:
-    """(ids, lon, lat) of a GeoDataFrame (representative points, EPSG:4326) or (lon, lat) arrays."""
+    """(ids, lon, lat) of a GeoDataFrame (points, or a point inside each polygon; EPSG:4326) or
+    of (lon, lat) arrays."""
     if isinstance(features, gpd.GeoDataFrame):
         if features.crs is None:
             raise ValidationError("features: the GeoDataFrame has no CRS (expected EPSG:4326)")
-        points = features.geometry.to_crs("EPSG:4326").representative_point()
-        return list(features.index), points.x.to_numpy(), points.y.to_numpy()
+        geometry = features.geometry
+        if features.crs.to_epsg() != 4326:
+            geometry = geometry.to_crs("EPSG:4326")
+        geoms = geometry.to_numpy()
+        lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for non-points
+        other = np.isnan(lon) & ~shapely.is_empty(geoms)
+        if other.any():
+            inner = shapely.point_on_surface(geoms[other])
+            lon[other], lat[other] = shapely.get_x(inner), shapely.get_y(inner)
+        return list(features.index), lon, lat
     lon, lat = (np.atleast_1d(np.asarray(a, dtype=float)) for a in features)
     return list(range(len(lon))), lon, lat

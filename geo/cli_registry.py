@@ -8,6 +8,7 @@ file and moved into place, so a failed command leaves nothing half-written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 from geo.demo import DEMO_OSM, build_demo
-from geo.errors import ValidationError
+from geo.errors import SourceError, ValidationError
 from geo.layer_io import FORMATS, export_layer, import_file, write_report
 from geo.layer_schema import LAYERS
 from geo.layers_source import add_layer_options
@@ -178,8 +179,11 @@ def run_export(args) -> int:
         export_layer(frame, partial, fmt=args.fmt, layer=args.layer, encoding=args.encoding,
                      crs=args.crs)
         os.replace(partial, out)
+    except OSError as exc:
+        raise SourceError(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
     finally:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     print(f"wrote {len(frame)} {args.layer} to {out}")
     return 0
 

@@ -71,8 +71,8 @@ def coverage(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, bre
     cutoff = None if np.isinf(costs).any() else breaks[-1]
     search = search_from_points(net, sources, costs=costs, reverse=direction == "to",
                                 cutoff=cutoff, start_cost=per_point_costs("extra_cost", extra_cost, len(ids)))
-    points = demand.geometry.to_crs("EPSG:4326").representative_point()
-    targets = snap_points(net, points.x.to_numpy(), points.y.to_numpy(), max_snap_m=max_snap_m)
+    _, demand_lon, demand_lat = lonlat_points(demand)
+    targets = snap_points(net, demand_lon, demand_lat, max_snap_m=max_snap_m)
     cost, label = cost_to_points(net, search, targets)
     reason = np.where(targets.status == "far", OFF_NETWORK,
                       np.where(targets.status == "island", ISLAND, ""))

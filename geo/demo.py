@@ -177,7 +177,7 @@ def demo_shelters(features: gpd.GeoDataFrame, *, standards: ShelterStandards,
                          f"({footprint.area:.0f} m²); class and facilities are demo assumptions",
                 "geometry": _single(areas.geometry.iloc[i]),
             })
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    return _frame(rows)
 
 
 def team_bases(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -222,7 +222,7 @@ def demo_teams(bases: gpd.GeoDataFrame, *, rng: np.random.Generator) -> gpd.GeoD
                 "turnout_s": float(30 * round(rng.uniform(low_t, high_t) / 30)),
                 "source": f"osm:{base.osm_id}", "notes": DEMO_NOTE, "geometry": base.geometry,
             })
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    return _frame(rows)
 
 
 def demo_depots(features: gpd.GeoDataFrame, *, metric_crs: str,
@@ -244,7 +244,7 @@ def demo_depots(features: gpd.GeoDataFrame, *, metric_crs: str,
         "notes": "demo: a real building used as a depot; its inventory is invented",
         "geometry": _single(row.geometry),
     } for row in chosen.itertuples()]
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    return _frame(rows)
 
 
 def demo_inventory(depots: gpd.GeoDataFrame, *, rng: np.random.Generator) -> pd.DataFrame:
@@ -253,7 +253,7 @@ def demo_inventory(depots: gpd.GeoDataFrame, *, rng: np.random.Generator) -> pd.
              "generators": 10, "sandbags": 5000, "life_jackets": 100, "pumps": 10,
              "folding_beds": 300}
     rows = []
-    for depot in depots["id"]:
+    for depot in depots["id"] if len(depots) else []:
         for item in DEFAULT_CATALOGUE:
             if rng.random() < 0.6:
                 quantity = float(round(scale[item] * rng.uniform(0.2, 1.0)))
@@ -286,7 +286,7 @@ def demo_hazards(features: gpd.GeoDataFrame, *, metric_crs: str) -> gpd.GeoDataF
                      "notes": f"demo: a {FLOOD_BAND_M:g} m band around the Rhine and its banks "
                               f"as mapped in OSM; not an official flood hazard map",
                      "geometry": flood})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    return _frame(rows)
 
 
 def flood_zone(features: gpd.GeoDataFrame, *, metric_crs: str,
@@ -304,6 +304,12 @@ def flood_zone(features: gpd.GeoDataFrame, *, metric_crs: str,
     water = shapely.union_all([lines_m, *near.to_numpy()])
     zone = water.buffer(band_m).simplify(5.0)
     return _single(gpd.GeoSeries([zone], crs=metric_crs).to_crs("EPSG:4326").iloc[0])
+
+
+def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    """Rows with a ``geometry`` (EPSG:4326) as a GeoDataFrame, also when there are none."""
+    geometry = gpd.GeoSeries([row.pop("geometry") for row in rows], crs="EPSG:4326")
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geometry)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -173,17 +173,12 @@ def _option(net, search, snapped, i, team_id, row, eta, time_s) -> Option:
 
 
 def _unreachable(snapped, cut_off, ids, frame) -> list[Unreachable]:
-    result = []
-    names = frame["name"].astype(str).tolist() if "name" in frame else [str(i) for i in ids]
-    for i in range(len(snapped)):
-        if snapped.status[i] != "ok":
-            reason = "off_network" if snapped.status[i] == "far" else "island"
-        elif cut_off[i]:
-            reason = "cut_off_by_hazard"
-        else:
-            continue
-        result.append(Unreachable(ids[i], names[i], reason, float(snapped.snap_m[i])))
-    return result
+    reasons = np.where(snapped.status == "far", "off_network",
+                       np.where(snapped.status == "island", "island",
+                                np.where(cut_off, "cut_off_by_hazard", "")))
+    names = frame["name"].to_numpy() if "name" in frame else np.asarray(ids, dtype=object)
+    return [Unreachable(ids[i], str(names[i]), str(reasons[i]), float(snapped.snap_m[i]))
+            for i in np.flatnonzero(reasons != "")]
 
 
 def _incident_note(at: Snapped) -> str:

@@ -161,13 +161,20 @@ def decode(data: bytes, encoding: str | None = None, *, name: str = "file") -> s
     raise SourceError(f"{name}: neither UTF-8 nor GBK/GB18030 text; give --encoding")
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
 def _find_column(columns: Sequence[str], names: Sequence[str]) -> str | None:
     lowered = {c.strip().lower(): c for c in columns}
     return next((lowered[n] for n in names if n in lowered), None)
 
 
 def _read_csv(path: Path, *, layer: str, crs, encoding: str | None) -> ReadRows:
-    text = decode(path.read_bytes(), encoding, name=str(path))
+    text = decode(_read_bytes(path), encoding, name=str(path))
     if not text.strip():
         raise SourceError(f"{path}: the file is empty")
     try:
@@ -225,7 +232,7 @@ def _numbers(column: pd.Series, name: str, labels, problems: list[RowProblem]) -
 
 def _read_geojson(path: Path, *, crs) -> ReadRows:
     try:
-        data = json.loads(decode(path.read_bytes(), None, name=str(path)))
+        data = json.loads(decode(_read_bytes(path), None, name=str(path)))
     except json.JSONDecodeError as exc:
         raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     kind = data.get("type") if isinstance(data, dict) else type(data).__name__

@@ -143,6 +143,14 @@ class RoadNetwork:
         return shapely.STRtree(self.geometries)
 
     @cached_property
+    def edge_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted ``tail * n_nodes + head`` keys, the edges in that order): finds the edges
+        between two nodes with a binary search."""
+        keys = self.edge_tail.astype(np.int64) * self.n_nodes + self.edge_head
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order
+
+    @cached_property
     def dropped_index(self):
         """(STRtree, LineStrings) of the road segments cut off from the network, or None."""
         import shapely

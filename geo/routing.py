@@ -244,8 +244,7 @@ def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, floa
         first_edge = _source_edge(net, search, s, nodes[0], leaving=True)
         first = (first_edge, _position(net, first_edge, sources, s), 1.0)
         last = (edge, 0.0, _position(net, edge, targets, t))
-    middle = [(_cheapest_edge(net, search.costs, u, v), 0.0, 1.0)
-              for u, v in zip(nodes[:-1], nodes[1:])]
+    middle = [(e, 0.0, 1.0) for e in _cheapest_edges(net, search.costs, nodes[:-1], nodes[1:])]
     return [first, *middle, last]
 
 
@@ -273,10 +272,19 @@ def _position(net, edge, snapped: Snapped, i: int) -> float:
     return 1.0 - f if net.edge_reversed[edge] else f
 
 
-def _cheapest_edge(net, costs, u, v) -> int:
-    out = net.fwd_edges[net.fwd_indptr[u]:net.fwd_indptr[u + 1]]
-    out = out[net.edge_head[out] == v]
-    return int(out[np.argmin(costs[out])])
+def _cheapest_edges(net, costs, tails, heads) -> list[int]:
+    """For each consecutive pair of path nodes, the cheapest edge joining them."""
+    if len(tails) == 0:
+        return []
+    keys, order = net.edge_keys
+    wanted = np.asarray(tails, dtype=np.int64) * net.n_nodes + np.asarray(heads, dtype=np.int64)
+    lo = np.searchsorted(keys, wanted, side="left")
+    hi = np.searchsorted(keys, wanted, side="right")
+    edges = order[lo]
+    for i in np.flatnonzero(hi - lo > 1):  # parallel edges: take the cheapest
+        candidates = order[lo[i]:hi[i]]
+        edges[i] = candidates[np.argmin(costs[candidates])]
+    return edges.tolist()
 
 
 @dataclass(frozen=True)
@@ -330,7 +338,7 @@ def route_from_pieces(net, pieces, *, time_s, snap_m) -> Route:
         coords = np.vstack([coords, coords])
     lon, lat = net.to_lonlat.transform(coords[:, 0], coords[:, 1])
     geometry = {"type": "LineString",
-                "coordinates": [[round(float(x), 7), round(float(y), 7)] for x, y in zip(lon, lat)]}
+                "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
     return Route(float(total_time), float(total_length), tuple(float(s) for s in snap_m),
                  geometry, tuple(int(e) for e, _, _ in pieces))
 
@@ -338,10 +346,10 @@ def route_from_pieces(net, pieces, *, time_s, snap_m) -> Route:
 def _edge_coords(net, edge, start: float, end: float) -> np.ndarray:
     """Projected coordinates of ``edge`` between fractions ``start`` and ``end`` of its length."""
     g = net.edge_geom[edge]
-    xy = np.asarray(net.geom_xy[net.geom_offsets[g]:net.geom_offsets[g + 1]])
+    xy = net.geom_xy[net.geom_offsets[g]:net.geom_offsets[g + 1]]
     if net.edge_reversed[edge]:
         xy = xy[::-1]
-    return substring(xy, start, end)
+    return xy if start <= 0.0 and end >= 1.0 else substring(xy, start, end)
 
 
 def substring(xy: np.ndarray, start: float, end: float) -> np.ndarray:

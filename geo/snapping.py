@@ -7,6 +7,10 @@ are reported as such with their distances: they are never silently routed from a
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,10 +57,34 @@ class Snapped:
         return len(self.geom)
 
 
+_CACHE_SIZE = 32
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
 def snap_points(net, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
-    """Snap many lon/lat points at once through the network's spatial index."""
+    """Snap many lon/lat points at once through the network's spatial index.
+
+    The last few results per network are kept: a dispatcher's queries snap the same team
+    positions again and again, and on a large network that is most of a query's time.
+    """
     lon = np.atleast_1d(np.asarray(lon, dtype=float))
     lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    key = (float(max_snap_m), hashlib.blake2b(lon.tobytes() + lat.tobytes()).digest())
+    with _cache_lock:
+        recent = _cache.setdefault(net, OrderedDict())
+        if key in recent:
+            recent.move_to_end(key)
+            return recent[key]
+    snapped = _snap(net, lon, lat, max_snap_m)
+    with _cache_lock:
+        recent[key] = snapped
+        if len(recent) > _CACHE_SIZE:
+            recent.popitem(last=False)
+    return snapped
+
+
+def _snap(net, lon, lat, max_snap_m) -> Snapped:
     x, y = net.to_xy.transform(lon, lat)
     xy = np.column_stack([x, y])
     points = shapely.points(xy)
@@ -71,8 +99,11 @@ def snap_points(net, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Sna
     status = np.where(snap_m > max_snap_m, FAR, OK).astype(object)
     status[(island_m < snap_m) & (snap_m > ISLAND_TOLERANCE_M)] = ISLAND
     geom = np.where(status == OK, geom, -1)
-    return Snapped(lon, lat, xy, geom, offset, fraction, snap_m, snapped, status.astype(str),
-                   island_m)
+    result = Snapped(lon.copy(), lat.copy(), xy, geom, offset, fraction, snap_m, snapped,
+                     status.astype(str), island_m)
+    for array in vars(result).values():
+        array.flags.writeable = False  # shared through the cache
+    return result
 
 
 def _distance_to_dropped_roads(net, points) -> np.ndarray:
