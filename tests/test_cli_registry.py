@@ -163,6 +163,13 @@ def test_failed_export_leaves_no_file(capsys, demo_db, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_export_to_an_unwritable_place_is_one_line(capsys, demo_db, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert "cannot write" in _error(capsys, "registry", "export", "--layer", "teams", "--format",
+                                    "csv", "--out", str(blocker / "teams.csv"), "--db", demo_db)
+
+
 def test_newer_schema_refused_by_the_cli(capsys, db):
     Registry(db).close()
     with sqlite3.connect(db) as conn:

@@ -22,7 +22,7 @@ from geo.population import (
 )
 from geo.registry import Registry
 from geo.standards import load_standards
-from tests.conftest import LIECHTENSTEIN
+from tests.conftest import LIECHTENSTEIN, MONACO
 
 UTM32N = "EPSG:32632"
 
@@ -199,3 +199,12 @@ def test_demo_layers_are_deterministic(features):
     again = demo_layers(features, standards=standards, seed=0)
     assert first["teams"].drop(columns="geometry").equals(again["teams"].drop(columns="geometry"))
     assert first["inventory"].equals(again["inventory"])
+
+
+def test_demo_works_for_another_region_without_some_features(tmp_path):
+    with Registry(str(tmp_path / "monaco.sqlite")) as registry:
+        counts = build_demo(registry, osm_path=MONACO, total_population=38_000)
+        assert counts["teams"] > 0 and counts["shelters"] > 0
+        assert counts["depots"] == 0 and counts["inventory"] == 0  # no warehouses mapped there
+        assert registry.layer("population")["population"].sum() == pytest.approx(38_000)
+        assert not (registry.layer("hazards")["type"] == "flood_zone").any()  # no Rhine
