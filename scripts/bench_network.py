@@ -53,7 +53,7 @@ import osmium  # noqa: E402
 import scipy  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
-from geo import osm_tags  # noqa: E402
+from geo import netcache, osm_tags  # noqa: E402
 from geo.network import DEFAULT_OSM, build_network  # noqa: E402
 from geo.routing import shortest_from_nodes  # noqa: E402
 
@@ -346,6 +346,22 @@ def machine_info() -> list[str]:
     ]
 
 
+def code_version() -> str:
+    """The git commit of this checkout, naming the measured modules with uncommitted changes."""
+    measured = [f"geo/{name}" for name in (*netcache._BUILD_MODULES, "routing.py", "kernel.py")]
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", *measured],
+                                capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "code: not a git checkout"
+    changed = [line[3:] for line in status.splitlines()]
+    return f"code: commit {commit}" + (
+        f", with uncommitted changes in {', '.join(changed)}" if changed
+        else " (the measured modules are committed)")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--osm", type=Path, default=DEFAULT_OSM,
@@ -379,7 +395,7 @@ def main(argv=None) -> int:
     print("$ " + shlex.join(["python", "scripts/bench_network.py",
                              *(sys.argv[1:] if argv is None else argv)]))
     print()
-    print("\n".join(machine_info()))
+    print("\n".join([*machine_info(), code_version()]))
     print()
     report = Report()
     real = "Liechtenstein" if args.osm.resolve() == DEFAULT_OSM else args.osm.name
