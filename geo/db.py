@@ -214,7 +214,7 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:
-        raise SourceError(f"database {url}: cannot connect ({exc})") from exc
+        raise SourceError(f"database {_safe(url)}: cannot connect ({exc})") from exc
 
 
 def _sqlite_path(url: str) -> str:

@@ -236,8 +236,10 @@ def _read_geojson(path: Path, *, crs) -> ReadRows:
     except json.JSONDecodeError as exc:
         raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     kind = data.get("type") if isinstance(data, dict) else type(data).__name__
-    if kind != "FeatureCollection" or not isinstance(data.get("features"), list):
+    if kind != "FeatureCollection":
         raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection, got {kind!r}")
+    if not isinstance(data.get("features"), list):
+        raise ValidationError(f"{path}: the FeatureCollection has no 'features' list")
     if crs is None and isinstance(data.get("crs"), dict):  # the 2008 GeoJSON "crs" member
         crs = resolve_crs(str((data["crs"].get("properties") or {}).get("name", "")) or None)
     rows = ReadRows()
@@ -245,7 +247,11 @@ def _read_geojson(path: Path, *, crs) -> ReadRows:
     for number, feature in enumerate(data["features"], start=1):
         rows.labels.append(number)
         feature = feature if isinstance(feature, dict) else {}
-        record = dict(feature.get("properties") or {})
+        properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            rows.problems.append(RowProblem(number, "properties", "expected an object"))
+            properties = {}
+        record = dict(properties)
         if feature.get("id") is not None and "id" not in record:
             record["id"] = feature["id"]
         geometries.append(_geojson_geometry(feature.get("geometry"), number, rows.problems))
@@ -261,7 +267,7 @@ def _geojson_geometry(value, number: int, problems: list[RowProblem]):
         return None
     try:
         return shapely.geometry.shape(value)
-    except (shapely.errors.GEOSException, ValueError, TypeError, KeyError, IndexError,
+    except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError, IndexError,
             AttributeError) as exc:
         problems.append(RowProblem(number, "geometry", f"not a GeoJSON geometry ({exc})"))
         return None

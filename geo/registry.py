@@ -731,7 +731,8 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
         if isinstance(value, Mapping):
             return shapely.geometry.shape(value)
         return shapely.from_wkt(str(value))
-    except (shapely.errors.GEOSException, ValueError, TypeError, AttributeError) as exc:
+    except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError,
+            AttributeError) as exc:
         problems.append(("geometry", f"not a geometry ({str(exc).splitlines()[0]})"))
         return None
 

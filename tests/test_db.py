@@ -74,3 +74,18 @@ def test_schema_version_is_recorded_once(tmp_path):
         Registry(str(path)).close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+
+
+def test_schema_compiles_for_postgresql():
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateTable
+
+    ddl = "\n".join(str(CreateTable(table).compile(dialect=postgresql.dialect()))
+                    for table in db.Base.metadata.sorted_tables)
+    assert "CREATE TABLE teams" in ddl and "geometry_wkb TEXT NOT NULL" in ddl
+    assert "CHECK (quantity >= 0)" in ddl and "REFERENCES depots (id) ON DELETE CASCADE" in ddl
+
+
+def test_unreachable_server_or_missing_driver_is_a_clear_error():
+    with pytest.raises(SourceError, match=r"database postgresql://\*\*\*@127.0.0.1:9/none"):
+        db.open_database("postgresql://planner:secret@127.0.0.1:9/none")

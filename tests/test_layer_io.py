@@ -97,6 +97,26 @@ def test_geojson_feature_collection(reg, tmp_path):
     assert reg.get("teams", "T1")["equipment"] == ["pump", "ladder"]
 
 
+def test_odd_geojson_features_are_reported_per_feature(reg, tmp_path):
+    point = {"type": "Point", "coordinates": [9.52, 47.14]}
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": point, "properties": {"type": "fire", "headcount": 2}},
+        {"type": "Feature", "geometry": {"type": "Circle", "coordinates": [9.5, 47.1]},
+         "properties": {"type": "fire", "headcount": 2}},
+        {"type": "Feature", "geometry": point, "properties": ["fire", 2]},
+        {"type": "Feature", "geometry": None, "properties": {"type": "fire", "headcount": 2}}]}
+    path = tmp_path / "odd.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    problems = _rejected(reg, path, layer="teams")
+    assert (2, "geometry") in {(row, name) for row, name, _ in problems}
+    assert (3, "properties", "expected an object") in problems
+    assert (4, "geometry", "required field is missing") in problems
+    assert 1 not in {row for row, _, _ in problems}
+    path.write_text(json.dumps({"type": "FeatureCollection"}), encoding="utf-8")
+    with pytest.raises(ValidationError, match="has no 'features' list"):
+        import_file(reg, path, layer="teams")
+
+
 def test_geojson_crs_member_is_honoured(reg, tmp_path):
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(9.52, 47.14)
     collection = {"type": "FeatureCollection",
