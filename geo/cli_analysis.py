@@ -258,7 +258,7 @@ def _dispatch_text(payload) -> str:
 def run_exposure(args) -> int:
     net = network_from_args(args)
     hazards = read_layer(args, "hazards")
-    zones = hazard_zones(hazards, crs=net.crs)
+    zones = hazard_zones(hazards, crs=net.crs, active_only=False)
     layers = {name: read_layer(args, name, required=False)
               for name in ("shelters", "depots", "teams")}
     table = exposure(zones, layers=layers, population=read_layer(args, "population", required=False),
@@ -268,7 +268,8 @@ def run_exposure(args) -> int:
         write_geojson(gpd.GeoDataFrame(table, geometry=zones.geometry.to_numpy(), crs=zones.crs),
                       args.out)
     records = table.to_dict("records")
-    text = "\n".join(f"hazard {r['hazard']} ({r['type']}): population {r.get('population', 0):.0f}, "
+    text = "\n".join(f"hazard {r['hazard']} ({r['type']}{'' if r['active'] else ', inactive'}): "
+                     f"population {r.get('population', 0):.0f}, "
                      f"{r.get('shelters_count', 0)} shelters, {r.get('teams_count', 0)} teams, "
                      f"{r.get('road_km', 0):.2f} km of road" for r in records)
     unsafe_rows = [] if unsafe is None else unsafe.to_dict("records")

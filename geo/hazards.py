@@ -56,22 +56,24 @@ class Barriers:
 
 
 def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
-                 rules: HazardRules | None = None) -> gpd.GeoDataFrame:
-    """The zones of the *active* hazards, in the metric ``crs``.
+                 rules: HazardRules | None = None, active_only: bool = True) -> gpd.GeoDataFrame:
+    """The zones of the *active* hazards (all, with ``active_only=False``: exposure and safety
+    distances concern every hazard source), in the metric ``crs``.
 
     ``hazards`` (EPSG:4326) needs ``type`` and a geometry; optional ``active`` (default true),
     ``radius_m`` (for points; default from the rules), ``road_effect`` and ``slow_factor``.
     Columns out: ``hazard`` (the input index), ``type``, ``road_effect``, ``slow_factor``,
     ``safety_distance_m``, ``source`` (the hazard's own geometry) and the zone ``geometry``.
     """
-    columns = ["hazard", "type", "road_effect", "slow_factor", "safety_distance_m", "source"]
+    columns = ["hazard", "type", "active", "road_effect", "slow_factor", "safety_distance_m",
+               "source"]
     if hazards is None or len(hazards) == 0:
         return gpd.GeoDataFrame(columns=columns, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     rules = rules or load_hazard_rules()
     if "type" not in hazards:
         raise ValidationError("hazards: missing required field 'type'")
     active = hazards["active"].astype(bool) if "active" in hazards else pd.Series(True, hazards.index)
-    chosen = hazards[active.to_numpy()]
+    chosen = hazards[active.to_numpy()] if active_only else hazards
     projected = chosen.geometry.to_crs(crs)
     rows, zones = [], []
     for (index, hazard), geometry in zip(chosen.iterrows(), projected):
@@ -85,8 +87,8 @@ def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
         if effect == "slow" and not (np.isfinite(factor) and factor >= 1):
             raise ValidationError(f"hazards[{index}].slow_factor: must be a number ≥ 1, "
                                   f"got {factor!r}")
-        rows.append((index, str(hazard["type"]), effect, factor,
-                     float(rule["safety_distance_m"]), geometry))
+        rows.append((index, str(hazard["type"]), bool(_value(hazard, "active", True)), effect,
+                     factor, float(rule["safety_distance_m"]), geometry))
         zones.append(zone)
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=zones, crs=crs)
 
@@ -157,7 +159,8 @@ def exposure(zones: gpd.GeoDataFrame, *, layers: Mapping[str, gpd.GeoDataFrame] 
              net=None) -> pd.DataFrame:
     """For each hazard zone: the population, the features of each layer and the road length
     inside it. Layers (EPSG:4326) are counted by the features that intersect the zone."""
-    table = pd.DataFrame({"hazard": zones["hazard"].to_numpy(), "type": zones["type"].to_numpy()})
+    table = pd.DataFrame({"hazard": zones["hazard"].to_numpy(), "type": zones["type"].to_numpy(),
+                          "active": zones["active"].to_numpy()})
     polygons = zones.geometry.to_numpy()
     if population is not None:
         table["population"] = sum_within(polygons, zones.crs, population, population_column)

@@ -109,3 +109,25 @@ def test_bad_input_is_one_line(run, argv, message):
     code, out, err = run(*argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
+
+
+def test_without_a_registry_the_demo_is_built_and_used(tmp_path, monkeypatch, cache_dir, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GEO_DB_URL", raising=False)
+    code = main(["dispatch", "--at", "47.1410,9.5209", "--k", "2", "--json",
+                 "--cache-dir", str(cache_dir)])
+    out, err = capsys.readouterr()
+    assert code == 0 and "building the demo registry" in err
+    assert (tmp_path / "instance" / "registry.sqlite").is_file()
+    teams = json.loads(out)["teams"]
+    assert len(teams) == 2 and teams[0]["eta_s"] <= teams[1]["eta_s"]
+
+
+def test_exposure_reports_inactive_hazards_too(run):
+    code, stdout, _ = run("exposure", "--json")
+    assert code == 0 and "active" in json.loads(stdout)["hazards"][0]
+
+
+def test_missing_explicit_database_is_an_error(cache_dir, capsys, tmp_path):
+    code = main(["coverage", "--db", str(tmp_path / "none.sqlite"), "--cache-dir", str(cache_dir)])
+    assert code == 2 and "no registry here" in capsys.readouterr().err
