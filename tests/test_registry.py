@@ -131,12 +131,16 @@ def test_status_change_is_conditional(reg):
         reg.update("teams", "T1", {"status": "available"})
 
 
-def test_concurrent_assignments_of_one_team_never_both_succeed(tmp_path):
+@pytest.mark.parametrize("shared", [False, True], ids=["registry-per-thread", "shared-registry"])
+def test_concurrent_assignments_of_one_team_never_both_succeed(tmp_path, shared):
     path = str(tmp_path / "registry.sqlite")
     with Registry(path) as setup:
         setup.add_many("teams", [_team(f"T{i}") for i in range(5)])
         setup.add("incidents", {"id": "I1", "type": "fire", "geometry": shapely.Point(*VADUZ)})
-    dispatchers = [Registry(path) for _ in range(8)]  # eight processes' worth of connections
+    # Eight dispatchers: each with its own engine (like separate processes), or all sharing
+    # one Registry and its connection pool (like threads of one web server).
+    one = Registry(path)
+    dispatchers = [one] * 8 if shared else [Registry(path) for _ in range(8)]
     for team in [f"T{i}" for i in range(5)]:
         barrier = threading.Barrier(len(dispatchers))
         outcomes = []
@@ -158,7 +162,7 @@ def test_concurrent_assignments_of_one_team_never_both_succeed(tmp_path):
     incidents = dispatchers[0].layer("incidents")
     assert incidents.loc["I1", "assigned_teams"] == [f"T{i}" for i in range(5)]
     assert incidents.loc["I1", "status"] == "dispatched"
-    for registry in dispatchers:
+    for registry in {*dispatchers, one}:
         registry.close()
 
 
