@@ -247,7 +247,8 @@ def _dispatch_text(payload) -> str:
     lines += [f"unreachable: {u['name']} ({u['reason']})" for u in payload["unreachable_teams"]]
     supplies = payload.get("supplies")
     if supplies:
-        lines += [f"take {a['quantity']:g} {a['item']} from depot {a['depot']} "
+        names = {d["id"]: d["name"] for d in supplies["depots"]}
+        lines += [f"take {a['quantity']:g} {a['item']} from {names[a['depot']]} "
                   f"(ETA {a['eta_s'] / 60:.1f} min)" for a in supplies["allocation"]]
         lines += [f"shortfall: {q:g} {item}" for item, q in supplies["shortfall"].items()]
     lines += [f"shelter {s['name']}: {s['walk_s'] / 60:.1f} min walk, room for "

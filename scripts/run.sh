@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Quick start, part 1: set up, then run the main job on the embedded Liechtenstein region:
-# build the drive and walk networks (cached after the first run) and route one example trip.
+# build the drive and walk networks (cached after the first run), route one example trip, and
+# dispatch for one example incident on the demo registry (built from real OSM features on first
+# use, in instance/registry.sqlite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export GEO_CACHE_DIR=${GEO_CACHE_DIR:-$PWD/.cache/networks}
-.venv/bin/python -m geo network build --mode drive
-.venv/bin/python -m geo network build --mode walk
+geo() { .venv/bin/python -m geo "$@"; }
+geo network build --mode drive
+geo network build --mode walk
+echo
 echo "Example trip: central Vaduz to Schaan, by car and on foot"
-.venv/bin/python -m geo route --mode drive --from 47.1410,9.5209 --to 47.1650,9.5100
-.venv/bin/python -m geo route --mode walk --from 47.1410,9.5209 --to 47.1650,9.5100
+geo route --mode drive --from 47.1410,9.5209 --to 47.1650,9.5100
+geo route --mode walk --from 47.1410,9.5209 --to 47.1650,9.5100
+echo
+echo "Example incident in Schaan: the 3 nearest available teams, 500 water, shelters with room"
+geo dispatch --at 47.1650,9.5100 --k 3 --items water=500
+echo
+echo "Walking coverage of the population by the demo shelters"
+geo coverage --breaks 5,10,15
