@@ -17,6 +17,8 @@ from datetime import datetime
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.errors import ValidationError
+
 SHELTER_STATUSES = ("open", "closed", "full", "unsafe")
 TEAM_TYPES = ("fire", "medical", "search_rescue", "hazmat", "water_rescue", "police", "volunteer",
               "comprehensive")
@@ -126,8 +128,6 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
 
 
 def layer_spec(name: str) -> LayerSpec:
-    from geo.errors import ValidationError
-
     if name not in LAYERS:
         raise ValidationError(f"layer: {name!r} is not one of {', '.join(LAYERS)}")
     return LAYERS[name]
@@ -177,9 +177,6 @@ def _missing(value) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
-
-
-_PARSERS: dict[str, Callable] = {}
 
 
 def _convert(spec_field: Field, raw, choices: Mapping[str, object]) -> tuple[object, str | None]:
@@ -242,8 +239,9 @@ def _as_datetime(raw) -> datetime:
     return raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
 
 
-_PARSERS.update({"str": lambda raw: str(raw).strip(), "int": _as_int, "float": float,
-                 "bool": _as_bool, "list": _as_list, "dict": _as_dict, "datetime": _as_datetime})
+_PARSERS: dict[str, Callable] = {
+    "str": lambda raw: str(raw).strip(), "int": _as_int, "float": float, "bool": _as_bool,
+    "list": _as_list, "dict": _as_dict, "datetime": _as_datetime}
 
 
 @dataclass(frozen=True)

@@ -649,10 +649,13 @@ class Registry:
         """The ``k`` features nearest to (lon, lat) with their distance in metres."""
         if int(k) < 1:
             raise ValidationError(f"k: expected a positive whole number, got {k!r}")
-        index = self._index(layer)
-        # Degrees distort distance: take more candidates than asked, then rank in metres.
-        candidates = index.nearest(lon, lat, 4 * int(k) + 8)
-        return self._distances_m(layer, candidates, lon, lat).iloc[:int(k)]
+        k = int(k)
+        # Degrees distort distance, so the k nearest boxes only bound the answer: every feature
+        # nearer than the k-th of them in metres lies within that radius; rank those.
+        first = self._distances_m(layer, self._index(layer).nearest(lon, lat, k), lon, lat)
+        if len(first) < k:
+            return first
+        return self.nearby(layer, lon, lat, radius_m=float(first.iloc[k - 1]) + 1e-6).iloc[:k]
 
     def _distances_m(self, layer: str, ids: list[str], lon: float, lat: float) -> pd.Series:
         if not ids:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 import shapely
+from pyproj import Geod
 
 from geo.errors import ConflictError, ValidationError
 from geo.registry import NotFoundError, RecordsRejectedError, Registry
@@ -235,3 +237,18 @@ def test_transaction_groups_writes_all_or_nothing(reg):
         reg.add("teams", _team("T1"))
         reg.add("teams", _team("T2"))
     assert sorted(reg.nearby("teams", *VADUZ, radius_m=1).index) == ["T1", "T2"]
+
+
+def test_nearest_ranks_in_metres_not_degrees(reg, rng):
+    # At 47°N a degree of longitude is about 0.68 of a degree of latitude: rank in metres.
+    lon = VADUZ[0] + rng.uniform(-0.05, 0.05, 300)
+    lat = VADUZ[1] + rng.uniform(-0.05, 0.05, 300)
+    reg.add_many("population", [{"id": f"P{i}", "population": 1,
+                                 "geometry": shapely.Point(x, y)}
+                                for i, (x, y) in enumerate(zip(lon, lat, strict=True))])
+    geod = Geod(ellps="WGS84")
+    exact = geod.inv(np.full(300, VADUZ[0]), np.full(300, VADUZ[1]), lon, lat)[2]
+    expected = [f"P{i}" for i in np.argsort(exact)[:10]]
+    nearest = reg.nearest("population", *VADUZ, k=10)
+    assert list(nearest.index) == expected
+    assert nearest.to_numpy() == pytest.approx(np.sort(exact)[:10], abs=0.01)
