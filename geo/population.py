@@ -23,8 +23,9 @@ from geo.errors import SourceError, ValidationError
 
 log = logging.getLogger(__name__)
 
-# Liechtenstein's resident population, rounded: about 39,000 in 2020-2021 (Amt für Statistik,
-# Fürstentum Liechtenstein, Bevölkerungsstatistik); it passed 40,000 since. Configurable.
+# Liechtenstein's permanent resident population, rounded: 39,055 on 31 Dec 2020 and 39,308 on
+# 31 Dec 2021 (Amt für Statistik Liechtenstein, Bevölkerungsstand, statistikportal.li); 40,015
+# on 31 Dec 2023. The extract is older (OSM data up to 2015). Configurable.
 LIECHTENSTEIN_POPULATION = 39_000
 DEFAULT_LEVELS = 2.0
 MIN_FOOTPRINT_M2 = 30.0  # smaller "building=yes" outlines are sheds, kiosks, carports
