@@ -1,7 +1,7 @@
 """Shortest travel times and routes on a :class:`~geo.network.RoadNetwork`.
 
-The one shortest-path kernel of the project: scipy's compiled Dijkstra on the network's CSR arrays
-(never networkx on a query path). Searches start from nodes or from snapped points; a snapped point
+All searches go through the project's one shortest-path kernel (:mod:`geo.kernel`, scipy's
+compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start from nodes or from snapped points; a snapped point
 becomes a virtual node joined to the two ends of its road with the partial edge costs, so the first
 and last part-edges are counted exactly. Every query takes optional per-edge arrays: ``blocked``
 (edges that cannot be used) and ``cost_scale`` (a factor on each edge's cost), which is how hazard
