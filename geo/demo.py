@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 DEMO_OSM = Path(__file__).resolve().parent.parent / "data" / "liechtenstein.osm.pbf"
 DEMO_ACTOR = "demo"
 MIN_EFFECTIVE_AREA_M2 = 200.0
+WITHOUT_TAKEN = " without the part already counted for another shelter"
 FIXED_SITE_AREA_M2 = 10_000.0  # open sites with this much effective area become fixed shelters
 FLOOD_BAND_M = 250.0
 RIVER_NAME = "Rhein"
@@ -150,16 +151,21 @@ def demo_shelters(features: gpd.GeoDataFrame, *, standards: ShelterStandards,
     """Shelters on real schools, sports halls, public buildings, stadiums, pitches and parks:
     effective area = a share of the real footprint; capacity from the class's per-capita area."""
     areas = features[features["kind"] == "area"]
-    projected = areas.geometry.to_crs(metric_crs)
+    projected = areas.geometry.to_crs(metric_crs).to_numpy()
     taken: list = []
     rows = []
     for label, test, share, indoor in SHELTER_SOURCES:
-        for i in np.flatnonzero(areas["tags"].map(test).to_numpy()):
-            footprint = projected.iloc[i]
-            centre = footprint.representative_point()
-            if any(shape.contains(centre) for shape in taken):
-                continue
-            effective = footprint.area * share
+        chosen = np.flatnonzero(areas["tags"].map(test).to_numpy()
+                                & (shapely.area(projected) * share >= MIN_EFFECTIVE_AREA_M2))
+        names = np.array([t.get("name") or "" for t in areas["tags"].iloc[chosen]], dtype=object)
+        kept, adopted = _not_nested(projected[chosen], chosen, names, taken)
+        for i in kept:
+            footprint = projected[i]
+            # Open ground leaves out what other shelters (a hall on it, an overlapping stadium)
+            # already counted.
+            inner = [shape for shape in taken if shape.intersects(footprint)] if not indoor else []
+            usable = footprint.difference(shapely.union_all(inner)) if inner else footprint
+            effective = usable.area * share
             if effective < MIN_EFFECTIVE_AREA_M2:
                 continue
             taken.append(footprint)
@@ -167,17 +173,39 @@ def demo_shelters(features: gpd.GeoDataFrame, *, standards: ShelterStandards,
                              "medium_term" if effective >= FIXED_SITE_AREA_M2 else "emergency")
             osm_id, tags = areas["osm_id"].iloc[i], areas["tags"].iloc[i]
             rows.append({
-                "id": "S-" + osm_id.replace("/", "-"), "name": _name(tags, label, osm_id),
+                "id": "S-" + osm_id.replace("/", "-"),
+                "name": adopted.get(i) or _name(tags, label, osm_id),
                 "shelter_class": shelter_class, "effective_area_m2": round(effective, 1),
                 "capacity_people": standards.capacity_people(round(effective, 1), shelter_class),
                 "status": "open",
                 "facilities": ["water", "power", "toilets"] if indoor else ["water"],
                 "source": f"osm:{osm_id}",
                 "notes": f"demo: {label}; effective area = {share:.0%} of the OSM footprint "
-                         f"({footprint.area:.0f} m²); class and facilities are demo assumptions",
+                         f"({usable.area:.0f} m²{WITHOUT_TAKEN if inner else ''}); class and "
+                         f"facilities are demo assumptions",
                 "geometry": _single(areas.geometry.iloc[i]),
             })
     return _frame(rows)
+
+
+def _not_nested(candidates: np.ndarray, ids: np.ndarray, names: np.ndarray,
+                taken: list) -> tuple[np.ndarray, dict[int, str]]:
+    """``ids`` of the candidates whose centre lies neither in a shelter already taken (a pitch
+    inside a stadium) nor in a larger candidate (a pitch inside a bigger pitch), and the names
+    unnamed holders adopt from named features nested in them. Spatial-index queries, not a
+    test per pair."""
+    centres = shapely.point_on_surface(candidates)
+    drop = set()
+    if taken:
+        drop |= set(shapely.STRtree(taken).query(centres, predicate="within")[0].tolist())
+    point, holder = shapely.STRtree(candidates).query(centres, predicate="within")
+    area = shapely.area(candidates)
+    nested = (point != holder) & ((area[holder] > area[point])
+                                  | ((area[holder] == area[point]) & (holder < point)))
+    drop |= set(point[nested].tolist())
+    adopted = {int(ids[h]): names[p] for p, h in zip(point[nested], holder[nested], strict=True)
+               if names[p] and not names[h]}
+    return np.array([i for n, i in enumerate(ids) if n not in drop], dtype=int), adopted
 
 
 def team_bases(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -74,6 +74,16 @@ def test_shelters_are_real_places_with_capacity_from_the_standards(demo, feature
     assert {"Rheinparkstadion", "Mehrzweckhalle", "Rathaus Vaduz"} <= set(shelters["name"])
     assert set(shelters["shelter_class"]) >= {"emergency", "short_term", "medium_term"}
     assert shelters["notes"].str.startswith("demo:").all()
+    # No ground is counted twice: a shelter inside another is a hall on open ground, and the
+    # ground's effective area leaves the hall out.
+    projected = shelters.to_crs(UTM32N).geometry.to_numpy()
+    point, holder = shapely.STRtree(projected).query(shapely.point_on_surface(projected),
+                                                     predicate="within")
+    nested = point != holder
+    assert (shelters["shelter_class"].iloc[point[nested]] == "short_term").all()
+    assert (shelters["shelter_class"].iloc[holder[nested]] != "short_term").all()
+    room = shapely.area(projected[holder[nested]]) - shapely.area(projected[point[nested]])
+    assert (shelters["effective_area_m2"].iloc[holder[nested]].to_numpy() <= room).all()
 
 
 def test_teams_sit_at_real_bases_with_demo_attributes(demo, features):
