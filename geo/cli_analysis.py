@@ -185,7 +185,8 @@ def run_coverage(args) -> int:
         f"{s['total']:.0f} covered ({s['percent_covered']:.1f}%), {s['uncovered']:.0f} uncovered, "
         f"{s['unreachable']:.0f} unreachable" for s in summary)
     if reasons:
-        text += "\nunreachable by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items())
+        text += "\nunreachable demand points by reason: " + ", ".join(
+            f"{k} {v}" for k, v in reasons.items())
     if len(over):
         text += f"\n{over['facility'].nunique()} facilities over capacity"
     return _print({"summary": summary, "unreachable_by_reason": reasons,
