@@ -33,6 +33,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -216,8 +217,9 @@ def _street_ways(town: Town, grid: Grid, rng) -> None:
     degree[:-1, :] += grid.v_kept
     degree[1:, :] += grid.v_kept
     for j in range(ny):
-        _line_ways(town, grid, rng, grid.node[j], grid.h_kept[j], grid.h_shape[j * (nx - 1):(j + 1) * (nx - 1)],
-                   degree[j], _line_rank(j, grid.art_rows), steps=(1, 0))
+        row_shapes = grid.h_shape[j * (nx - 1):(j + 1) * (nx - 1)]
+        _line_ways(town, grid, rng, grid.node[j], grid.h_kept[j], row_shapes, degree[j],
+                   _line_rank(j, grid.art_rows), steps=(1, 0))
     for i in range(nx):
         _line_ways(town, grid, rng, grid.node[:, i], grid.v_kept[:, i], grid.v_shape[i::nx],
                    degree[:, i], _line_rank(i, grid.art_cols), steps=(0, 1))
@@ -228,7 +230,7 @@ def _line_ways(town: Town, grid: Grid, rng, nodes, kept, shapes, degree, rank: i
     """Ways along one grid line: runs of kept edges, split every few blocks and at roundabouts."""
     arterial = rank >= 0
     runs = np.flatnonzero(np.diff(np.r_[0, kept.astype(np.int8), 0]))
-    for start, stop in zip(runs[::2], runs[1::2]):
+    for start, stop in zip(runs[::2], runs[1::2], strict=True):
         edge = start
         while edge < stop:
             length = int(rng.integers(4, 17) if arterial else rng.integers(1, 7))
@@ -280,7 +282,8 @@ def _motorway(town: Town, grid: Grid, rng, *, along: str) -> None:
     Traffic keeps right: the forward carriageway (increasing x or y) is on the right of the
     centre line and its ramps meet the grid line on that side.
     """
-    lines, cross = (grid.art_rows, grid.art_cols) if along == "x" else (grid.art_cols, grid.art_rows)
+    lines, cross = (grid.art_rows, grid.art_cols) if along == "x" else (
+        grid.art_cols, grid.art_rows)
     base = _local_pair(lines, 0.4 if along == "x" else 0.6)
     cross_lines = np.flatnonzero(cross)
     if base is None or len(cross_lines) < 2:
@@ -322,7 +325,7 @@ def _motorway(town: Town, grid: Grid, rng, *, along: str) -> None:
         order = lane if direction == 1 else lane[::-1]
         cuts = sorted(cuts)
         # One way per stretch between ramps, as OSM mappers split them.
-        for a, b in zip(cuts[:-1], cuts[1:]):
+        for a, b in pairwise(cuts):
             tags = {"highway": "motorway"}
             speed = MOTORWAY_MAXSPEEDS[rng.integers(len(MOTORWAY_MAXSPEEDS))]
             if speed is not None:
@@ -408,14 +411,15 @@ def write_pbf(town: Town, out: Path) -> tuple[int, int]:
     partial = out.with_name(f".{out.name}.partial.osm.pbf")
     partial.unlink(missing_ok=True)
     common = {"version": 1, "timestamp": TIMESTAMP, "changeset": 1, "uid": 1, "user": "generator"}
-    Node, Way = osmium.osm.mutable.Node, osmium.osm.mutable.Way
     writer = osmium.SimpleWriter(str(partial), header=header)
     try:
         for k in np.flatnonzero(used):
-            writer.add_node(Node(id=int(osm_id[k]), location=(float(lon[k]), float(lat[k])),
-                                 **common))
+            location = (float(lon[k]), float(lat[k]))
+            writer.add_node(osmium.osm.mutable.Node(id=int(osm_id[k]), location=location,
+                                                    **common))
         for way_id, (nodes, tags) in enumerate(town.ways, start=1):
-            writer.add_way(Way(id=way_id, nodes=osm_id[nodes].tolist(), tags=tags, **common))
+            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=osm_id[nodes].tolist(),
+                                                  tags=tags, **common))
     finally:
         writer.close()
     os.replace(partial, out)

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import osmium
@@ -51,7 +52,7 @@ def test_pbf_is_well_formed(pbf):
     kinds, node_ids, way_ids, refs, _ = read(pbf)
     assert "".join(kinds) == "n" * len(node_ids) + "w" * len(way_ids)  # nodes before ways
     for ids in (node_ids, way_ids):
-        assert ids[0] > 0 and all(a < b for a, b in zip(ids, ids[1:]))
+        assert ids[0] > 0 and all(a < b for a, b in pairwise(ids))
     known = set(node_ids)
     assert all(ref in known for way in refs for ref in way)
     used = {ref for way in refs for ref in way}
@@ -73,7 +74,7 @@ def test_pbf_has_the_tag_styles(pbf):
     assert oneway["yes"] > 0 and oneway["-1"] > 0
     motorways = [t for t in tags if t["highway"] == "motorway"]
     assert all("oneway" not in t for t in motorways)  # one-way is implied
-    rings = [r for r, t in zip(refs, tags) if t.get("junction") == "roundabout"]
+    rings = [r for r, t in zip(refs, tags, strict=True) if t.get("junction") == "roundabout"]
     assert rings and all(r[0] == r[-1] for r in rings)
 
 
