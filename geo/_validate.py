@@ -13,7 +13,8 @@ def check_breaks(breaks) -> np.ndarray:
     """Positive, finite breaks, sorted and unique."""
     values = np.atleast_1d(np.asarray(breaks, dtype=float))
     if len(values) == 0 or not (np.isfinite(values).all() and (values > 0).all()):
-        raise ValidationError(f"breaks: expected positive numbers, got {list(np.atleast_1d(breaks))}")
+        got = list(np.atleast_1d(breaks))
+        raise ValidationError(f"breaks: expected positive numbers, got {got}")
     return np.unique(values)
 
 

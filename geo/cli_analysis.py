@@ -83,7 +83,8 @@ def _breaks(args) -> list[float]:
     try:
         values = [float(v) * UNITS[args.unit] for v in args.breaks.split(",") if v.strip()]
     except ValueError:
-        raise ValidationError(f"--breaks: expected comma-separated numbers, got {args.breaks!r}") from None
+        raise ValidationError(
+            f"--breaks: expected comma-separated numbers, got {args.breaks!r}") from None
     return values
 
 
@@ -263,8 +264,8 @@ def run_exposure(args) -> int:
     zones = hazard_zones(hazards, crs=net.crs, active_only=False)
     layers = {name: read_layer(args, name, required=False)
               for name in ("shelters", "depots", "teams")}
-    table = exposure(zones, layers=layers, population=read_layer(args, "population", required=False),
-                     net=net)
+    population = read_layer(args, "population", required=False)
+    table = exposure(zones, layers=layers, population=population, net=net)
     unsafe = unsafe_shelters(layers["shelters"], zones) if layers["shelters"] is not None else None
     if args.out:
         write_geojson(gpd.GeoDataFrame(table, geometry=zones.geometry.to_numpy(), crs=zones.crs),

@@ -39,7 +39,8 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
                         help="OSM .pbf / .osm[.gz|.bz2] or osmnx .graphml (default: Liechtenstein)")
     parser.add_argument("--mode", default="drive", help=f"one of {', '.join(MODES)}")
     parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="network cache folder (default $GEO_CACHE_DIR or ~/.cache/emergency-geo)")
+                        help="network cache folder "
+                             "(default $GEO_CACHE_DIR or ~/.cache/emergency-geo)")
     parser.add_argument("--speed", action="append", default=[], metavar="CLASS=KPH",
                         help="override a highway class's default driving speed (repeatable)")
     parser.add_argument("--walk-speed", type=float, default=None, metavar="KPH")
@@ -88,7 +89,8 @@ def run_build(args) -> int:
     print(f"{net.mode} network of {summary['source']}: {net.n_nodes} nodes, {net.n_edges} edges "
           f"({summary['dropped_nodes']} nodes and {summary['dropped_edges']} edges outside the "
           f"largest strongly connected component dropped)")
-    print(f"CRS {net.crs}; built in {summary['build_seconds']} s; cache {summary.get('cache_path')}")
+    print(f"CRS {net.crs}; built in {summary['build_seconds']} s; "
+          f"cache {summary.get('cache_path')}")
     print(f"Road data {OSM_ATTRIBUTION}")
     return 0
 

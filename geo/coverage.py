@@ -70,7 +70,8 @@ def coverage(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, bre
     # Unbounded only when barriers may cut demand off: then "not reached" must mean "cannot".
     cutoff = None if np.isinf(costs).any() else breaks[-1]
     search = search_from_points(net, sources, costs=costs, reverse=direction == "to",
-                                cutoff=cutoff, start_cost=per_point_costs("extra_cost", extra_cost, len(ids)))
+                                cutoff=cutoff,
+                                start_cost=per_point_costs("extra_cost", extra_cost, len(ids)))
     _, demand_lon, demand_lat = lonlat_points(demand)
     targets = snap_points(net, demand_lon, demand_lat, max_snap_m=max_snap_m)
     cost, label = cost_to_points(net, search, targets)

@@ -17,7 +17,12 @@ import numpy as np
 from geo._validate import lonlat_points
 from geo.errors import ValidationError
 from geo.routing import (
-    Search, cost_to_points, edge_costs, route_from_pieces, search_from_points, trace,
+    Search,
+    cost_to_points,
+    edge_costs,
+    route_from_pieces,
+    search_from_points,
+    trace,
 )
 from geo.snapping import DEFAULT_MAX_SNAP_M, Snapped, check_lonlat, snap_points
 
@@ -150,7 +155,8 @@ def _grow_until_certain(net, at, snapped, turnout, costs, k) -> tuple[Search, np
         if len(eta) >= k and eta[k - 1] <= bound + turnout[unseen].min():
             return search, travel
         # Past every finite edge cost sum the bound is useless: finish with an unbounded search.
-        bound = np.inf if bound * 4 > np.nansum(np.where(np.isfinite(costs), costs, 0)) else bound * 4
+        longest = np.where(np.isfinite(costs), costs, 0).sum()
+        bound = np.inf if bound * 4 > longest else bound * 4
 
 
 def _cut_off(net, at, snapped, costs) -> np.ndarray:
@@ -243,7 +249,8 @@ def depots_for_items(net, incident: tuple[float, float], depots: gpd.GeoDataFram
                                  snap_m=(snapped.snap_m[i], 0.0))
         rows = stock[stock["depot"] == ids[i]]
         held = rows.groupby("item")["quantity"].sum().to_dict()
-        plan["depots"].append({"id": _plain(ids[i]), "name": str(holding.iloc[i].get("name", ids[i])),
+        name = str(holding.iloc[i].get("name", ids[i]))
+        plan["depots"].append({"id": _plain(ids[i]), "name": name,
                                "eta_s": float(travel[i]), "distance_m": path.length_m,
                                "snap_m": float(snapped.snap_m[i]), "items": held,
                                "route": path.geometry})
@@ -257,6 +264,11 @@ def depots_for_items(net, incident: tuple[float, float], depots: gpd.GeoDataFram
     return plan
 
 
+def _room(shelters) -> np.ndarray:
+    return (shelters["capacity_people"].to_numpy(dtype=float)
+            - shelters["occupancy"].to_numpy(dtype=float))
+
+
 def shelters_with_room(walk_net, incident: tuple[float, float], shelters: gpd.GeoDataFrame, *,
                        k: int = 3, blocked=None, cost_scale=None,
                        max_snap_m: float = DEFAULT_MAX_SNAP_M) -> list[dict]:
@@ -265,8 +277,7 @@ def shelters_with_room(walk_net, incident: tuple[float, float], shelters: gpd.Ge
     ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
     k = _check_k(k)
     _require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
-    free = shelters["capacity_people"].to_numpy(dtype=float) - shelters["occupancy"].to_numpy(dtype=float)
-    candidates = shelters[(shelters["status"] == OPEN).to_numpy() & (free > 0)]
+    candidates = shelters[(shelters["status"] == OPEN).to_numpy() & (_room(shelters) > 0)]
     at = _snap_incident(walk_net, incident, max_snap_m)
     if not at.on_network[0] or len(candidates) == 0:
         return []
@@ -275,7 +286,7 @@ def shelters_with_room(walk_net, incident: tuple[float, float], shelters: gpd.Ge
     costs = edge_costs(walk_net, blocked=blocked, cost_scale=cost_scale)
     search = search_from_points(walk_net, at, costs=costs)
     walk_s, _ = cost_to_points(walk_net, search, snapped)
-    room = candidates["capacity_people"].to_numpy(dtype=float) - candidates["occupancy"].to_numpy(dtype=float)
+    room = _room(candidates)
     result = []
     for i in [i for i in np.argsort(walk_s, kind="stable") if np.isfinite(walk_s[i])][:k]:
         path = route_from_pieces(walk_net, trace(walk_net, search, snapped, i), time_s=costs,

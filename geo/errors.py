@@ -4,6 +4,9 @@ Every error a user can cause by bad input derives from :class:`GeoError`, so the
 layer can turn it into a one-line message (or an HTTP 4xx) without a traceback.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class GeoError(Exception):
     """Base class of every error the spatial core raises on purpose."""
@@ -31,3 +34,31 @@ class ConflictError(GeoError):
     def __init__(self, message: str, *, current: object = None):
         super().__init__(message)
         self.current = current
+
+
+class NotFoundError(ValidationError):
+    """No record with that id in that layer."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem of one input row: its label (a file line, a feature number), field, problem."""
+
+    row: object
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field}: {self.problem}"
+
+
+class RecordsRejectedError(ValidationError):
+    """A batch had bad rows; nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, layer: str, problems: Sequence[RowProblem], *, total: int):
+        self.problems = list(problems)
+        rows = len({p.row for p in self.problems})
+        shown = "; ".join(str(p) for p in self.problems[:3])
+        more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
+        super().__init__(f"{layer}: {len(self.problems)} problem(s) in {rows} of {total} row(s), "
+                         f"nothing imported: {shown}{more}")

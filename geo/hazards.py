@@ -72,7 +72,8 @@ def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
     rules = rules or load_hazard_rules()
     if "type" not in hazards:
         raise ValidationError("hazards: missing required field 'type'")
-    active = hazards["active"].astype(bool) if "active" in hazards else pd.Series(True, hazards.index)
+    active = (hazards["active"].astype(bool) if "active" in hazards
+              else pd.Series(True, hazards.index))
     chosen = hazards[active.to_numpy()] if active_only else hazards
     projected = chosen.geometry.to_crs(crs)
     rows, zones = [], []
@@ -105,7 +106,8 @@ def _zone(index, hazard, geometry, rule):
         return geometry
     radius = float(_value(hazard, "radius_m", rule["impact_radius_m"]))
     if not (np.isfinite(radius) and radius > 0):
-        raise ValidationError(f"hazards[{index}].radius_m: must be a positive number, got {radius!r}")
+        raise ValidationError(
+            f"hazards[{index}].radius_m: must be a positive number, got {radius!r}")
     return geometry.buffer(radius)
 
 

@@ -45,12 +45,14 @@ def _registry(args):
 
 
 def read_layer(args, name: str, *, required: bool = True) -> gpd.GeoDataFrame | None:
-    """Layer ``name`` of the registry (EPSG:4326, indexed by id); an empty optional layer is None."""
+    """Layer ``name`` of the registry (EPSG:4326, indexed by id); None for an empty optional
+    layer."""
     frame = _registry(args).layer(name)
     if len(frame) == 0:
         if required:
             raise ValidationError(
                 f"{name}: the registry has no {name}; build the demo registry with "
-                "`python -m geo registry demo` or import a file with `python -m geo registry import`")
+                "`python -m geo registry demo` or import a file with "
+                "`python -m geo registry import`")
         return None
     return frame

@@ -198,7 +198,8 @@ class RoadNetwork:
 
 
 def build_network(
-    source: str | Path = DEFAULT_OSM, *, mode: str = "drive", settings: NetworkSettings | None = None,
+    source: str | Path = DEFAULT_OSM, *, mode: str = "drive",
+    settings: NetworkSettings | None = None,
     cache_dir: str | Path | None = None, use_cache: bool = True, progress: bool = False,
 ) -> RoadNetwork:
     """Build (or load from the disk cache) the ``mode`` network of an OSM file or GraphML file."""
@@ -231,14 +232,17 @@ def build_network_online(
     """
     mode = check_mode(mode)
     label = place or (f"bbox {bbox}" if bbox is not None else "polygon")
-    return _build(lambda: ways_from_online_query(place=place, bbox=bbox, polygon=polygon, mode=mode),
-                  source_name=label, mode=mode, settings=settings or NetworkSettings(),
+    def download():
+        return ways_from_online_query(place=place, bbox=bbox, polygon=polygon, mode=mode)
+
+    return _build(download, source_name=label, mode=mode, settings=settings or NetworkSettings(),
                   progress=progress)
 
 
 def check_mode(mode: str) -> str:
     if mode not in osm_tags.MODES:
-        raise ValidationError(f"mode: unknown mode {mode!r}; expected one of {', '.join(osm_tags.MODES)}")
+        raise ValidationError(
+            f"mode: unknown mode {mode!r}; expected one of {', '.join(osm_tags.MODES)}")
     return mode
 
 
@@ -324,7 +328,8 @@ def _speed_kph(tags, mode: str, settings: NetworkSettings) -> float:
 
 def _haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 

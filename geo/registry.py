@@ -15,7 +15,6 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
@@ -28,7 +27,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from geo import db
-from geo.errors import ConflictError, ValidationError
+from geo.errors import (  # re-exported: callers catch them from here too
+    ConflictError,
+    NotFoundError,
+    RecordsRejectedError,
+    RowProblem,
+    ValidationError,
+)
 from geo.layer_schema import (
     DEFAULT_CATALOGUE,
     TEAM_TYPES,
@@ -50,32 +55,6 @@ MODELS = {"shelters": db.Shelter, "depots": db.Depot, "teams": db.Team, "hazards
           "incidents": db.Incident, "population": db.PopulationPoint}
 REGION_KEY = "region_bounds"
 _CHUNK = 5000
-
-
-class NotFoundError(ValidationError):
-    """No record with that id in that layer."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: object  # the row's label: a file line number, a feature number, a list position
-    field: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.field}: {self.problem}"
-
-
-class RecordsRejectedError(ValidationError):
-    """A batch had bad rows; nothing was written. ``problems`` lists every one."""
-
-    def __init__(self, layer: str, problems: Sequence[RowProblem], *, total: int):
-        self.problems = list(problems)
-        rows = len({p.row for p in self.problems})
-        shown = "; ".join(str(p) for p in self.problems[:3])
-        more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
-        super().__init__(f"{layer}: {len(self.problems)} problem(s) in {rows} of {total} row(s), "
-                         f"nothing imported: {shown}{more}")
 
 
 class Registry:

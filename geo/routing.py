@@ -1,11 +1,12 @@
 """Shortest travel times and routes on a :class:`~geo.network.RoadNetwork`.
 
 All searches go through the project's one shortest-path kernel (:mod:`geo.kernel`, scipy's
-compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start from nodes or from snapped points; a snapped point
-becomes a virtual node joined to the two ends of its road with the partial edge costs, so the first
-and last part-edges are counted exactly. Every query takes optional per-edge arrays: ``blocked``
-(edges that cannot be used) and ``cost_scale`` (a factor on each edge's cost), which is how hazard
-zones and ad-hoc barriers reach the kernel without touching the network.
+compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start
+from nodes or from snapped points; a snapped point becomes a virtual node joined to the two ends
+of its road with the partial edge costs, so the first and last part-edges are counted exactly.
+Every query takes optional per-edge arrays: ``blocked`` (edges that cannot be used) and
+``cost_scale`` (a factor on each edge's cost), which is how hazard zones and ad-hoc barriers
+reach the kernel without touching the network.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from geo import kernel
 from geo._validate import per_point_costs
 from geo.errors import ValidationError
 from geo.snapping import (
-    DEFAULT_MAX_SNAP_M, Snapped, check_lonlat, require_on_network, snap_points,
+    DEFAULT_MAX_SNAP_M,
+    Snapped,
+    check_lonlat,
+    require_on_network,
+    snap_points,
 )
 
 WEIGHTS = ("travel_time_s", "length_m")
@@ -28,7 +33,8 @@ _NO_PREDECESSOR = -9999  # scipy's marker
 def edge_costs(net, *, weight: str = "travel_time_s", blocked=None, cost_scale=None) -> np.ndarray:
     """Per-edge search costs: ``weight`` scaled by ``cost_scale``, ``inf`` where ``blocked``."""
     if weight not in WEIGHTS:
-        raise ValidationError(f"weight: unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
+        raise ValidationError(
+            f"weight: unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
     costs = getattr(net, f"edge_{weight}")  # the read-only array itself: the kernel reuses it
     if cost_scale is not None:
         scale = _edge_array(net, cost_scale, "cost_scale", float)
@@ -231,7 +237,7 @@ def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, floa
     sources = search.sources
     if kind == "road":
         ends = (sources, at, targets, t) if not search.reverse else (targets, t, sources, at)
-        return [(edge, _position(net, edge, ends[0], ends[1]), _position(net, edge, ends[2], ends[3]))]
+        return [(edge, _position(net, edge, *ends[:2]), _position(net, edge, *ends[2:]))]
     chain = _node_chain(search.predecessor, at, net.n_nodes)
     s = int(search.predecessor[chain[-1]]) - net.n_nodes
     if search.reverse:  # target → ... → source: the chain is already in travel order

@@ -23,7 +23,8 @@ def split_graph(net, points: dict, costs=None) -> nx.MultiDiGraph:
             continue
         u, v, t = int(net.edge_tail[e]), int(net.edge_head[e]), float(costs[e])
         flip = bool(net.edge_reversed[e])
-        stops = sorted(((1 - f if flip else f), name) for f, name in cut.get(int(net.edge_geom[e]), []))
+        on_road = cut.get(int(net.edge_geom[e]), [])
+        stops = sorted(((1 - f if flip else f), name) for f, name in on_road)
         previous, previous_at = u, 0.0
         for at, name in stops:
             graph.add_edge(previous, name, weight=(at - previous_at) * t)

@@ -99,11 +99,13 @@ def test_exposure(run):
     (["service-area", "--breaks", "5,x"], "--breaks: expected comma-separated numbers"),
     (["service-area", "--breaks", "-5"], "breaks: expected positive numbers"),
     (["dispatch", "--at", "47.14,9.52", "--items", "water"], "--items: expected ITEM=QUANTITY"),
-    (["dispatch", "--at", "47.14,9.52", "--items", "water=lots"], "items.water: quantity must be a number"),
+    (["dispatch", "--at", "47.14,9.52", "--items", "water=lots"],
+     "items.water: quantity must be a number"),
     (["dispatch", "--at", "47.14,9.52", "--k", "0"], "k: expected a positive whole number"),
     (["dispatch", "--at", "9.52,47.14"], "incident: .* look swapped"),
     (["coverage", "--layer", "incidents"], "incidents: the registry has no incidents"),
-    (["service-area", "--facilities", "/no/such.geojson"], "--facilities: /no/such.geojson: no such file"),
+    (["service-area", "--facilities", "/no/such.geojson"],
+     "--facilities: /no/such.geojson: no such file"),
 ])
 def test_bad_input_is_one_line(run, argv, message):
     code, out, err = run(*argv)

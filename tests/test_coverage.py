@@ -47,7 +47,8 @@ def test_totals_add_up_and_match_the_costs(li_drive, people):
     assert result.demand["reason"].iloc[-1] == OFF_NETWORK
     assert summary["unreachable"].iloc[0] == 25.0
     # Costs are those of an independent nearest-facility search.
-    search = search_from_points(li_drive, snap_points(li_drive, [VADUZ[0], 9.51], [VADUZ[1], 47.165]))
+    both = snap_points(li_drive, [VADUZ[0], 9.51], [VADUZ[1], 47.165])
+    search = search_from_points(li_drive, both)
     points = people.geometry
     expected, _ = cost_to_points(li_drive, search, snap_points(li_drive, points.x, points.y))
     reachable = np.isfinite(expected) & (expected <= 600)

@@ -111,7 +111,8 @@ def test_cut_off_team_is_reported_unreachable(li_drive, rng):
     teams = teams_frame(li_drive, 10, rng).iloc[:1].assign(status="available")
     team = teams.geometry.iloc[0]
     ring = gpd.GeoDataFrame({"type": ["flood_zone"], "road_effect": ["block"]},
-                            geometry=[shapely.Point(team.x, team.y).buffer(0.004).exterior.buffer(0.0005)],
+                            geometry=[shapely.Point(team.x, team.y).buffer(0.004)
+                                      .exterior.buffer(0.0005)],
                             crs="EPSG:4326")
     barriers = road_barriers(li_drive, hazard_zones(ring, crs=li_drive.crs))
     result = nearest_teams(li_drive, (47.1410, 9.5209), teams, **barriers.as_kwargs())

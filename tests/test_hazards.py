@@ -42,7 +42,8 @@ def test_slow_hazard_scales_costs_and_inactive_hazards_do_nothing(li_drive):
 def test_ad_hoc_barrier_line_blocks_only_the_roads_it_crosses(li_drive):
     closed_bridge = shapely.LineString([(9.5200, 47.1405), (9.5220, 47.1415)])
     barriers = road_barriers(li_drive, extra=[closed_bridge])
-    line = shapely.LineString(np.column_stack(li_drive.to_xy.transform(*np.array(closed_bridge.coords).T)))
+    xy = li_drive.to_xy.transform(*np.array(closed_bridge.coords).T)
+    line = shapely.LineString(np.column_stack(xy))
     crossing = shapely.intersects(li_drive.geometries, line)
     assert barriers.blocked.sum() == sum((li_drive.geom_edges[crossing] >= 0).sum(axis=1))
     with pytest.raises(ValidationError, match=r"barriers\[0\]"):

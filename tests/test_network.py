@@ -62,7 +62,8 @@ def test_motorway_footway_and_oneway_in_a_small_constructed_file(tmp_path):
         (104, [11, 21, 1], {"highway": "residential", "oneway": "yes"}),
     ]
     text = ["<?xml version='1.0' encoding='UTF-8'?>", "<osm version='0.6'>"]
-    text += [f"<node id='{i}' version='1' lat='{lat}' lon='{lon}'/>" for i, (lat, lon) in nodes.items()]
+    text += [f"<node id='{i}' version='1' lat='{lat}' lon='{lon}'/>"
+             for i, (lat, lon) in nodes.items()]
     for wid, refs, tags in ways:
         text.append(f"<way id='{wid}' version='1'>" + "".join(f"<nd ref='{r}'/>" for r in refs)
                     + "".join(f"<tag k='{k}' v='{v}'/>" for k, v in tags.items()) + "</way>")

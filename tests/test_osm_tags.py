@@ -1,6 +1,12 @@
 import pytest
 
-from geo.osm_tags import DEFAULT_DRIVE_SPEEDS_KPH, directions, drive_speed_kph, is_usable, parse_maxspeed
+from geo.osm_tags import (
+    DEFAULT_DRIVE_SPEEDS_KPH,
+    directions,
+    drive_speed_kph,
+    is_usable,
+    parse_maxspeed,
+)
 
 
 @pytest.mark.parametrize("value, kph", [
@@ -12,17 +18,19 @@ def test_maxspeed_values_are_parsed(value, kph):
     assert parse_maxspeed(value) == pytest.approx(kph)
 
 
-@pytest.mark.parametrize("value", [None, "", "none", "signals", "variable", "walk?", "0", "-5", float("nan")])
+@pytest.mark.parametrize("value", [None, "", "none", "signals", "variable", "walk?", "0", "-5",
+                                   float("nan")])
 def test_maxspeed_without_a_number_gives_none(value):
     assert parse_maxspeed(value) is None
 
 
 def test_class_default_applies_without_maxspeed_and_can_be_overridden():
     assert drive_speed_kph({"highway": "residential"}, DEFAULT_DRIVE_SPEEDS_KPH) == 30.0
-    assert drive_speed_kph({"highway": "residential", "maxspeed": "DE:urban"}, DEFAULT_DRIVE_SPEEDS_KPH) == 50.0
+    defaults = DEFAULT_DRIVE_SPEEDS_KPH
+    assert drive_speed_kph({"highway": "residential", "maxspeed": "DE:urban"}, defaults) == 50.0
     assert drive_speed_kph({"highway": "residential"}, {"residential": 25.0}) == 25.0
-    assert drive_speed_kph({"highway": "motorway", "maxspeed": "none"}, DEFAULT_DRIVE_SPEEDS_KPH) == 100.0
-    assert drive_speed_kph({"highway": "weird_class"}, DEFAULT_DRIVE_SPEEDS_KPH) == DEFAULT_DRIVE_SPEEDS_KPH["*"]
+    assert drive_speed_kph({"highway": "motorway", "maxspeed": "none"}, defaults) == 100.0
+    assert drive_speed_kph({"highway": "weird_class"}, defaults) == defaults["*"]
 
 
 @pytest.mark.parametrize("tags, drive, walk", [

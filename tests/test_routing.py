@@ -7,7 +7,11 @@ import shapely
 
 from geo.errors import PointError, ValidationError
 from geo.routing import (
-    cost_to_points, edge_costs, route, search_from_points, shortest_from_nodes,
+    cost_to_points,
+    edge_costs,
+    route,
+    search_from_points,
+    shortest_from_nodes,
 )
 from geo.snapping import check_lonlat, snap_points
 from tests.reference import path_cost, split_graph
@@ -117,7 +121,8 @@ def test_route_on_one_road_counts_only_the_part_between_the_points(li_walk):
     result = route(li_walk, (a_lat, a_lon), (b_lat, b_lon))
     forward = li_walk.geom_edges[g, 0]
     assert result.length_m == pytest.approx(0.5 * li_walk.edge_length_m[forward], rel=1e-6)
-    assert result.travel_time_s == pytest.approx(0.5 * li_walk.edge_travel_time_s[forward], rel=1e-6)
+    half_time = 0.5 * li_walk.edge_travel_time_s[forward]
+    assert result.travel_time_s == pytest.approx(half_time, rel=1e-6)
 
 
 def test_origin_equal_to_destination_is_a_zero_route(li_drive):
@@ -161,7 +166,8 @@ def test_point_too_far_from_roads_is_reported_with_its_distance(li_drive):
     snapped = snap_points(li_drive, lon.ravel(), lat.ravel())
     i = int(np.argmax(snapped.snap_m))  # deep in the Alpine forest, far from any road
     assert snapped.snap_m[i] > 500 and snapped.status[i] == "far" and snapped.geom[i] == -1
-    with pytest.raises(PointError, match=r"destination: .* is \d+ m from the nearest routable road"):
+    message = r"destination: .* is \d+ m from the nearest routable road"
+    with pytest.raises(PointError, match=message):
         route(li_drive, (47.1410, 9.5209), (lat.ravel()[i], lon.ravel()[i]))
     tight = snap_points(li_drive, 9.5209, 47.1410, max_snap_m=1.0)
     assert tight.status[0] == "far" and tight.snap_m[0] > 1.0

@@ -37,7 +37,8 @@ def test_nodes_reached_within_a_break_lie_inside_and_far_ones_outside(li_drive, 
             # Nodes reached only well beyond the break are outside, unless a reached road
             # passes within the band's half-width (60 m when driving).
             beyond = search.cost > 1.5 * b
-            reached = shapely.union_all(stretch_lines(li_drive, reached_stretches(li_drive, search, b)))
+            stretches = reached_stretches(li_drive, search, b)
+            reached = shapely.union_all(stretch_lines(li_drive, stretches))
             near_reached = shapely.distance(nodes, reached) <= 60.0 + 0.01
             assert beyond.sum() > 100
             assert not (inside & beyond & ~near_reached).any()
@@ -68,7 +69,8 @@ def test_rings_do_not_overlap(li_walk):
 
 def test_split_areas_do_not_overlap_and_cover_the_dissolved_area(li_walk):
     split = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="split").to_crs(li_walk.crs)
-    dissolved = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="dissolve").to_crs(li_walk.crs)
+    dissolved = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="dissolve")
+    dissolved = dissolved.to_crs(li_walk.crs)
     assert len(dissolved) == 1 and dissolved["facility"].isna().all()
     geoms = split.geometry.to_list()
     assert sorted(split["facility"]) == [0, 1, 2]
@@ -80,6 +82,7 @@ def test_split_areas_do_not_overlap_and_cover_the_dissolved_area(li_walk):
 
 def test_each_polygon_carries_population_and_area(li_walk, rng):
     import geopandas as gpd
+
     from tests.analysis_inputs import points_along_roads
 
     lon, lat = points_along_roads(li_walk, 500, rng)
