@@ -158,7 +158,7 @@ def bench_build(label: str, source: Path, cache_dir: Path, repeat: int, report: 
     report.rows += [
         Row(label, "cold build (empty cache; includes hashing and writing the cache)", cold_s,
             key="cold"),
-        Row(label, f"cached load (memory-mapped, median of {repeat})", load_s, key="load"),
+        Row(label, f"cached load (memory-mapped, best of {repeat})", load_s, key="load"),
         Row(label, f"cached load + read every array once (best of {repeat})", touch_s),
     ]
     return net
