@@ -199,8 +199,10 @@ def _same_road_pairs(net, search: Search, targets: Snapped, points):
         by_geom.setdefault(int(sources.geom[s]), []).append(int(s))
     if not by_geom:
         return
-    for t in points:
-        for s in by_geom.get(int(targets.geom[t]), ()):
+    points = np.asarray(points)
+    shared = points[np.isin(targets.geom[points], list(by_geom))]  # the rare few, no loop
+    for t in shared:
+        for s in by_geom[int(targets.geom[t])]:
             f_from, f_to = sources.fraction[s], targets.fraction[t]
             if search.reverse:
                 f_from, f_to = f_to, f_from
