@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import importlib.metadata
 import os
 import platform
@@ -107,8 +108,10 @@ def best_of(fn, repeat: int):
 
 def generated_source(nodes: int, seed: int, cache_dir: Path) -> Path:
     """The generated .osm.pbf in ``cache_dir``, generated now if missing (the generator writes
-    it atomically, so a cached file is always complete)."""
-    path = cache_dir / f"generated-{nodes}-seed{seed}.osm.pbf"
+    it atomically, so a cached file is always complete). The name carries a digest of the
+    generator's code, so a changed generator never leaves an old file in the benchmark."""
+    code = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:8]
+    path = cache_dir / f"generated-{nodes}-seed{seed}-{code}.osm.pbf"
     if not path.exists():
         print(f"generating a {nodes:,}-junction network into {path} ...", file=sys.stderr,
               flush=True)

@@ -10,7 +10,8 @@ The town sits near lon 9.5, lat 47.1 and is made of:
   with ``maxspeed`` written in several styles (``50``, ``30 mph``, ``CH:urban``, ``DE:rural``, or
   absent);
 - one-way local streets (``oneway=yes`` and ``oneway=-1``), only where both ends join other
-  streets, so they stay in the strongly connected network;
+  streets; now and then (as in real data) one-way streets still trap a small pocket of streets,
+  which the build drops with the islands (190 of the 866,000 nodes for seed 0, 250,000);
 - roundabouts (``junction=roundabout``, closed ways, counter-clockwise) at arterial crossings;
 - two dual-carriageway motorways (``highway=motorway``, one-way implied, grade-separated from
   the streets they cross) with ``motorway_link`` ramps at every fourth arterial;
