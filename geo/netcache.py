@@ -7,6 +7,7 @@ place, so a crash or a failed build never leaves a half-written cache entry.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ _BUILD_MODULES = ("network.py", "osm_read.py", "osm_tags.py", "simplify.py", "ne
 _CHUNK = 1 << 20
 
 
+@functools.cache
 def _build_code_digest() -> str:
     digest = hashlib.sha256()
     for name in _BUILD_MODULES:
@@ -39,20 +41,80 @@ def default_cache_dir() -> Path:
     return Path(base) / "emergency-geo"
 
 
-def cache_key(path: Path, *, mode: str, settings: dict) -> str:
+def cache_key(path: Path, *, mode: str, settings: dict, cache_dir=None) -> str:
+    digest = hashlib.sha256(content_hash(path, cache_dir=cache_dir).encode())
+    params = json.dumps({"mode": mode, "settings": settings, "code": _build_code_digest()},
+                        sort_keys=True)
+    digest.update(params.encode())
+    return f"{path.name.split('.')[0]}-{mode}-{digest.hexdigest()[:20]}"
+
+
+def content_hash(path: Path, *, cache_dir=None) -> str:
+    """SHA-256 of a source file's bytes.
+
+    Hashing a regional extract takes about a second per GB at every process start, so once a
+    build is cached its source's hash is remembered beside the cache (:func:`remember_hash`)
+    with the file's size and modification time; a file whose size or time changed is hashed
+    again.
+    """
+    stamp = _stamp(path)
+    try:
+        remembered = json.loads(_memo_path(path, cache_dir).read_text())
+        if {k: remembered.get(k) for k in stamp} == stamp:
+            return remembered["sha256"]
+    except (OSError, ValueError, KeyError):
+        pass
+    key = (str(path.resolve()), stamp["size"], stamp["mtime_ns"])
+    if key not in _hashed:
+        _hashed[key] = _hash_file(path)
+    return _hashed[key]
+
+
+def remember_hash(path: Path, *, cache_dir=None) -> None:
+    """Keep the source's hash beside the cache (only after a successful build)."""
+    stamp = _stamp(path)
+    digest = _hashed.get((str(path.resolve()), stamp["size"], stamp["mtime_ns"]))
+    if digest is not None:
+        _write_atomically(_memo_path(path, cache_dir), json.dumps({**stamp, "sha256": digest}))
+
+
+_hashed: dict[tuple, str] = {}
+
+
+def _stamp(path: Path) -> dict:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _memo_path(path: Path, cache_dir) -> Path:
+    name = hashlib.sha1(str(path.resolve()).encode()).hexdigest()
+    return Path(cache_dir or default_cache_dir()) / ".hashes" / name
+
+
+def _hash_file(path: Path) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such file") from None
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
-    params = json.dumps({"mode": mode, "settings": settings, "code": _build_code_digest()},
-                        sort_keys=True)
-    digest.update(params.encode())
-    return f"{path.name.split('.')[0]}-{mode}-{digest.hexdigest()[:20]}"
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except OSError:  # a read-only cache only costs a re-hash next time
+        pass
 
 
 def entry_path(key: str, cache_dir: str | Path | None) -> Path:

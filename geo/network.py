@@ -208,7 +208,8 @@ def build_network(
     path = Path(source)
     key = None
     if use_cache:
-        key = netcache.cache_key(path, mode=mode, settings=settings.key(mode))
+        key = netcache.cache_key(path, mode=mode, settings=settings.key(mode),
+                                 cache_dir=cache_dir)
         cached = netcache.load(key, cache_dir=cache_dir, factory=RoadNetwork)
         if cached is not None:
             return cached
@@ -216,6 +217,7 @@ def build_network(
                  progress=progress)
     if key is not None:
         cache_path = netcache.save(net, key, cache_dir=cache_dir, fields=ARRAY_FIELDS)
+        netcache.remember_hash(path, cache_dir=cache_dir)
         net = netcache.load(key, cache_dir=cache_dir, factory=RoadNetwork) or net
         log.info("cached %s network at %s", mode, cache_path)
     return net
