@@ -148,9 +148,11 @@ def _links(net, costs, snapped: Snapped, points, *, leaving: bool):
 
 
 def _part(fraction, cost):
-    """``fraction * cost`` where an unusable (inf) edge stays inf even for fraction 0."""
+    """``fraction * cost`` of an edge; inf for an unusable (missing or blocked) edge, except
+    that a point sitting exactly on the node (fraction 0) reaches it at no cost: a team parked
+    at the start of a one-way street does not have to drive the street first."""
     with np.errstate(invalid="ignore"):
-        return np.where(np.isinf(cost), np.inf, fraction * cost)
+        return np.where(fraction <= 0, 0.0, np.where(np.isinf(cost), np.inf, fraction * cost))
 
 
 def _virtual_rows(net, costs, snapped, points, reverse, start) -> list:
@@ -239,7 +241,8 @@ def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, floa
     sources = search.sources
     if kind == "road":
         ends = (sources, at, targets, t) if not search.reverse else (targets, t, sources, at)
-        return [(edge, _position(net, edge, *ends[:2]), _position(net, edge, *ends[2:]))]
+        return _drop_empty(net, [(edge, _position(net, edge, *ends[:2]),
+                                  _position(net, edge, *ends[2:]))], targets, t)
     chain = _node_chain(search.predecessor, at, net.n_nodes)
     s = int(search.predecessor[chain[-1]]) - net.n_nodes
     if search.reverse:  # target → ... → source: the chain is already in travel order
@@ -253,7 +256,17 @@ def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, floa
         first = (first_edge, _position(net, first_edge, sources, s), 1.0)
         last = (edge, 0.0, _position(net, edge, targets, t))
     middle = [(e, 0.0, 1.0) for e in _cheapest_edges(net, search.costs, nodes[:-1], nodes[1:])]
-    return [first, *middle, last]
+    return _drop_empty(net, [first, *middle, last], targets, t)
+
+
+def _drop_empty(net, pieces, targets: Snapped, t: int):
+    """Leave out zero-length end pieces (a point sitting on a node), keeping at least one."""
+    kept = [(e, a, b) for e, a, b in pieces if e >= 0 and b > a]
+    if kept:
+        return kept
+    edge = int(net.geom_edges[targets.geom[t], 0])
+    at = _position(net, edge, targets, t)
+    return [(edge, at, at)]
 
 
 def _as_rows(sides):
@@ -276,6 +289,8 @@ def _source_edge(net, search: Search, s: int, node: int, *, leaving: bool) -> in
 
 def _position(net, edge, snapped: Snapped, i: int) -> float:
     """Fraction along ``edge`` (in its travel direction) of snapped point ``i``."""
+    if edge < 0:  # no such edge: a zero-length link of a point sitting on a node
+        return 0.0
     f = float(snapped.fraction[i])
     return 1.0 - f if net.edge_reversed[edge] else f
 

@@ -24,6 +24,8 @@ DEFAULT_MAX_SNAP_M = 500.0
 # dropped stubs (a one-way driveway, say) usable.
 ISLAND_TOLERANCE_M = 50.0
 
+ENDPOINT_TOLERANCE_M = 0.01
+
 OK, FAR, ISLAND = "ok", "far", "island"
 
 
@@ -93,6 +95,10 @@ def _snap(net, lon, lat, max_snap_m) -> Snapped:
     snap_m = shapely.distance(points, lines)
     offset = shapely.line_locate_point(lines, points)
     length = shapely.length(lines)
+    # A point within a centimetre of a road's end is at that junction: exact 0 or 1 lets it
+    # leave along every road there (rounding in reprojection would otherwise leave 1e-13).
+    offset = np.where(offset < ENDPOINT_TOLERANCE_M, 0.0,
+                      np.where(length - offset < ENDPOINT_TOLERANCE_M, length, offset))
     fraction = np.divide(offset, length, out=np.zeros_like(offset), where=length > 0)
     snapped = shapely.get_coordinates(shapely.line_interpolate_point(lines, offset))
     island_m = _distance_to_dropped_roads(net, points)

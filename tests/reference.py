@@ -18,6 +18,13 @@ def split_graph(net, points: dict, costs=None) -> nx.MultiDiGraph:
             cut.setdefault(int(snapped.geom[0]), []).append((float(snapped.fraction[0]), name))
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(points)
+    for name, snapped in points.items():
+        # A point exactly at a road's end *is* at that junction, whatever the road's direction.
+        forward = int(net.geom_edges[snapped.geom[0], 0])
+        for at, node in ((0.0, net.edge_tail[forward]), (1.0, net.edge_head[forward])):
+            if snapped.on_network[0] and snapped.fraction[0] == at:
+                graph.add_edge(int(node), name, weight=0.0)
+                graph.add_edge(name, int(node), weight=0.0)
     for e in range(net.n_edges):
         if not np.isfinite(costs[e]):
             continue

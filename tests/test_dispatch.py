@@ -158,3 +158,23 @@ def test_open_shelters_with_room_by_walking_time(li_walk, rng):
     assert {f["name"] for f in found} == {"A", "D"}
     assert [f["walk_s"] for f in found] == sorted(f["walk_s"] for f in found)
     assert {f["name"]: f["free_capacity"] for f in found} == {"A": 80.0, "D": 80.0}
+
+
+def test_team_parked_at_the_start_of_a_one_way_road_leaves_from_the_junction(li_drive):
+    """Regression: a point snapped exactly to a one-way road's first node is at that junction."""
+    oneway = np.flatnonzero(li_drive.geom_edges[:, 1] < 0)
+    lengths = shapely.length(li_drive.geometries[oneway])
+    g = int(oneway[np.argmax(lengths)])  # a long one-way road
+    forward = li_drive.geom_edges[g, 0]
+    start = li_drive.geometries[g].coords[0]
+    # Just behind the road's start, so the nearest point of this road is its first node.
+    lon, lat = li_drive.to_lonlat.transform(start[0], start[1])
+    teams = gpd.GeoDataFrame({"name": ["parked"], "type": ["fire"], "status": ["available"],
+                              "headcount": [4], "turnout_s": [0.0]},
+                             geometry=[shapely.Point(lon, lat)], crs="EPSG:4326")
+    snapped = snap_points(li_drive, [lon], [lat])
+    assert snapped.fraction[0] in (0.0, 1.0)
+    # An incident right at the junction: the team is there already, not a whole road away.
+    result = nearest_teams(li_drive, (lat, lon), teams, k=1)
+    assert result.options[0].eta_s == pytest.approx(0.0, abs=1e-9)
+    assert li_drive.edge_travel_time_s[forward] > 10
