@@ -29,7 +29,7 @@ ENDPOINT_TOLERANCE_M = 0.01
 OK, FAR, ISLAND = "ok", "far", "island"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: arrays have no single truth value
 class Snapped:
     """Points snapped to a network. Arrays have one entry per input point.
 
