@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
 
 from tqdm import tqdm
-
-T = TypeVar("T")
 
 
 def on_terminal() -> bool:
@@ -29,9 +25,3 @@ class Stages:
     def close(self) -> None:
         self._bar.close()
 
-
-def iterate(items: Iterable[T], *, description: str, total: int | None = None,
-            enabled: bool = True) -> Iterator[T]:
-    """Iterate with a bar on a terminal."""
-    yield from tqdm(items, desc=description, total=total, disable=not (enabled and on_terminal()),
-                    file=sys.stderr, leave=False)
