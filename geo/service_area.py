@@ -201,8 +201,24 @@ def _subset(snapped: Snapped, index) -> Snapped:
 
 
 def _disks(net, search, breaks, buffer_m):
+    """Each break's polygon grown from the previous one by the stretches that are new or longer:
+    nested exactly, and the inner area is not unioned again."""
+    polygon, seen = None, set()
     for b in breaks:
-        yield b, band(stretch_lines(net, reached_stretches(net, search, b)), buffer_m)
+        stretches = reached_stretches(net, search, b)
+        keys = list(zip(stretches.geom.tolist(), stretches.start.tolist(),
+                        stretches.end.tolist(), stretches.facility.tolist()))
+        new = np.array([key not in seen for key in keys], dtype=bool)
+        seen.update(keys)
+        lines = stretch_lines(net, _subset_stretches(stretches, new))
+        grown = band(lines, buffer_m)
+        polygon = grown if polygon is None else shapely.union(polygon, grown)
+        yield b, polygon
+
+
+def _subset_stretches(stretches: Stretches, mask) -> Stretches:
+    return Stretches(stretches.geom[mask], stretches.start[mask], stretches.end[mask],
+                     stretches.facility[mask])
 
 
 def _split_disks(net, search, breaks, buffer_m, ids):
