@@ -29,7 +29,7 @@ UNITS = {"min": 60.0, "s": 1.0, "m": 1.0}
 
 def register(subparsers) -> None:
     area = subparsers.add_parser("service-area", help="service-area polygons of facilities")
-    _common(area, default_layer="shelters", default_mode="walk")
+    _common(area, default_layer="shelters", default_mode=None)
     area.add_argument("--breaks", default="5,10,15", help="comma-separated (default %(default)s)")
     area.add_argument("--unit", default="min", choices=sorted(UNITS))
     area.add_argument("--direction", default=None, choices=["to", "from"],
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     area.set_defaults(func=run_service_area)
 
     cover = subparsers.add_parser("coverage", help="demand covered by facilities within breaks")
-    _common(cover, default_layer="shelters", default_mode="walk")
+    _common(cover, default_layer="shelters", default_mode=None)
     cover.add_argument("--breaks", default="5,10,15")
     cover.add_argument("--unit", default="min", choices=sorted(UNITS))
     cover.add_argument("--demand", type=Path, default=None,
@@ -62,7 +62,10 @@ def register(subparsers) -> None:
     risk.set_defaults(func=run_exposure)
 
 
-def _common(parser, *, default_layer: str, default_mode: str, layer_option: bool = True) -> None:
+def _common(parser, *, default_layer: str, default_mode: str | None,
+            layer_option: bool = True) -> None:
+    """Options shared by the analyses. ``default_mode`` None: walking for shelters (people go
+    there on foot), driving for teams and depots."""
     add_network_options(parser)
     parser.set_defaults(mode=default_mode)
     add_layer_options(parser)
@@ -140,9 +143,15 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _facility_network(args):
+    if args.mode is None:
+        args.mode = "walk" if args.layer == "shelters" else "drive"
+    return network_from_args(args)
+
+
 def run_service_area(args) -> int:
     breaks = _breaks(args)
-    net = network_from_args(args)
+    net = _facility_network(args)
     facilities = _facilities(args)
     barriers, _ = _barriers(net, args)
     direction = args.direction or ("to" if args.layer == "shelters" else "from")
@@ -165,7 +174,7 @@ def run_service_area(args) -> int:
 
 def run_coverage(args) -> int:
     breaks = _breaks(args)
-    net = network_from_args(args)
+    net = _facility_network(args)
     facilities = _facilities(args)
     demand = (_read_file(args.demand, "--demand") if args.demand is not None
               else read_layer(args, "population"))

@@ -133,3 +133,13 @@ def test_exposure_reports_inactive_hazards_too(run):
 def test_missing_explicit_database_is_an_error(cache_dir, capsys, tmp_path):
     code = main(["coverage", "--db", str(tmp_path / "none.sqlite"), "--cache-dir", str(cache_dir)])
     assert code == 2 and "no registry here" in capsys.readouterr().err
+
+
+def test_mode_follows_the_layer(run):
+    code, stdout, _ = run("coverage", "--layer", "teams", "--breaks", "5", "--json")
+    assert code == 0
+    walk_code, walk_out, _ = run("coverage", "--breaks", "5", "--json")
+    driven = json.loads(stdout)["summary"][0]["covered"]
+    walked = json.loads(walk_out)["summary"][0]["covered"]
+    # 8 available teams driving for 5 minutes cover more than 6 shelters reached on foot.
+    assert walk_code == 0 and driven > walked

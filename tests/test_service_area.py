@@ -120,3 +120,21 @@ def test_metre_breaks(li_walk):
 def test_bad_arguments(li_walk, kwargs, message):
     with pytest.raises(ValidationError, match=message):
         service_areas(li_walk, FACILITIES, **kwargs)
+
+
+def test_blocking_hazard_keeps_the_cut_off_valley_out_of_the_area(li_drive):
+    import geopandas as gpd
+
+    from geo.hazards import hazard_zones, road_barriers
+
+    vaduz = (np.array([9.5209]), np.array([47.1410]))
+    malbun = shapely.Point(li_drive.to_xy.transform(9.6095, 47.1015))
+    free = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from").to_crs(li_drive.crs)
+    assert free.geometry.iloc[0].contains(malbun)
+    landslide = gpd.GeoDataFrame({"type": ["landslide"], "radius_m": [60.0]},
+                                 geometry=[shapely.Point(9.5762202, 47.1126565)], crs="EPSG:4326")
+    barriers = road_barriers(li_drive, hazard_zones(landslide, crs=li_drive.crs))
+    cut = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from",
+                        **barriers.as_kwargs()).to_crs(li_drive.crs)
+    assert not cut.geometry.iloc[0].contains(malbun)
+    assert cut["area_m2"].iloc[0] < free["area_m2"].iloc[0]
