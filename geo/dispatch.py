@@ -117,7 +117,8 @@ def nearest_teams(net, incident: tuple[float, float], teams: gpd.GeoDataFrame, *
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
     search, travel = _grow_until_certain(net, at, snapped, turnout, costs, k)
     eta = turnout + travel
-    order = [i for i in np.argsort(eta, kind="stable") if np.isfinite(eta[i])][:k]
+    ranked = np.argsort(eta, kind="stable")
+    order = ranked[np.isfinite(eta[ranked])][:k]
     options = [_option(net, search, snapped, i, ids[i], eligible.iloc[i], eta[i], costs)
                for i in order]
     cut_off = np.isinf(travel) & snapped.on_network if search.cutoff == np.inf else (
