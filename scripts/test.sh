@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Quick start, part 2: set up, then run the whole test suite (slow tests included).
+# Quick start, part 2: set up, lint, then run the whole test suite (slow tests included).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"` while developing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/python -m ruff check geo tests scripts
 exec .venv/bin/python -m pytest "$@"
