@@ -107,25 +107,29 @@ def nearest_teams(net, incident: tuple[float, float], teams: gpd.GeoDataFrame, *
     k = _check_k(k)
     _require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
     at = _snap_incident(net, incident, max_snap_m)
-    eligible = teams[_eligible(teams, types, min_headcount)]
+    # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
+    rows = np.flatnonzero(_eligible(teams, types, min_headcount))
     if not at.on_network[0]:
-        return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], len(eligible),
+        return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], len(rows),
                             _incident_note(at))
-    ids, lon, lat = lonlat_points(eligible)
-    snapped = snap_points(net, lon, lat, max_snap_m=max_snap_m)
-    turnout = eligible["turnout_s"].to_numpy(dtype=float)
+    all_ids, all_lon, all_lat = lonlat_points(teams)
+    ids = [all_ids[r] for r in rows]
+    snapped = snap_points(net, all_lon[rows], all_lat[rows], max_snap_m=max_snap_m)
+    turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
     search, travel = _grow_until_certain(net, at, snapped, turnout, costs, k)
     eta = turnout + travel
     ranked = np.argsort(eta, kind="stable")
     order = ranked[np.isfinite(eta[ranked])][:k]
-    options = [_option(net, search, snapped, i, ids[i], eligible.iloc[i], eta[i], costs)
+    options = [_option(net, search, snapped, i, ids[i], teams.iloc[rows[i]], eta[i], costs)
                for i in order]
     cut_off = np.isinf(travel) & snapped.on_network if search.cutoff == np.inf else (
         _cut_off(net, at, snapped, costs))
-    unreachable = _unreachable(snapped, cut_off, ids, eligible)
-    note = _team_note(len(eligible), len(options), k, types)
-    return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, len(eligible), note)
+    names = (teams["name"].to_numpy()[rows] if "name" in teams
+             else np.asarray(ids, dtype=object))
+    unreachable = _unreachable(snapped, cut_off, ids, names)
+    note = _team_note(len(rows), len(options), k, types)
+    return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, len(rows), note)
 
 
 def _require_columns(frame, columns, name):
@@ -179,11 +183,10 @@ def _option(net, search, snapped, i, team_id, row, eta, time_s) -> Option:
                    "turnout_s": float(row["turnout_s"])})
 
 
-def _unreachable(snapped, cut_off, ids, frame) -> list[Unreachable]:
+def _unreachable(snapped, cut_off, ids, names) -> list[Unreachable]:
     reasons = np.where(snapped.status == "far", "off_network",
                        np.where(snapped.status == "island", "island",
                                 np.where(cut_off, "cut_off_by_hazard", "")))
-    names = frame["name"].to_numpy() if "name" in frame else np.asarray(ids, dtype=object)
     return [Unreachable(ids[i], str(names[i]), str(reasons[i]), float(snapped.snap_m[i]))
             for i in np.flatnonzero(reasons != "")]
 
