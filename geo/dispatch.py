@@ -27,7 +27,12 @@ from geo.routing import (
 from geo.snapping import DEFAULT_MAX_SNAP_M, Snapped, check_lonlat, snap_points
 
 AVAILABLE = "available"
-FIRST_BOUND_S = 600.0
+# The first search bound guesses the k-th team's travel time from its straight-line distance
+# at this speed, with this margin; a wrong guess costs another, larger search, never a wrong
+# answer.
+GUESS_SPEED_MPS = 50 / 3.6
+GUESS_MARGIN = 2.5
+MIN_BOUND_S = 60.0
 OPEN = "open"
 
 
@@ -148,7 +153,7 @@ def _eligible(teams, types, min_headcount) -> np.ndarray:
 
 
 def _grow_until_certain(net, at, snapped, turnout, costs, k) -> tuple[Search, np.ndarray]:
-    bound = FIRST_BOUND_S
+    bound = _first_bound(at, snapped, k)
     while True:
         search = search_from_points(net, at, costs=costs, reverse=True, cutoff=bound)
         travel, _ = cost_to_points(net, search, snapped)
@@ -162,6 +167,16 @@ def _grow_until_certain(net, at, snapped, turnout, costs, k) -> tuple[Search, np
         # Past every finite edge cost sum the bound is useless: finish with an unbounded search.
         longest = np.where(np.isfinite(costs), costs, 0).sum()
         bound = np.inf if bound * 4 > longest else bound * 4
+
+
+def _first_bound(at: Snapped, snapped: Snapped, k: int) -> float:
+    """A travel-time bound likely to hold the k nearest teams (straight-line guess)."""
+    on = snapped.on_network
+    if not on.any():
+        return MIN_BOUND_S
+    straight = np.hypot(*(snapped.snapped_xy[on] - at.snapped_xy[0]).T)
+    kth = np.partition(straight, min(k, len(straight)) - 1)[min(k, len(straight)) - 1]
+    return max(MIN_BOUND_S, GUESS_MARGIN * kth / GUESS_SPEED_MPS)
 
 
 def _cut_off(net, at, snapped, costs) -> np.ndarray:
