@@ -8,6 +8,7 @@ carries the OpenStreetMap credit.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def _barriers(net, args):
     extra = None
     if args.barriers is not None:
         extra = _read_file(args.barriers, "--barriers")
-    return road_barriers(net, zones, extra=extra), zones
+    return road_barriers(net, zones, extra=extra)
 
 
 def _read_file(path: Path, field: str) -> gpd.GeoDataFrame:
@@ -153,7 +154,7 @@ def run_service_area(args) -> int:
     breaks = _breaks(args)
     net = _facility_network(args)
     facilities = _facilities(args)
-    barriers, _ = _barriers(net, args)
+    barriers = _barriers(net, args)
     direction = args.direction or ("to" if args.layer == "shelters" else "from")
     turnout = facilities["turnout_s"].to_numpy(dtype=float) if (
         direction == "from" and "turnout_s" in facilities) else None
@@ -178,7 +179,7 @@ def run_coverage(args) -> int:
     facilities = _facilities(args)
     demand = (_read_file(args.demand, "--demand") if args.demand is not None
               else read_layer(args, "population"))
-    barriers, _ = _barriers(net, args)
+    barriers = _barriers(net, args)
     capacity = "capacity_people" if "capacity_people" in facilities else None
     direction = "to" if args.layer == "shelters" else "from"
     result = coverage(net, facilities, demand, breaks=breaks, direction=direction,
@@ -218,7 +219,7 @@ def run_dispatch(args) -> int:
     items = _parse_items(args.items)
     types = [t.strip() for t in args.type.split(",") if t.strip()]
     net = network_from_args(args)
-    barriers, _ = _barriers(net, args)
+    barriers = _barriers(net, args)
     teams = nearest_teams(net, incident, read_layer(args, "teams"), k=args.k, types=types,
                           min_headcount=args.min_headcount, **barriers.as_kwargs())
     payload = teams.to_dict()
@@ -227,9 +228,8 @@ def run_dispatch(args) -> int:
         payload["supplies"] = depots_for_items(net, incident, depots, read_layer(args, "inventory"),
                                                items, **barriers.as_kwargs())
     if args.shelters:
-        args.mode = "walk"
-        walk = network_from_args(args)
-        walk_barriers, _ = _barriers(walk, args)
+        walk = network_from_args(argparse.Namespace(**{**vars(args), "mode": "walk"}))
+        walk_barriers = _barriers(walk, args)
         payload["shelters"] = shelters_with_room(walk, incident, read_layer(args, "shelters"),
                                                  k=args.shelters, **walk_barriers.as_kwargs())
     if args.out:

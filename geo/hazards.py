@@ -47,10 +47,6 @@ class Barriers:
     blocked: np.ndarray
     cost_scale: np.ndarray
 
-    @property
-    def any(self) -> bool:
-        return bool(self.blocked.any() or (self.cost_scale != 1).any())
-
     def as_kwargs(self) -> dict:
         return {"blocked": self.blocked, "cost_scale": self.cost_scale}
 
@@ -95,7 +91,7 @@ def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
 
 
 def _value(row, column: str, default):
-    value = row.get(column) if column in row else None
+    value = row.get(column)
     return default if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 

@@ -24,10 +24,8 @@ class _Buffers:
     """CSR arrays of one network in one direction, with room for ``capacity`` virtual rows."""
 
     def __init__(self, net, reverse: bool, capacity: int):
-        indptr, edges = (net.rev_indptr, net.rev_edges) if reverse else (net.fwd_indptr,
-                                                                          net.fwd_edges)
+        indptr, targets, edges = net.csr_layout(reverse=reverse)
         self.order = np.asarray(edges, dtype=np.int64)
-        targets = net.edge_tail[self.order] if reverse else net.edge_head[self.order]
         self.n_nodes, self.n_edges = net.n_nodes, net.n_edges
         self.capacity = capacity
         self.indptr = np.empty(self.n_nodes + 1 + capacity, dtype=np.int32)

@@ -9,6 +9,7 @@ on disk by the source's content hash, the mode and the settings.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -172,11 +173,17 @@ class RoadNetwork:
 
         return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
-    def csr(self, weights: np.ndarray, *, reverse: bool = False) -> sp.csr_array:
-        """Adjacency with one entry per edge (parallel edges kept) weighted by ``weights[e]``."""
+    def csr_layout(self, *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, column of each entry, edge of each entry) of the CSR adjacency, forward or
+        reversed; one entry per edge, parallel edges kept."""
         indptr, edges = (self.rev_indptr, self.rev_edges) if reverse else (
             self.fwd_indptr, self.fwd_edges)
         targets = self.edge_tail[edges] if reverse else self.edge_head[edges]
+        return indptr, targets, edges
+
+    def csr(self, weights: np.ndarray, *, reverse: bool = False) -> sp.csr_array:
+        """Adjacency weighted by ``weights[e]`` (for references; queries use geo.kernel)."""
+        indptr, targets, edges = self.csr_layout(reverse=reverse)
         return sp.csr_array((weights[edges], targets, indptr), shape=(self.n_nodes, self.n_nodes))
 
     def to_networkx(self):
@@ -234,6 +241,7 @@ def build_network_online(
     """
     mode = check_mode(mode)
     label = place or (f"bbox {bbox}" if bbox is not None else "polygon")
+
     def download():
         return ways_from_online_query(place=place, bbox=bbox, polygon=polygon, mode=mode)
 
@@ -389,8 +397,7 @@ def _chains_of(graph: _Directed, mask: np.ndarray):
     chains = contract_chains(graph.tail[edges], graph.head[edges], graph.segment[edges],
                              graph.n_nodes)
     # Translate chain edge numbers back to the full directed graph.
-    return type(chains)(edges[chains.edges], chains.bounds, chains.tail, chains.head,
-                        chains.node_offsets, chains.nodes, chains.twin)
+    return dataclasses.replace(chains, edges=edges[chains.edges])
 
 
 def _finish(chains, seg: _Segments, graph: _Directed, dropped, *, mode: str):

@@ -10,6 +10,7 @@ smaller one's because its stretches contain theirs.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -20,7 +21,7 @@ import shapely
 from geo._validate import check_breaks, check_choice, lonlat_points, per_point_costs
 from geo.overlay import sum_within
 from geo.routing import Search, edge_costs, search_from_points
-from geo.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from geo.snapping import DEFAULT_MAX_SNAP_M, snap_points
 
 SHAPES = ("disks", "rings")
 OVERLAPS = ("overlap", "split", "dissolve")
@@ -169,7 +170,7 @@ def service_areas(net, facilities, *, breaks, weight: str = "travel_time_s",
     if overlap == "overlap":
         rows = []
         for i in np.flatnonzero(snapped.on_network):
-            one = _subset(snapped, [i])
+            one = _take(snapped, [i])
             search = search_from_points(net, one, start_cost=None if extra is None else extra[[i]],
                                         **search_kw)
             rows += [(ids[i], b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
@@ -196,10 +197,6 @@ def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return result
 
 
-def _subset(snapped: Snapped, index) -> Snapped:
-    return Snapped(*(getattr(snapped, f)[index] for f in Snapped.__dataclass_fields__))
-
-
 def _disks(net, search, breaks, buffer_m):
     """Each break's polygon grown from the previous one by the stretches that are new or longer:
     nested exactly, and the inner area is not unioned again."""
@@ -210,15 +207,15 @@ def _disks(net, search, breaks, buffer_m):
                         stretches.end.tolist(), stretches.facility.tolist()))
         new = np.array([key not in seen for key in keys], dtype=bool)
         seen.update(keys)
-        lines = stretch_lines(net, _subset_stretches(stretches, new))
+        lines = stretch_lines(net, _take(stretches, new))
         grown = band(lines, buffer_m)
         polygon = grown if polygon is None else shapely.union(polygon, grown)
         yield b, polygon
 
 
-def _subset_stretches(stretches: Stretches, mask) -> Stretches:
-    return Stretches(stretches.geom[mask], stretches.start[mask], stretches.end[mask],
-                     stretches.facility[mask])
+def _take(arrays, index):
+    """The same dataclass of arrays, each indexed by ``index``."""
+    return type(arrays)(*(getattr(arrays, f.name)[index] for f in dataclasses.fields(arrays)))
 
 
 def _split_disks(net, search, breaks, buffer_m, ids):
