@@ -1,3 +1,3 @@
-from geo.cli import main
+from geo.cli.main import main
 
 raise SystemExit(main())

@@ -56,11 +56,11 @@ import shapely  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
-from geo.coverage import coverage  # noqa: E402
-from geo.dispatch import nearest_teams  # noqa: E402
-from geo.network import DEFAULT_OSM, build_network  # noqa: E402
-from geo.service_area import service_areas  # noqa: E402
-from geo.snapping import snap_points  # noqa: E402
+from geo.analysis.coverage import coverage  # noqa: E402
+from geo.analysis.dispatch import nearest_teams  # noqa: E402
+from geo.analysis.service_areas import service_areas  # noqa: E402
+from geo.network.build import DEFAULT_OSM, build_network  # noqa: E402
+from geo.routing.snapping import snap_points  # noqa: E402
 from tests.analysis_inputs import points_along_roads, teams_frame  # noqa: E402
 
 GENERATOR = ROOT / "scripts" / "generate_road_network.py"
@@ -570,7 +570,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "bench",
                         help="generated networks and network caches (default .cache/bench)")
     parser.add_argument("--osm", type=Path, default=DEFAULT_OSM,
-                        help="the real extract (default data/liechtenstein.osm.pbf)")
+                        help="the real extract (default geo/data/liechtenstein.osm.pbf)")
     parser.add_argument("--large", type=Path, default=None,
                         help="benchmark this OSM file as the large network "
                              "instead of generating one")

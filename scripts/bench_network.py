@@ -57,9 +57,10 @@ import osmium  # noqa: E402
 import scipy  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
-from geo import netcache, osm_tags  # noqa: E402
-from geo.network import DEFAULT_OSM, build_network  # noqa: E402
-from geo.routing import shortest_from_nodes  # noqa: E402
+from geo.network import cache as netcache  # noqa: E402
+from geo.network import osm_tags  # noqa: E402
+from geo.network.build import DEFAULT_OSM, build_network  # noqa: E402
+from geo.routing.search import shortest_from_nodes  # noqa: E402
 
 GENERATOR = ROOT / "scripts" / "generate_road_network.py"
 WEIGHT = "travel_time_s"
@@ -168,7 +169,7 @@ def bench_build(label: str, source: Path, cache_dir: Path, repeat: int, report: 
 
 
 def _read_all(net) -> float:
-    from geo.network import ARRAY_FIELDS
+    from geo.network.model import ARRAY_FIELDS
 
     return float(sum(np.asarray(getattr(net, name)).sum() for name in ARRAY_FIELDS))
 
@@ -388,7 +389,7 @@ def code_version() -> str:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--osm", type=Path, default=DEFAULT_OSM,
-                        help="the real extract (default data/liechtenstein.osm.pbf)")
+                        help="the real extract (default geo/data/liechtenstein.osm.pbf)")
     parser.add_argument("--nodes", type=int, default=250_000,
                         help="junctions of the generated network (default 250000)")
     parser.add_argument("--seed", type=int, default=0,

@@ -4,7 +4,7 @@ This machine has no internet, so the online path (osmnx queries) is tested again
 the highway ways inside a bounding box with all their nodes, exactly the shape of what
 ``[out:json]`` returns. The data is OpenStreetMap's (© OpenStreetMap contributors, ODbL).
 
-    python scripts/make_overpass_fixture.py data/monaco.osm.gz tests/data/overpass_monaco.json
+    python scripts/make_overpass_fixture.py geo/data/monaco.osm.gz tests/data/overpass_monaco.json
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo.network import build_network
+from geo.core.resources import LIECHTENSTEIN_OSM, MONACO_OSM, data_path
+from geo.network.build import build_network
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-LIECHTENSTEIN = DATA / "liechtenstein.osm.pbf"
-MONACO = DATA / "monaco.osm.gz"
+LIECHTENSTEIN = data_path(LIECHTENSTEIN_OSM)
+MONACO = data_path(MONACO_OSM)
 EXTRACTS = {"liechtenstein": LIECHTENSTEIN, "monaco": MONACO}
 
 

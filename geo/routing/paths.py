@@ -1,0 +1,188 @@
+"""Paths: a reached target traced back to its source, and routes with their GeoJSON geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.routing.search import (
+    Search,
+    _links,
+    _same_road_pairs,
+    edge_costs,
+    search_from_points,
+)
+from geo.routing.snapping import (
+    DEFAULT_MAX_SNAP_M,
+    Snapped,
+    check_lonlat,
+    require_on_network,
+    snap_points,
+)
+
+# Tracing: a reached target back to its source, as pieces (edge, from fraction, to fraction)
+# in travel order, fractions along the edge's own direction.
+
+def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, float, float]] | None:
+    """The path behind ``cost_to_points(...)[t]``, or None if the target was not reached."""
+    if not targets.on_network[t]:
+        return None
+    candidates = []
+    for node, link, edge in _as_rows(_links(net, search.costs, targets, t,
+                                            leaving=search.reverse)):
+        candidates.append((search.cost[node] + link, "node", node, edge))
+    for _, s, direct, edge in _same_road_pairs(net, search, targets, [t]):
+        candidates.append((direct, "road", s, edge))
+    total, kind, at, edge = min(candidates, key=lambda c: c[0])
+    if not (np.isfinite(total) and total <= search.cutoff):
+        return None
+    sources = search.sources
+    if kind == "road":
+        ends = (sources, at, targets, t) if not search.reverse else (targets, t, sources, at)
+        return _drop_empty(net, [(edge, _position(net, edge, *ends[:2]),
+                                  _position(net, edge, *ends[2:]))], targets, t)
+    chain = _node_chain(search.predecessor, at, net.n_nodes)
+    s = int(search.predecessor[chain[-1]]) - net.n_nodes
+    if search.reverse:  # target → ... → source: the chain is already in travel order
+        first = (edge, _position(net, edge, targets, t), 1.0)
+        last_edge = _source_edge(net, search, s, chain[-1], leaving=False)
+        last = (last_edge, 0.0, _position(net, last_edge, sources, s))
+        nodes = chain
+    else:
+        nodes = chain[::-1]
+        first_edge = _source_edge(net, search, s, nodes[0], leaving=True)
+        first = (first_edge, _position(net, first_edge, sources, s), 1.0)
+        last = (edge, 0.0, _position(net, edge, targets, t))
+    middle = [(e, 0.0, 1.0) for e in _cheapest_edges(net, search.costs, nodes[:-1], nodes[1:])]
+    return _drop_empty(net, [first, *middle, last], targets, t)
+
+
+def _drop_empty(net, pieces, targets: Snapped, t: int):
+    """Leave out zero-length end pieces (a point sitting on a node), keeping at least one."""
+    kept = [(e, a, b) for e, a, b in pieces if e >= 0 and b > a]
+    if kept:
+        return kept
+    edge = int(net.geom_edges[targets.geom[t], 0])
+    at = _position(net, edge, targets, t)
+    return [(edge, at, at)]
+
+
+def _as_rows(sides):
+    return [(int(node[0]), float(cost[0]), int(edge[0])) for node, cost, edge in sides]
+
+
+def _node_chain(predecessor, node, n_nodes) -> list[int]:
+    """``node`` and its predecessors up to (not including) the virtual source."""
+    chain = [int(node)]
+    while 0 <= predecessor[chain[-1]] < n_nodes:
+        chain.append(int(predecessor[chain[-1]]))
+    return chain
+
+
+def _source_edge(net, search: Search, s: int, node: int, *, leaving: bool) -> int:
+    """The edge joining source point ``s`` to ``node`` in the search (the cheaper if both do)."""
+    rows = _as_rows(_links(net, search.costs, search.sources, s, leaving=leaving))
+    return min((cost, edge) for n, cost, edge in rows if n == node)[1]
+
+
+def _position(net, edge, snapped: Snapped, i: int) -> float:
+    """Fraction along ``edge`` (in its travel direction) of snapped point ``i``."""
+    if edge < 0:  # no such edge: a zero-length link of a point sitting on a node
+        return 0.0
+    f = float(snapped.fraction[i])
+    return 1.0 - f if net.edge_reversed[edge] else f
+
+
+def _cheapest_edges(net, costs, tails, heads) -> list[int]:
+    """For each consecutive pair of path nodes, the cheapest edge joining them."""
+    if len(tails) == 0:
+        return []
+    keys, order = net.edge_keys
+    wanted = np.asarray(tails, dtype=np.int64) * net.n_nodes + np.asarray(heads, dtype=np.int64)
+    lo = np.searchsorted(keys, wanted, side="left")
+    hi = np.searchsorted(keys, wanted, side="right")
+    edges = order[lo]
+    for i in np.flatnonzero(hi - lo > 1):  # parallel edges: take the cheapest
+        candidates = order[lo[i]:hi[i]]
+        edges[i] = candidates[np.argmin(costs[candidates])]
+    return edges.tolist()
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route; ``geometry`` is a GeoJSON LineString (lon/lat) from start point to end point."""
+
+    travel_time_s: float
+    length_m: float
+    snap_m: tuple[float, float]
+    geometry: dict
+    edges: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"travel_time_s": self.travel_time_s, "length_m": self.length_m,
+                "snap_m": list(self.snap_m), "geometry": self.geometry}
+
+
+def route(net, origin: tuple[float, float], destination: tuple[float, float], *,
+          weight: str = "travel_time_s", blocked=None, cost_scale=None,
+          max_snap_m: float = DEFAULT_MAX_SNAP_M,
+          fields: tuple[str, str] = ("origin", "destination")) -> Route | None:
+    """Fastest (or shortest, ``weight="length_m"``) route between two (lat, lon) points.
+
+    Raises :class:`~geo.errors.PointError` naming ``fields`` for points that cannot be used;
+    returns None when the destination cannot be reached (blocked roads).
+    """
+    snapped = []
+    for field, (lat, lon) in zip(fields, (origin, destination)):
+        check_lonlat(net, lon, lat, field=field, margin_m=max_snap_m)
+        point = snap_points(net, lon, lat, max_snap_m=max_snap_m)
+        require_on_network(point, field=field, max_snap_m=max_snap_m)
+        snapped.append(point)
+    start, end = snapped
+    search = search_from_points(net, start, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    pieces = trace(net, search, end, 0)
+    if pieces is None:
+        return None
+    time_s = edge_costs(net, weight="travel_time_s", blocked=blocked, cost_scale=cost_scale)
+    return route_from_pieces(net, pieces, time_s=time_s,
+                             snap_m=(start.snap_m[0], end.snap_m[0]))
+
+
+def route_from_pieces(net, pieces, *, time_s, snap_m) -> Route:
+    """Totals and GeoJSON geometry of a traced path; ``time_s`` are per-edge travel times."""
+    total_time = sum((end - start) * time_s[e] for e, start, end in pieces)
+    total_length = sum((end - start) * net.edge_length_m[e] for e, start, end in pieces)
+    coords = np.concatenate([_edge_coords(net, e, start, end) for e, start, end in pieces])
+    keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]
+    coords = coords[keep]
+    if len(coords) == 1:
+        coords = np.vstack([coords, coords])
+    lon, lat = net.to_lonlat.transform(coords[:, 0], coords[:, 1])
+    geometry = {"type": "LineString",
+                "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
+    return Route(float(total_time), float(total_length), tuple(float(s) for s in snap_m),
+                 geometry, tuple(int(e) for e, _, _ in pieces))
+
+
+def _edge_coords(net, edge, start: float, end: float) -> np.ndarray:
+    """Projected coordinates of ``edge`` between fractions ``start`` and ``end`` of its length."""
+    g = net.edge_geom[edge]
+    xy = net.geom_xy[net.geom_offsets[g]:net.geom_offsets[g + 1]]
+    if net.edge_reversed[edge]:
+        xy = xy[::-1]
+    return xy if start <= 0.0 and end >= 1.0 else substring(xy, start, end)
+
+
+def substring(xy: np.ndarray, start: float, end: float) -> np.ndarray:
+    """The part of polyline ``xy`` between fractions ``start`` and ``end`` of its length."""
+    along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+    total = along[-1]
+    if total == 0:
+        return xy[:1].repeat(2, axis=0)
+    a, b = start * total, end * total
+    inner = xy[(along > a) & (along < b)]
+    point_a = np.array([np.interp(a, along, xy[:, 0]), np.interp(a, along, xy[:, 1])])
+    point_b = np.array([np.interp(b, along, xy[:, 0]), np.interp(b, along, xy[:, 1])])
+    return np.vstack([point_a, inner, point_b])

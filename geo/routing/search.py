@@ -1,0 +1,218 @@
+"""Shortest travel times and routes on a :class:`~geo.network.RoadNetwork`.
+
+All searches go through the project's one shortest-path kernel (:mod:`geo.kernel`, scipy's
+compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start
+from nodes or from snapped points; a snapped point becomes a virtual node joined to the two ends
+of its road with the partial edge costs, so the first and last part-edges are counted exactly.
+Every query takes optional per-edge arrays: ``blocked`` (edges that cannot be used) and
+``cost_scale`` (a factor on each edge's cost), which is how hazard zones and ad-hoc barriers
+reach the kernel without touching the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.core.validate import per_point_costs
+from geo.errors import ValidationError
+from geo.routing import kernel
+from geo.routing.snapping import (
+    Snapped,
+)
+
+WEIGHTS = ("travel_time_s", "length_m")
+_NO_PREDECESSOR = -9999  # scipy's marker
+
+
+def edge_costs(net, *, weight: str = "travel_time_s", blocked=None, cost_scale=None) -> np.ndarray:
+    """Per-edge search costs: ``weight`` scaled by ``cost_scale``, ``inf`` where ``blocked``."""
+    if weight not in WEIGHTS:
+        raise ValidationError(
+            f"weight: unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
+    costs = getattr(net, f"edge_{weight}")  # the read-only array itself: the kernel reuses it
+    if cost_scale is not None:
+        scale = _edge_array(net, cost_scale, "cost_scale", float)
+        if not (np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValidationError("cost_scale: factors must be finite and positive "
+                                  "(use blocked= for impassable edges)")
+        costs = costs * scale
+    if blocked is not None:
+        costs = np.where(_edge_array(net, blocked, "blocked", bool), np.inf, costs)
+    return costs
+
+
+def _edge_array(net, values, name: str, dtype) -> np.ndarray:
+    array = np.asarray(values, dtype=dtype)
+    if array.shape != (net.n_edges,):
+        raise ValidationError(f"{name}: expected one value per edge ({net.n_edges}), "
+                              f"got shape {array.shape}")
+    return array
+
+
+def _check_cutoff(cutoff) -> float:
+    if cutoff is None:
+        return np.inf
+    if not (isinstance(cutoff, (int, float, np.number)) and cutoff >= 0 and not np.isnan(cutoff)):
+        raise ValidationError(f"cutoff: must be a non-negative number, got {cutoff!r}")
+    return float(cutoff)
+
+
+@dataclass(frozen=True)
+class Search:
+    """Result of one (multi-source) search.
+
+    ``cost[n]`` is the cost from the nearest source to node ``n`` (from ``n`` to it, when
+    ``reverse``), inf where not reached within ``cutoff``; ``source[n]`` the index of that source
+    (-1 if none); ``predecessor[n]`` the node before ``n`` in the search tree (for a reverse search,
+    the next node on the way to the source); a virtual source node is ``n_nodes + i``.
+    """
+
+    cost: np.ndarray
+    source: np.ndarray
+    predecessor: np.ndarray
+    costs: np.ndarray  # the per-edge costs searched with
+    reverse: bool
+    cutoff: float
+    sources: Snapped | None = None
+    start_cost: np.ndarray | None = None  # extra cost per source (turnout time, say)
+
+
+def shortest_from_nodes(net, nodes, *, cutoff=None, weight: str = "travel_time_s",
+                        reverse: bool = False, blocked=None, cost_scale=None,
+                        min_only: bool = False) -> np.ndarray:
+    """Costs from network nodes to every node (to them, when ``reverse``).
+
+    One source gives a 1-D array; several give one row per source, or with ``min_only`` the cost
+    from the nearest source. ``inf`` marks nodes not reached within ``cutoff``.
+    """
+    nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
+    if ((nodes < 0) | (nodes >= net.n_nodes)).any():
+        raise ValidationError(f"nodes: node indices must be in 0..{net.n_nodes - 1}")
+    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    result = kernel.search(net, costs, nodes, reverse=reverse, limit=_check_cutoff(cutoff),
+                           min_only=min_only)
+    return result[0] if result.ndim == 2 and len(nodes) == 1 else result
+
+
+def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "travel_time_s",
+                       reverse: bool = False, blocked=None, cost_scale=None,
+                       costs: np.ndarray | None = None, start_cost=None) -> Search:
+    """One multi-source search from snapped points (to them, when ``reverse``).
+
+    Points not on the network take no part. Each node gets the cost from its nearest point and
+    that point's index, so one pass assigns everything to its nearest facility. ``start_cost``
+    (one value per point, e.g. a team's turnout time) is added to everything a point reaches.
+    """
+    if costs is None:
+        costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    start = per_point_costs("start_cost", start_cost, len(snapped))
+    start = np.zeros(len(snapped)) if start is None else start
+    limit = _check_cutoff(cutoff)
+    active = np.flatnonzero(snapped.on_network)
+    n = net.n_nodes
+    if len(active) == 0:
+        return Search(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs,
+                      reverse, limit, snapped, start)
+    rows = _virtual_rows(net, costs, snapped, active, reverse, start)
+    cost, predecessor, source = kernel.search(net, costs, n + active, reverse=reverse,
+                                              virtual_rows=rows, limit=limit, min_only=True,
+                                              return_predecessors=True)
+    label = np.where(source[:n] >= 0, source[:n] - n, -1)
+    return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
+
+
+def _links(net, costs, snapped: Snapped, points, *, leaving: bool):
+    """Each point's two links to the ends of its road, as (node, cost, edge) arrays per side.
+
+    A point at fraction f of geometry A→B, leaving: to B along the forward edge costs (1-f)·c,
+    to A along the backward edge f·c. Arriving: from A along the forward edge f·c, from B along
+    the backward edge (1-f)·c. A missing or blocked edge costs inf.
+    """
+    points = np.atleast_1d(points)
+    geom = snapped.geom[points]
+    f = snapped.fraction[points]
+    forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
+    has_back = backward >= 0
+    fwd_cost = costs[forward]
+    back_cost = np.where(has_back, costs[np.where(has_back, backward, 0)], np.inf)
+    a, b = net.edge_tail[forward], net.edge_head[forward]
+    if leaving:
+        return (b, _part(1 - f, fwd_cost), forward), (a, _part(f, back_cost), backward)
+    return (a, _part(f, fwd_cost), forward), (b, _part(1 - f, back_cost), backward)
+
+
+def _part(fraction, cost):
+    """``fraction * cost`` of an edge; inf for an unusable (missing or blocked) edge, except
+    that a point sitting exactly on the node (fraction 0) reaches it at no cost: a team parked
+    at the start of a one-way street does not have to drive the street first."""
+    with np.errstate(invalid="ignore"):
+        return np.where(fraction <= 0, 0.0, np.where(np.isinf(cost), np.inf, fraction * cost))
+
+
+def _virtual_rows(net, costs, snapped, points, reverse, start) -> list:
+    """One virtual row per snapped point (numbered ``n_nodes + point index``): its links to the
+    ends of its road. In a reverse search the graph is reversed, so a row holds the links
+    *arriving* at the point. Points off the network get an empty row."""
+    rows = [(np.empty(0, dtype=np.int32), np.empty(0))] * len(snapped)
+    side_a, side_b = _links(net, costs, snapped, points, leaving=not reverse)
+    nodes = np.stack([side_a[0], side_b[0]], axis=1)
+    link_costs = np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]
+    usable = np.isfinite(link_costs)
+    for row, i in enumerate(points):
+        rows[i] = (nodes[row][usable[row]], link_costs[row][usable[row]])
+    return rows
+
+
+def cost_to_points(net, search: Search, targets: Snapped):
+    """For each target point: the cost of reaching it in ``search`` (of reaching the sources
+    from it, when reversed) and the index of the source involved; (inf, -1) when not reached
+    within the search's cutoff. A target on the same road as a source is also reached along that
+    road directly."""
+    cost = np.full(len(targets), np.inf)
+    label = np.full(len(targets), -1)
+    points = np.flatnonzero(targets.on_network)
+    if len(points) == 0:
+        return cost, label
+    side_a, side_b = _links(net, search.costs, targets, points, leaving=search.reverse)
+    via_a = search.cost[side_a[0]] + side_a[1]
+    via_b = search.cost[side_b[0]] + side_b[1]
+    cost[points] = np.minimum(via_a, via_b)
+    label[points] = np.where(via_a <= via_b, search.source[side_a[0]], search.source[side_b[0]])
+    for t, s, direct, _ in _same_road_pairs(net, search, targets, points):
+        if direct < cost[t]:
+            cost[t], label[t] = direct, s
+    unreached = ~(cost <= search.cutoff)
+    cost[unreached], label[unreached] = np.inf, -1
+    return cost, label
+
+
+def _same_road_pairs(net, search: Search, targets: Snapped, points):
+    """(target, source, cost, edge) for every source on the same road as a target, travelling
+    along that road only."""
+    sources = search.sources
+    by_geom: dict[int, list[int]] = {}
+    for s in np.flatnonzero(sources.on_network):
+        by_geom.setdefault(int(sources.geom[s]), []).append(int(s))
+    if not by_geom:
+        return
+    points = np.asarray(points)
+    shared = points[np.isin(targets.geom[points], list(by_geom))]  # the rare few, no loop
+    for t in shared:
+        for s in by_geom[int(targets.geom[t])]:
+            f_from, f_to = sources.fraction[s], targets.fraction[t]
+            if search.reverse:
+                f_from, f_to = f_to, f_from
+            cost, edge = _along_road(net, search.costs, int(targets.geom[t]), f_from, f_to)
+            yield int(t), s, cost + search.start_cost[s], edge
+
+
+def _along_road(net, costs, geom, f_from, f_to) -> tuple[float, int]:
+    """Cost and edge of travelling along one geometry from fraction ``f_from`` to ``f_to``."""
+    forward, backward = net.geom_edges[geom]
+    if f_to >= f_from:
+        return float(_part(f_to - f_from, costs[forward])), int(forward)
+    if backward < 0:
+        return np.inf, -1
+    return float(_part(f_from - f_to, costs[backward])), int(backward)

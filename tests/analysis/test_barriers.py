@@ -1,0 +1,98 @@
+"""Hazards as road barriers, exposure and unsafe shelters."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.analysis.barriers import hazard_zones, road_barriers
+from geo.analysis.exposure import exposure, unsafe_shelters
+from geo.core.hazard_rules import load_hazard_rules
+from geo.errors import ValidationError
+
+CENTRE = (9.5209, 47.1410)
+
+
+def _hazards(**columns):
+    geometry = columns.pop("geometry", [shapely.Point(CENTRE)])
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
+
+
+def test_point_hazard_blocks_roads_inside_or_crossing_its_radius(li_drive):
+    zones = hazard_zones(_hazards(type=["fuel_station"], radius_m=[150.0]), crs=li_drive.crs)
+    barriers = road_barriers(li_drive, zones)
+    zone = zones.geometry.iloc[0]
+    crossing = shapely.intersects(li_drive.geometries, zone)
+    expected = np.zeros(li_drive.n_edges, dtype=bool)
+    for side in (0, 1):
+        edges = li_drive.geom_edges[crossing, side]
+        expected[edges[edges >= 0]] = True
+    np.testing.assert_array_equal(barriers.blocked, expected)
+    assert expected.sum() > 4 and (barriers.cost_scale == 1).all()
+
+
+def test_slow_hazard_scales_costs_and_inactive_hazards_do_nothing(li_drive):
+    hazards = _hazards(type=["flood_zone", "chemical_plant"], active=[True, False],
+                       geometry=[shapely.Point(CENTRE).buffer(0.003), shapely.Point(CENTRE)])
+    zones = hazard_zones(hazards, crs=li_drive.crs)
+    assert len(zones) == 1
+    barriers = road_barriers(li_drive, zones)
+    assert not barriers.blocked.any()
+    assert set(np.unique(barriers.cost_scale)) == {1.0, 2.0}
+
+
+def test_ad_hoc_barrier_line_blocks_only_the_roads_it_crosses(li_drive):
+    closed_bridge = shapely.LineString([(9.5200, 47.1405), (9.5220, 47.1415)])
+    barriers = road_barriers(li_drive, extra=[closed_bridge])
+    xy = li_drive.to_xy.transform(*np.array(closed_bridge.coords).T)
+    line = shapely.LineString(np.column_stack(xy))
+    crossing = shapely.intersects(li_drive.geometries, line)
+    assert barriers.blocked.sum() == sum((li_drive.geom_edges[crossing] >= 0).sum(axis=1))
+    with pytest.raises(ValidationError, match=r"barriers\[0\]"):
+        road_barriers(li_drive, extra=["not a geometry"])
+
+
+def test_exposure_counts_people_features_and_roads(li_drive):
+    zones = hazard_zones(_hazards(type=["chemical_plant"], radius_m=[400.0]), crs=li_drive.crs)
+    people = gpd.GeoDataFrame({"population": [10.0, 20.0, 40.0]}, geometry=[
+        shapely.Point(CENTRE), shapely.Point(9.5215, 47.1412), shapely.Point(9.60, 47.20)],
+        crs="EPSG:4326")
+    shelters = gpd.GeoDataFrame({"name": ["in", "out"]}, geometry=[
+        shapely.Point(9.5212, 47.1409), shapely.Point(9.55, 47.17)], crs="EPSG:4326")
+    table = exposure(zones, layers={"shelters": shelters, "teams": shelters.iloc[:0]},
+                     population=people, net=li_drive)
+    row = table.iloc[0]
+    assert row["population"] == 30.0
+    assert row["shelters_count"] == 1 and row["shelters_ids"] == [0]
+    assert row["teams_count"] == 0
+    clipped = shapely.intersection(li_drive.geometries, zones.geometry.iloc[0])
+    assert row["road_km"] == pytest.approx(shapely.length(clipped).sum() / 1000)
+
+
+def test_shelters_too_close_to_a_hazard_source_are_flagged(li_drive):
+    rules = load_hazard_rules()
+    assert rules.for_type("fuel_station")["safety_distance_m"] == 30
+    hazards = _hazards(type=["fuel_station", "gas_storage"], radius_m=[50.0, 100.0],
+                       geometry=[shapely.Point(CENTRE), shapely.Point(9.60, 47.20)])
+    zones = hazard_zones(hazards, crs=li_drive.crs)
+    # 20 m and 60 m east of the fuel station; 900 m from the gas storage.
+    x, y = li_drive.to_xy.transform(*CENTRE)
+    gx, gy = li_drive.to_xy.transform(9.60, 47.20)
+    lon, lat = li_drive.to_lonlat.transform([x + 20, x + 60, gx + 900], [y, y, gy])
+    shelters = gpd.GeoDataFrame({"name": ["near", "ok", "gas"]},
+                                geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    flagged = unsafe_shelters(shelters, zones)
+    assert sorted(flagged["shelter"]) == [0, 2]
+    near = flagged[flagged["shelter"] == 0].iloc[0]
+    assert near["distance_m"] == pytest.approx(20.0, abs=0.1) and near["required_m"] == 30
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"type": ["fuel_station"], "radius_m": [-5.0]}, "radius_m"),
+    ({"type": ["fuel_station"], "road_effect": ["melt"]}, "road_effect"),
+    ({"type": ["flood_zone"], "slow_factor": [0.5]}, "slow_factor"),
+    ({"name": ["no type"]}, "type"),
+])
+def test_bad_hazards(li_drive, columns, message):
+    with pytest.raises(ValidationError, match=message):
+        hazard_zones(_hazards(**columns), crs=li_drive.crs)

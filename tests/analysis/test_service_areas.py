@@ -1,0 +1,140 @@
+"""Service-area polygons follow the reached network."""
+
+import numpy as np
+import pytest
+import shapely
+
+from geo.analysis.service_areas import reached_stretches, service_areas, stretch_lines
+from geo.errors import ValidationError
+from geo.routing.search import search_from_points
+from geo.routing.snapping import snap_points
+
+# Central Vaduz, Schaan, Triesen
+FACILITIES = (np.array([9.5209, 9.5100, 9.5280]), np.array([47.1410, 47.1650, 47.1070]))
+BREAKS = [300.0, 600.0, 900.0]
+
+
+@pytest.fixture(scope="module")
+def disks(li_walk):
+    return service_areas(li_walk, FACILITIES, breaks=BREAKS, direction="to")
+
+
+@pytest.mark.parametrize("direction", ["to", "from"])
+def test_nodes_reached_within_a_break_lie_inside_and_far_ones_outside(li_drive, direction):
+    breaks = [120.0, 240.0, 360.0]
+    areas = service_areas(li_drive, FACILITIES, breaks=breaks, direction=direction)
+    assert areas.attrs["snapped"].on_network.all()
+    projected = areas.to_crs(li_drive.crs)
+    nodes = shapely.points(np.asarray(li_drive.node_xy))
+    for i in range(3):
+        one = snap_points(li_drive, FACILITIES[0][[i]], FACILITIES[1][[i]])
+        search = search_from_points(li_drive, one, reverse=direction == "to")
+        for b in breaks:
+            mine = (projected["facility"] == i) & (projected["to_break"] == b)
+            polygon = projected[mine].geometry.iloc[0]
+            inside = shapely.contains(shapely.buffer(polygon, 0.01), nodes)
+            assert inside[search.cost <= b].all()
+            # Nodes reached only well beyond the break are outside, unless a reached road
+            # passes within the band's half-width (60 m when driving).
+            beyond = search.cost > 1.5 * b
+            stretches = reached_stretches(li_drive, search, b)
+            reached = shapely.union_all(stretch_lines(li_drive, stretches))
+            near_reached = shapely.distance(nodes, reached) <= 60.0 + 0.01
+            assert beyond.sum() > 100
+            assert not (inside & beyond & ~near_reached).any()
+            assert (~inside[beyond]).mean() > 0.9
+
+
+def test_breaks_nest_and_holes_are_kept(disks, li_walk):
+    projected = disks.to_crs(li_walk.crs)
+    for i in range(3):
+        polys = projected[projected["facility"] == i].sort_values("to_break").geometry.to_list()
+        for small, large in zip(polys[:-1], polys[1:]):
+            assert shapely.difference(small, large).area < 1.0  # m², numerical dust only
+            assert large.area > small.area
+    largest = projected[projected["to_break"] == 900].geometry
+    assert any(len(p.interiors) > 0 for g in largest for p in getattr(g, "geoms", [g]))
+
+
+def test_rings_do_not_overlap(li_walk):
+    rings = service_areas(li_walk, FACILITIES, breaks=BREAKS, shape="rings").to_crs(li_walk.crs)
+    for i in range(3):
+        mine = rings[rings["facility"] == i].sort_values("to_break")
+        assert mine["from_break"].tolist() == [0.0, 300.0, 600.0]
+        geoms = mine.geometry.to_list()
+        for a in range(3):
+            for b in range(a + 1, 3):
+                assert shapely.intersection(geoms[a], geoms[b]).area < 1.0
+
+
+def test_split_areas_do_not_overlap_and_cover_the_dissolved_area(li_walk):
+    split = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="split").to_crs(li_walk.crs)
+    dissolved = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="dissolve")
+    dissolved = dissolved.to_crs(li_walk.crs)
+    assert len(dissolved) == 1 and dissolved["facility"].isna().all()
+    geoms = split.geometry.to_list()
+    assert sorted(split["facility"]) == [0, 1, 2]
+    for a in range(len(geoms)):
+        for b in range(a + 1, len(geoms)):
+            assert shapely.intersection(geoms[a], geoms[b]).area < 1.0
+    assert shapely.union_all(geoms).area == pytest.approx(dissolved.geometry.iloc[0].area, rel=1e-3)
+
+
+def test_each_polygon_carries_population_and_area(li_walk, rng):
+    import geopandas as gpd
+
+    from tests.analysis_inputs import points_along_roads
+
+    lon, lat = points_along_roads(li_walk, 500, rng)
+    people = gpd.GeoDataFrame({"population": rng.integers(1, 50, 500)},
+                              geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    areas = service_areas(li_walk, FACILITIES, breaks=[600.0], population=people)
+    projected_people = people.to_crs(li_walk.crs)
+    for _, row in areas.to_crs(li_walk.crs).iterrows():
+        inside = shapely.intersects(row.geometry, projected_people.geometry.to_numpy())
+        assert row["population"] == people["population"].to_numpy()[inside].sum()
+        assert row["area_m2"] == pytest.approx(row.geometry.area)
+    assert areas["population"].sum() > 0
+
+
+def test_turnout_time_shrinks_the_area(li_drive):
+    plain = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from")
+    late = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from",
+                         extra_cost=[120.0, 120.0, 120.0])
+    assert (late["area_m2"].to_numpy() < plain["area_m2"].to_numpy()).all()
+
+
+def test_metre_breaks(li_walk):
+    areas = service_areas(li_walk, FACILITIES, breaks=[500.0, 1000.0], weight="length_m")
+    assert len(areas) == 6 and (areas["area_m2"] > 0).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"breaks": [-5]}, "breaks"),
+    ({"breaks": []}, "breaks"),
+    ({"breaks": [300], "overlap": "merge"}, "overlap"),
+    ({"breaks": [300], "shape": "donut"}, "shape"),
+    ({"breaks": [300], "direction": "sideways"}, "direction"),
+    ({"breaks": [300], "extra_cost": [1, 2]}, "extra_cost"),
+])
+def test_bad_arguments(li_walk, kwargs, message):
+    with pytest.raises(ValidationError, match=message):
+        service_areas(li_walk, FACILITIES, **kwargs)
+
+
+def test_blocking_hazard_keeps_the_cut_off_valley_out_of_the_area(li_drive):
+    import geopandas as gpd
+
+    from geo.analysis.barriers import hazard_zones, road_barriers
+
+    vaduz = (np.array([9.5209]), np.array([47.1410]))
+    malbun = shapely.Point(li_drive.to_xy.transform(9.6095, 47.1015))
+    free = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from").to_crs(li_drive.crs)
+    assert free.geometry.iloc[0].contains(malbun)
+    landslide = gpd.GeoDataFrame({"type": ["landslide"], "radius_m": [60.0]},
+                                 geometry=[shapely.Point(9.5762202, 47.1126565)], crs="EPSG:4326")
+    barriers = road_barriers(li_drive, hazard_zones(landslide, crs=li_drive.crs))
+    cut = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from",
+                        **barriers.as_kwargs()).to_crs(li_drive.crs)
+    assert not cut.geometry.iloc[0].contains(malbun)
+    assert cut["area_m2"].iloc[0] < free["area_m2"].iloc[0]

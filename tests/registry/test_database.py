@@ -1,0 +1,91 @@
+"""The registry database: where it lives, SQLite settings, schema version checks."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from geo.errors import GeoError, SourceError
+from geo.registry import database as db
+from geo.registry.registry import Registry
+
+
+def test_url_from_option_env_or_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(db.DB_URL_ENV, raising=False)
+    assert db.resolve_url() == f"sqlite:///{tmp_path / 'instance' / 'registry.sqlite'}"
+    monkeypatch.setenv(db.DB_URL_ENV, "postgresql://planner@dbhost/registry")
+    assert db.resolve_url() == "postgresql://planner@dbhost/registry"
+    assert db.resolve_url("other.sqlite") == f"sqlite:///{tmp_path / 'other.sqlite'}"
+    assert db.resolve_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_default_location_is_created_under_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(db.DB_URL_ENV, raising=False)
+    Registry().close()
+    assert (tmp_path / "instance" / "registry.sqlite").is_file()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    engine = db.open_database(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_database_rejects_negative_stock_even_past_the_api(tmp_path):
+    path = tmp_path / "r.sqlite"
+    Registry(str(path)).close()
+    with sqlite3.connect(path) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("INSERT INTO inventory (depot, item, quantity, unit, updated_at) "
+                     "VALUES ('D1', 'water', -1, 'L', '2026-01-01')")
+
+
+def test_inventory_needs_an_existing_depot(tmp_path):
+    path = tmp_path / "r.sqlite"
+    Registry(str(path)).close()
+    with sqlite3.connect(path) as conn, pytest.raises(sqlite3.IntegrityError, match="FOREIGN"):
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("INSERT INTO inventory (depot, item, quantity, unit, updated_at) "
+                     "VALUES ('nowhere', 'water', 1, 'L', '2026-01-01')")
+
+
+def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "r.sqlite"
+    Registry(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (db.SCHEMA_VERSION + 1,))
+    with pytest.raises(GeoError, match=r"schema version 2, newer than this software supports"):
+        Registry(str(path))
+
+
+def test_opening_without_create_needs_an_existing_registry(tmp_path):
+    with pytest.raises(SourceError, match="no registry here"):
+        Registry(str(tmp_path / "missing.sqlite"), create=False)
+
+
+def test_schema_version_is_recorded_once(tmp_path):
+    path = tmp_path / "r.sqlite"
+    for _ in range(2):
+        Registry(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+
+
+def test_schema_compiles_for_postgresql():
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateTable
+
+    ddl = "\n".join(str(CreateTable(table).compile(dialect=postgresql.dialect()))
+                    for table in db.Base.metadata.sorted_tables)
+    assert "CREATE TABLE teams" in ddl and "geometry_wkb TEXT NOT NULL" in ddl
+    assert "CHECK (quantity >= 0)" in ddl and "REFERENCES depots (id) ON DELETE CASCADE" in ddl
+
+
+def test_unreachable_server_or_missing_driver_is_a_clear_error():
+    with pytest.raises(SourceError, match=r"database postgresql://\*\*\*@127.0.0.1:9/none"):
+        db.open_database("postgresql://planner:secret@127.0.0.1:9/none")
