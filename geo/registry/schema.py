@@ -17,17 +17,16 @@ from datetime import datetime
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.core.vocabulary import (
+    HAZARD_TYPES,
+    INCIDENT_STATUSES,
+    INCIDENT_TYPES,
+    SHELTER_STATUSES,
+    TEAM_STATUSES,
+    TEAM_TYPES,
+)
 from geo.errors import ValidationError
 
-SHELTER_STATUSES = ("open", "closed", "full", "unsafe")
-TEAM_TYPES = ("fire", "medical", "search_rescue", "hazmat", "water_rescue", "police", "volunteer",
-              "comprehensive")
-TEAM_STATUSES = ("available", "assigned", "en_route", "on_scene", "returning", "off_duty")
-HAZARD_TYPES = ("chemical_plant", "fuel_station", "gas_storage", "industrial", "flood_zone",
-                "landslide", "dam", "fire", "other")
-INCIDENT_TYPES = ("fire", "flood", "earthquake", "landslide", "hazmat", "traffic", "medical",
-                  "rescue", "other")
-INCIDENT_STATUSES = ("open", "dispatched", "closed")
 POINT, POLYGONAL = ("Point",), ("Point", "Polygon", "MultiPolygon")
 # Columns a layer export adds that an import of that file ignores.
 DERIVED_COLUMNS = frozenset({"created_at", "updated_at", "home_lon", "home_lat", "assigned_teams",

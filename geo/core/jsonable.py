@@ -1,0 +1,36 @@
+"""The one converter from the values analyses and the registry hold to plain JSON values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+
+def jsonable(value: Any, *, geometry: Literal["geojson", "wkt"] = "geojson") -> Any:
+    """``value`` with numpy scalars and arrays, shapely geometries (as a GeoJSON mapping, or WKT),
+    times (ISO 8601) and containers turned into plain JSON values; NaN and missing become None
+    (JSON has no NaN)."""
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, np.generic):
+        return jsonable(value.item(), geometry=geometry)
+    if isinstance(value, BaseGeometry):
+        return shapely.geometry.mapping(value) if geometry == "geojson" else value.wkt
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, geometry=geometry) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Series):
+        return [jsonable(v, geometry=geometry) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
