@@ -20,11 +20,11 @@ def jsonable(value: Any, *, geometry: Literal["geojson", "wkt"] = "geojson") -> 
     if value is None or isinstance(value, bool | str | int):
         return value
     if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
+        return None if math.isnan(value) or math.isinf(value) else float(value)
     if isinstance(value, np.generic):
         return jsonable(value.item(), geometry=geometry)
     if isinstance(value, BaseGeometry):
-        return shapely.geometry.mapping(value) if geometry == "geojson" else value.wkt
+        return jsonable(shapely.geometry.mapping(value)) if geometry == "geojson" else value.wkt
     if isinstance(value, datetime | date | pd.Timestamp):
         return None if pd.isna(value) else value.isoformat()
     if isinstance(value, Mapping):
