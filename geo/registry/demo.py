@@ -5,6 +5,8 @@ footprints, the Rhine, and the buildings the population proxy is spread over. In
 marked ``demo`` in each record's notes: effective-area shares, shelter classes for open sites,
 facilities, the teams themselves (type, headcount, equipment, status, turnout time), depot
 inventories, and the width of the flood band. Areas are measured in the extract's UTM zone.
+The registry itself is marked as a demo (:attr:`~geo.registry.Registry.demo`), so that every
+output built from it can say so.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from geo.core.crs import utm_crs
 from geo.core.hazard_rules import load_hazard_rules
 from geo.core.resources import LIECHTENSTEIN_OSM, data_path
 from geo.core.standards import ShelterStandards
+from geo.core.vocabulary import SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import ValidationError
 from geo.io.osm_features import read_features, tag
 from geo.registry.population import (
@@ -76,6 +79,9 @@ SECOND_FIRE_TEAMS = ("comprehensive", "water_rescue", "hazmat", "search_rescue")
 STATUSES = ("available", "assigned", "en_route", "returning", "off_duty")
 STATUS_WEIGHTS = (0.7, 0.1, 0.05, 0.05, 0.1)
 DEMO_NOTE = "demo values: type, headcount, equipment, status and turnout time are invented"
+REGISTRY_NOTE = ("demo registry: positions, names and footprints are real OpenStreetMap features; "
+                 "team attributes, depot inventories, shelter classes and effective areas, the "
+                 "flood band and the spread of the population are invented demo values")
 
 
 def build_demo(registry: Registry, *, osm_path: str | Path = DEMO_OSM,
@@ -101,6 +107,7 @@ def build_demo(registry: Registry, *, osm_path: str | Path = DEMO_OSM,
                 registry.clear(name, actor=actor)
         west, south, east, north = features.total_bounds
         registry.set_region([west, south, east, north], actor=actor)
+        registry.mark_demo(Path(osm_path).name, note=REGISTRY_NOTE, actor=actor)
         for name in DEMO_LAYERS:
             registry.add_many(name, _records(layers[name]), actor=actor)
         registry.add_many("inventory", layers["inventory"].to_dict("records"), actor=actor)
@@ -178,7 +185,7 @@ def demo_shelters(features: gpd.GeoDataFrame, *, standards: ShelterStandards,
                 "name": adopted.get(i) or _name(tags, label, osm_id),
                 "shelter_class": shelter_class, "effective_area_m2": round(effective, 1),
                 "capacity_people": standards.capacity_people(round(effective, 1), shelter_class),
-                "status": "open",
+                "status": SHELTER_OPEN,
                 "facilities": ["water", "power", "toilets"] if indoor else ["water"],
                 "source": f"osm:{osm_id}",
                 "notes": f"demo: {label}; effective area = {share:.0%} of the OSM footprint "
@@ -241,8 +248,8 @@ def demo_teams(bases: gpd.GeoDataFrame, *, rng: np.random.Generator) -> gpd.GeoD
         for n, team_type in enumerate(types, start=1):
             (low_h, high_h), (low_t, high_t), equipment = TEAM_KINDS[team_type]
             first_fire_team = team_type == "fire" and fire_seen == 1
-            status = "available" if first_fire_team else str(rng.choice(STATUSES,
-                                                                        p=STATUS_WEIGHTS))
+            status = (TEAM_AVAILABLE if first_fire_team
+                      else str(rng.choice(STATUSES, p=STATUS_WEIGHTS)))
             rows.append({
                 "id": f"T-{base.osm_id.replace('/', '-')}-{n}",
                 "name": f"{base.name} · {team_type.replace('_', ' ')} {n}",

@@ -14,7 +14,14 @@ from geo.analysis.dispatch import nearest_teams
 from geo.core.standards import load_standards
 from geo.errors import ValidationError
 from geo.io.osm_features import read_features, tag
-from geo.registry.demo import DEMO_NOTE, FLOOD_BAND_M, build_demo, demo_layers, metric_crs
+from geo.registry.demo import (
+    DEMO_NOTE,
+    FLOOD_BAND_M,
+    REGISTRY_NOTE,
+    build_demo,
+    demo_layers,
+    metric_crs,
+)
 from geo.registry.population import (
     population_from_buildings,
     population_from_polygons,
@@ -60,6 +67,14 @@ def test_demo_layers_are_stored_and_counted(demo, features):
     assert counts["shelters"] > 50 and counts["teams"] >= 10 and counts["depots"] >= 4
     assert counts["inventory"] > 0 and counts["population"] > 5000
     assert demo.region.as_list() == pytest.approx(list(features.total_bounds))
+
+
+def test_demo_registry_is_marked_with_its_source(demo):
+    assert demo.demo == {"source": LIECHTENSTEIN.name, "note": REGISTRY_NOTE}
+    assert "invented" in demo.demo["note"] and "OpenStreetMap" in demo.demo["note"]
+    assert demo.extent() == tuple(demo.region.as_list())
+    entry = demo.audit_log(layer="meta", record_id="demo").iloc[0]
+    assert entry["actor"] == "demo" and entry["new"] == demo.demo
 
 
 def test_shelters_are_real_places_with_capacity_from_the_standards(demo, features):
@@ -152,6 +167,7 @@ def test_demo_needs_an_empty_registry_unless_replacing(tmp_path):
                                "geometry": shapely.Point(9.52, 47.14)})
         with pytest.raises(ValidationError, match="not empty"):
             build_demo(registry)
+        assert registry.demo is None  # the refused build marked nothing
         counts = build_demo(registry, replace=True, total_population=1000)
         assert counts["teams"] == len(registry.layer("teams")) >= 10
         assert registry.layer("population")["population"].sum() == pytest.approx(1000)
@@ -160,7 +176,7 @@ def test_demo_needs_an_empty_registry_unless_replacing(tmp_path):
 def test_demo_layers_feed_dispatch_and_coverage(demo, li_drive, li_walk):
     teams = demo.layer("teams")
     vaduz_townhall = demo.layer("shelters").loc["S-way-28712183"].geometry.representative_point()
-    result = nearest_teams(li_drive, (vaduz_townhall.y, vaduz_townhall.x), teams, k=3,
+    result = nearest_teams(li_drive, (vaduz_townhall.x, vaduz_townhall.y), teams, k=3,
                            types=["fire"])
     assert 1 <= len(result.options) <= 3
     assert all(teams.loc[o.id, "status"] == "available" for o in result.options)
@@ -215,6 +231,7 @@ def test_demo_works_for_another_region_without_some_features(tmp_path):
     with Registry(str(tmp_path / "monaco.sqlite")) as registry:
         counts = build_demo(registry, osm_path=MONACO, total_population=38_000)
         assert counts["teams"] > 0 and counts["shelters"] > 0
+        assert registry.demo["source"] == MONACO.name
         assert counts["depots"] == 0 and counts["inventory"] == 0  # no warehouses mapped there
         assert registry.layer("population")["population"].sum() == pytest.approx(38_000)
         assert not (registry.layer("hazards")["type"] == "flood_zone").any()  # no Rhine

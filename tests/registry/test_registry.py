@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -252,3 +253,75 @@ def test_nearest_ranks_in_metres_not_degrees(reg, rng):
     nearest = reg.nearest("population", *VADUZ, k=10)
     assert list(nearest.index) == expected
     assert nearest.to_numpy() == pytest.approx(np.sort(exact)[:10], abs=0.01)
+
+
+def test_audit_values_show_geometry_as_wkt_and_times_as_iso(reg):
+    reg.add("incidents", {"id": "I1", "type": "fire", "reported_at": "2024-05-06T07:08:09",
+                          "geometry": shapely.Point(*VADUZ)})
+    reg.update("incidents", "I1", {"geometry": shapely.Point(VADUZ[0], 47.15)})
+    update, insert = reg.audit_log(layer="incidents", record_id="I1").to_dict("records")
+    assert insert["new"]["geometry"] == "POINT (9.5209 47.141)"
+    assert insert["new"]["reported_at"] == "2024-05-06T07:08:09"
+    assert datetime.fromisoformat(insert["new"]["created_at"]).year >= 2024
+    assert update["old"]["geometry"] == "POINT (9.5209 47.141)"
+    assert update["new"]["geometry"] == "POINT (9.5209 47.15)"
+
+
+def test_a_registry_of_real_records_is_not_a_demo(reg):
+    reg.add("teams", _team("T1"))
+    assert reg.demo is None
+
+
+def test_extent_is_the_region_when_set(reg):
+    reg.add("teams", _team("T1"))
+    reg.set_region([9.47, 47.04, 9.64, 47.28])
+    assert reg.extent() == (9.47, 47.04, 9.64, 47.28)
+
+
+def test_extent_without_a_region_is_the_union_of_the_feature_bounds(reg):
+    assert reg.extent() is None
+    geometries = [shapely.Point(*VADUZ), shapely.Point(9.60, 47.20).buffer(0.01),
+                  shapely.LineString([(9.49, 47.05), (9.55, 47.10)])]
+    reg.add("teams", _team("T1"))
+    reg.add("shelters", {"shelter_class": "emergency", "capacity_people": 10,
+                         "geometry": geometries[1]})
+    reg.add("hazards", {"type": "flood_zone", "geometry": geometries[2]})
+    assert reg.extent() == pytest.approx(tuple(shapely.total_bounds(geometries)))
+    reg.clear("shelters")
+    assert reg.extent() == pytest.approx(tuple(shapely.total_bounds(geometries[::2])))
+
+
+def test_revision_grows_with_each_write_of_its_layer_only(reg):
+    assert reg.revision("teams") == reg.revision("shelters") == 0
+    writes = [lambda: reg.add("teams", _team("T1")),
+              lambda: reg.update("teams", "T1", {"headcount": 7}),
+              lambda: reg.move_team("T1", VADUZ[0], 47.15),
+              lambda: reg.set_team_status("T1", "en_route", expected="available"),
+              lambda: reg.delete("teams", "T1")]
+    seen = [reg.revision("teams")]
+    for write in writes:
+        write()
+        seen.append(reg.revision("teams"))
+    assert seen == sorted(set(seen))  # strictly increasing
+    assert reg.revision("shelters") == 0
+    reg.add("shelters", {"shelter_class": "emergency", "capacity_people": 10,
+                         "geometry": shapely.Point(*VADUZ)})
+    assert reg.revision("shelters") == 1 and reg.revision("teams") == seen[-1]
+    with pytest.raises(ValidationError, match="'roads' is not one of"):
+        reg.revision("roads")
+
+
+def test_revision_follows_what_a_layer_shows(reg):
+    reg.add("depots", {"id": "D1", "geometry": shapely.Point(*VADUZ)})
+    reg.add("teams", _team("T1"))
+    reg.add("incidents", {"id": "I1", "type": "fire", "geometry": shapely.Point(*VADUZ)})
+    before = reg.revision("inventory")
+    reg.set_stock("D1", "water", 10)
+    reg.adjust_stock("D1", "water", -1)
+    reg.add_many("inventory", [{"depot": "D1", "item": "food", "quantity": 5}])
+    assert reg.revision("inventory") == before + 3
+    reg.update("depots", "D1", {"name": "Werkhof"})  # shown as depot_name in the inventory
+    assert reg.revision("inventory") == before + 4
+    incidents = reg.revision("incidents")
+    reg.assign_team("I1", "T1")  # the incident's assigned_teams and status change
+    assert reg.revision("incidents") > incidents

@@ -1,0 +1,341 @@
+"""Records of the feature layers: checks, and create, read, update, delete.
+
+Every write is one transaction with its audit entry and a revision bump. A batch is checked
+whole before anything is written: every bad row is reported at once, and none is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from uuid import uuid4
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, Table, delete, insert, select, update
+
+from geo.core.standards import ShelterStandards
+from geo.core.vocabulary import TEAM_TYPES
+from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, ValidationError
+from geo.registry import database as db
+from geo.registry.inventory import InventoryMixin
+from geo.registry.schema import (
+    LayerSpec,
+    Problem,
+    Region,
+    check_geometry,
+    check_record,
+    describe,
+    layer_spec,
+)
+from geo.registry.spatial import SpatialMixin
+from geo.registry.spatial_index import Bounds
+from geo.registry.store import CHUNK, MODELS
+
+log = logging.getLogger(__name__)
+
+BOUNDS_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
+AUDIT_EACH_UP_TO = 100  # larger batches get one audit entry listing the ids
+
+
+class RecordsMixin(SpatialMixin, InventoryMixin):
+    def add(self, layer: str, record: Mapping, *, actor: str = "system") -> str:
+        """Insert one record (fields of the layer, plus ``geometry`` as a shapely geometry or
+        GeoJSON mapping in EPSG:4326 and an optional ``id``); returns its id."""
+        try:
+            return self.add_many(layer, [record], actor=actor, audit_each=True)[0]
+        except RecordsRejectedError as exc:
+            fields = "; ".join(f"{p.field}: {p.problem}" for p in exc.problems)
+            raise ValidationError(f"{layer}: {fields}") from None
+
+    def add_many(self, layer: str, records: Sequence[Mapping], *, actor: str = "system",
+                 labels: Sequence[object] | None = None,
+                 known_problems: Sequence[RowProblem] = (), audit_each: bool | None = None,
+                 progress=None) -> list[str]:
+        """Insert many records in one transaction, or none: every bad row is reported at once in
+        :class:`RecordsRejectedError` (with ``labels`` as the row numbers, default 1, 2, ...).
+
+        ``known_problems`` are problems the caller found while reading (unparseable cells);
+        ``progress`` wraps the row iteration (e.g. a tqdm factory) for long imports. Large
+        batches get one audit entry listing the ids unless ``audit_each``."""
+        labels = list(labels) if labels is not None else list(range(1, len(records) + 1))
+        if layer == "inventory":
+            return self._add_inventory(records, actor=actor, labels=labels,
+                                       known_problems=known_problems)
+        spec = layer_spec(layer)
+        iterator = progress(records, total=len(records)) if progress else records
+        rows, ids, seen, problems = self._checked_rows(spec, iterator, labels, known_problems)
+        table = MODELS[layer].__table__
+        with self._write() as conn:
+            problems += [RowProblem(seen[i], "id", f"id {i!r} already exists in {layer}")
+                         for i in _existing(conn, table, ids)]
+            if problems:
+                raise RecordsRejectedError(layer, sorted(problems, key=_problem_order),
+                                           total=len(records))
+            for start in range(0, len(rows), CHUNK):
+                conn.execute(insert(table), rows[start:start + CHUNK])
+            each = audit_each if audit_each is not None else len(rows) <= AUDIT_EACH_UP_TO
+            self._audit_batch(conn, layer, rows, actor=actor, each=each)
+            revision = self._bump_revision(conn, layer)
+        self._after_write(layer, revision, inserted=[(r["id"], _bounds_of(r)) for r in rows])
+        return ids
+
+    def _checked_rows(self, spec: LayerSpec, records, labels: list,
+                      known_problems: Sequence[RowProblem]):
+        """The rows to insert (with geometry columns), every id, the first row of each id, and
+        every problem (the caller's ``known_problems`` included)."""
+        choices, region = self._choices(), self.region
+        problems = list(known_problems)
+        unreadable = {p.row for p in known_problems}
+        rows, geometries, ids, seen = [], [], [], {}
+        now = db.utc_now()
+        for label, record in zip(labels, records, strict=False):
+            clean, geometry, found = _check(spec, record, standards=self.standards,
+                                            choices=choices, region=region)
+            record_id = _record_id(record.get("id"), spec, found)
+            if record_id in seen:
+                found.append(("id", f"duplicate id {record_id!r} (also row {seen[record_id]})"))
+            seen.setdefault(record_id, label)
+            problems += [RowProblem(label, name, text) for name, text in found]
+            if not found and label not in unreadable:
+                rows.append(_row_values(spec.name, record_id, clean, now))
+                geometries.append(geometry)
+            ids.append(record_id)
+        _add_geometry_columns(spec.name, rows, geometries)
+        return rows, ids, seen, problems
+
+    def _audit_batch(self, conn: Connection, layer: str, rows: list[dict], *, actor: str,
+                     each: bool) -> None:
+        if each:
+            for row in rows:
+                self._audit(conn, actor=actor, action="insert", layer=layer, record_id=row["id"],
+                            old=None, new=_public(row))
+        elif rows:
+            self._audit(conn, actor=actor, action="import", layer=layer,
+                        record_id=f"{len(rows)} records",
+                        old=None, new={"count": len(rows), "ids": [r["id"] for r in rows]})
+
+    def get(self, layer: str, record_id: str) -> dict:
+        """One record as a dict (fields, ``id``, ``geometry`` as shapely, times)."""
+        if layer == "inventory":
+            raise ValidationError("layer: read inventory with stock(depot) or layer('inventory')")
+        table = MODELS[layer_spec(layer).name].__table__
+        with self._read() as conn:
+            row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
+        if row is None:
+            raise NotFoundError(f"{layer}: no record with id {record_id!r}")
+        return _record(dict(row))
+
+    def update(self, layer: str, record_id: str, changes: Mapping, *,
+               actor: str = "system") -> dict:
+        """Change some fields (and/or ``geometry``); returns the updated record."""
+        spec = layer_spec(layer)
+        if "id" in changes and str(changes["id"]) != str(record_id):
+            raise ValidationError("id: ids are stable and cannot be changed")
+        if layer == "teams" and "status" in changes:
+            raise ValidationError("status: change a team's status with set_team_status(..., "
+                                  "expected=...) or assign_team, which check it first")
+        changes = {k: v for k, v in changes.items() if k != "id"}
+        current = self.get(layer, record_id)
+        clean, geometry, problems = _check(spec, changes, standards=self.standards,
+                                           choices=self._choices(), region=self.region,
+                                           partial=True, current=current)
+        if problems:
+            raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
+        values = dict(clean, updated_at=db.utc_now())
+        if geometry is not None:
+            values.update(_geometry_columns(geometry))
+        table = MODELS[layer].__table__
+        with self._write() as conn:
+            old = _row(conn, table, layer, record_id)
+            conn.execute(update(table).where(table.c.id == str(record_id)).values(**values))
+            self._audit(conn, actor=actor, action="update", layer=layer, record_id=record_id,
+                        old=_changed(_public(old), values), new=_public(values))
+            revision = self._bump_revision(conn, layer)
+        moved = [(str(record_id), _bounds_of(values))] if geometry is not None else []
+        self._after_write(layer, revision, inserted=moved)
+        return self.get(layer, record_id)
+
+    def delete(self, layer: str, record_id: str, *, actor: str = "system") -> None:
+        table = MODELS[layer_spec(layer).name].__table__
+        with self._write() as conn:
+            old = _row(conn, table, layer, record_id)
+            conn.execute(delete(table).where(table.c.id == str(record_id)))
+            self._audit(conn, actor=actor, action="delete", layer=layer, record_id=record_id,
+                        old=_public(old), new=None)
+            revision = self._bump_revision(conn, layer)
+        self._after_write(layer, revision, deleted=[str(record_id)])
+
+    def clear(self, layer: str, *, actor: str = "system") -> int:
+        """Delete every record of a layer (one audit entry); returns how many."""
+        spec = layer_spec(layer)
+        table = db.InventoryRow.__table__ if layer == "inventory" else MODELS[spec.name].__table__
+        with self._write() as conn:
+            removed = conn.execute(delete(table)).rowcount
+            self._audit(conn, actor=actor, action="clear", layer=layer,
+                        record_id=f"{removed} records", old={"count": removed}, new=None)
+            revision = self._bump_revision(conn, layer)
+        self._forget_index(layer)
+        log.debug("cleared %s (%d records, revision %d)", layer, removed, revision)
+        return removed
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+
+def _check(spec: LayerSpec, record: Mapping, *, standards: ShelterStandards, choices: Mapping,
+           region: Region | None, partial: bool = False, current: Mapping | None = None,
+           ) -> tuple[dict, BaseGeometry | None, list[Problem]]:
+    """The record's clean fields, its geometry, and every problem: fields, geometry, and the
+    rules that span fields (shelter capacity, incident needs)."""
+    clean, problems = check_record(spec, record, choices=choices, partial=partial)
+    geometry = record.get("geometry")
+    if spec.has_geometry and (not partial or "geometry" in record):
+        geometry = _as_geometry(geometry, problems)
+        if geometry is not None or not partial:
+            problems += check_geometry(geometry, spec, region=region)
+    if spec.name == "shelters" and not problems:
+        _shelter_capacity(standards, clean, problems, current or {}, partial=partial)
+    if spec.name == "incidents" and clean.get("needs") is not None:
+        problems += _check_needs(clean["needs"], choices)
+    return clean, geometry, problems
+
+
+def _shelter_capacity(standards: ShelterStandards, clean: dict, problems: list[Problem],
+                      current: Mapping, *, partial: bool) -> None:
+    """Derive ``capacity_people`` from the effective area and class when not given (also when
+    an update changes either), and check the occupancy fits."""
+    merged = {**current, **clean}
+    derive = clean.get("capacity_people") is None and (
+        not partial or "effective_area_m2" in clean or "shelter_class" in clean)
+    if derive and merged.get("effective_area_m2") is not None:
+        clean["capacity_people"] = standards.capacity_people(merged["effective_area_m2"],
+                                                             merged["shelter_class"])
+        merged["capacity_people"] = clean["capacity_people"]
+    elif derive and not partial:
+        problems.append(("capacity_people", "required (or give effective_area_m2 to "
+                                            "derive it from the shelter class)"))
+        return
+    occupancy, capacity = merged.get("occupancy") or 0, merged.get("capacity_people")
+    if capacity is not None and occupancy > capacity:
+        problems.append(("occupancy", f"{occupancy} exceeds capacity_people {capacity}"))
+
+
+def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
+    if value is None or isinstance(value, BaseGeometry):
+        return value
+    try:
+        if isinstance(value, Mapping):
+            return shapely.geometry.shape(value)
+        return shapely.from_wkt(str(value))
+    except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError,
+            AttributeError) as exc:
+        problems.append(("geometry", f"not a geometry ({str(exc).splitlines()[0]})"))
+        return None
+
+
+def _check_needs(needs: Mapping, choices: Mapping) -> list[Problem]:
+    problems = []
+    unknown = set(needs) - {"teams", "supplies"}
+    if unknown:
+        problems.append(("needs", f"unknown keys {sorted(unknown)}; expected teams, supplies"))
+    for key, allowed in (("teams", TEAM_TYPES), ("supplies", choices.get("items", ()))):
+        part = needs.get(key) or {}
+        if not isinstance(part, Mapping):
+            problems.append((f"needs.{key}", "expected a mapping of name to amount"))
+            continue
+        for name, amount in part.items():
+            if name not in allowed:
+                problems.append((f"needs.{key}", f"{name!r} is not one of "
+                                                 f"{', '.join(sorted(allowed))}"))
+            elif not (isinstance(amount, int | float) and np.isfinite(amount) and amount >= 0):
+                problems.append((f"needs.{key}.{name}", f"{amount!r} is negative or not a number"))
+    return problems
+
+
+def _record_id(value, spec: LayerSpec, problems: list[Problem]) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        return f"{spec.id_prefix}-{uuid4().hex[:12]}"
+    text = str(value).strip()
+    if len(text) > 64:
+        problems.append(("id", f"longer than 64 characters: {text[:20]!r}..."))
+    return text
+
+
+def _problem_order(problem: RowProblem):
+    return (str(type(problem.row)), problem.row, problem.field)
+
+
+# ---- rows as stored and as shown --------------------------------------------------------------
+
+
+def _row_values(layer: str, record_id: str, clean: dict, now: datetime) -> dict:
+    row = {"id": record_id, **clean, "created_at": now, "updated_at": now}
+    if layer == "incidents" and row.get("reported_at") is None:
+        row["reported_at"] = now
+    if layer == "incidents" and row.get("needs") is None:
+        row["needs"] = {}
+    return row
+
+
+def _geometry_columns(geometry: BaseGeometry) -> dict:
+    return {"geometry_wkb": shapely.to_wkb(geometry, hex=True),
+            **dict(zip(BOUNDS_COLUMNS, geometry.bounds, strict=True))}
+
+
+def _add_geometry_columns(layer: str, rows: list[dict], geometries: list[BaseGeometry]) -> None:
+    """Hex WKB and bounds of many geometries at once (vectorised)."""
+    if not rows:
+        return
+    array = np.array(geometries, dtype=object)
+    wkb = shapely.to_wkb(array, hex=True)
+    bounds = shapely.bounds(array)
+    for row, hex_wkb, box in zip(rows, wkb, bounds.tolist(), strict=True):
+        row.update(geometry_wkb=hex_wkb, **dict(zip(BOUNDS_COLUMNS, box, strict=True)))
+        if layer == "teams":
+            row["home_wkb"] = hex_wkb  # a new team starts at its home base
+
+
+def _bounds_of(row: Mapping) -> Bounds:
+    return (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
+
+
+def _row(conn: Connection, table: Table, layer: str, record_id: str) -> dict:
+    row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
+    if row is None:
+        raise NotFoundError(f"{layer}: no record with id {record_id!r}")
+    return dict(row)
+
+
+def _record(row: dict) -> dict:
+    row["geometry"] = shapely.from_wkb(row.pop("geometry_wkb"))
+    for key in BOUNDS_COLUMNS:
+        row.pop(key, None)
+    if "home_wkb" in row:
+        home = row.pop("home_wkb")
+        row["home"] = shapely.from_wkb(home) if home else None
+    return row
+
+
+def _public(row: Mapping) -> dict:
+    """A row as the audit log shows it: geometry (as WKT there), no derived columns."""
+    hidden = {*BOUNDS_COLUMNS, "geometry_wkb", "home_wkb"}
+    out = {k: v for k, v in row.items() if k not in hidden}
+    if row.get("geometry_wkb"):
+        out["geometry"] = shapely.from_wkb(row["geometry_wkb"])
+    return out
+
+
+def _changed(old: Mapping, new: Mapping) -> dict:
+    keys = set(new) | ({"geometry"} if "geometry_wkb" in new else set())
+    return {k: v for k, v in old.items() if k in keys}
+
+
+def _existing(conn: Connection, table: Table, ids: list[str]) -> list[str]:
+    found = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        found += conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()
+    return found

@@ -1,0 +1,129 @@
+"""The registry's store: the database engine, transactions, the audit log, and the per-layer
+write counters (revisions) in the ``meta`` table. Every other part of the registry reads and
+writes through it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Self
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from geo.core.jsonable import jsonable
+from geo.core.standards import ShelterStandards, load_standards
+from geo.registry import database as db
+from geo.registry.spatial_index import SpatialIndex
+
+WGS84 = "EPSG:4326"
+# The feature layers and their tables (inventory rows are not features: no geometry of their own).
+MODELS = {"shelters": db.Shelter, "depots": db.Depot, "teams": db.Team, "hazards": db.Hazard,
+          "incidents": db.Incident, "population": db.PopulationPoint}
+CHUNK = 5000  # rows per INSERT and ids per IN (...): keeps statements within SQLite's limits
+
+
+class Store:
+    """The database at ``url`` (see :func:`geo.registry.database.resolve_url`)."""
+
+    def __init__(self, url: str | None = None, *, standards: ShelterStandards | None = None,
+                 create: bool = True):
+        self.url = db.resolve_url(url)
+        self.engine = db.open_database(self.url, create=create)
+        self.standards = standards or load_standards()
+        # The spatial indexes live here because transaction() must drop them when it ends.
+        self._indexes: dict[str, SpatialIndex] = {}
+        self._index_lock = threading.Lock()
+        self._local = threading.local()  # the open transaction() of each thread
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes of this thread into one transaction: all of them or none.
+
+        Spatial indexes are not touched inside it and are rebuilt on next use after it."""
+        if self._in_transaction():
+            yield
+            return
+        try:
+            with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+                self._local.conn = conn
+                yield
+        finally:
+            self._local.conn = None
+            with self._index_lock:
+                self._indexes.clear()
+
+    def _in_transaction(self) -> bool:
+        return getattr(self._local, "conn", None) is not None
+
+    def _write(self):
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), or the open
+        :meth:`transaction`."""
+        return self._connect(write=True)
+
+    def _read(self):
+        """A connection for reading: the open transaction's (to see its own writes) or a new one."""
+        return self._connect(write=False)
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[Connection]:
+        outer = getattr(self._local, "conn", None)
+        if outer is not None:
+            yield outer
+            return
+        with self.engine.connect().execution_options(write=write) as conn, conn.begin():
+            yield conn
+
+    def _audit(self, conn: Connection, *, actor: str, action: str, layer: str, record_id: str,
+               old: Mapping | None, new: Mapping | None) -> None:
+        conn.execute(insert(db.AuditEntry.__table__).values(
+            at=db.utc_now(), actor=actor, action=action, layer=layer, record_id=str(record_id),
+            old=jsonable(old, geometry="wkt"), new=jsonable(new, geometry="wkt")))
+
+    def _bump_revision(self, conn: Connection, layer: str) -> int:
+        """Count writes per layer, so an index built before another process wrote is refreshed."""
+        key = _revision_key(layer)
+        current = meta_value(conn, key)
+        if current is None:
+            conn.execute(insert(db.Meta.__table__).values(key=key, value=1))
+            return 1
+        table = db.Meta.__table__
+        conn.execute(update(table).where(table.c.key == key).values(value=int(current) + 1))
+        return int(current) + 1
+
+    def _revisions(self, layers: tuple[str, ...]) -> dict[str, int]:
+        """The write counts of ``layers`` (0 for a layer never written), in one read."""
+        table = db.Meta.__table__
+        keys = {_revision_key(layer): layer for layer in layers}
+        with self._read() as conn:
+            rows = conn.execute(select(table.c.key, table.c.value)
+                                .where(table.c.key.in_(list(keys)))).all()
+        found = {keys[key]: int(value) for key, value in rows}
+        return {layer: found.get(layer, 0) for layer in layers}
+
+
+def _revision_key(layer: str) -> str:
+    return f"revision:{layer}"
+
+
+def meta_value(conn: Connection, key: str):
+    """The value stored under ``key`` in the ``meta`` table, or None."""
+    table = db.Meta.__table__
+    return conn.execute(select(table.c.value).where(table.c.key == key)).scalar()
+
+
+def set_meta_value(conn: Connection, key: str, value) -> None:
+    # Delete and insert rather than an upsert, whose syntax differs between databases.
+    table = db.Meta.__table__
+    conn.execute(delete(table).where(table.c.key == key))
+    conn.execute(insert(table).values(key=key, value=value))
