@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from numbers import Real
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -18,9 +23,30 @@ def check_breaks(breaks) -> np.ndarray:
     return np.unique(values)
 
 
-def check_choice(name: str, value, allowed) -> None:
+def check_choice(name: str, value, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
     if value not in allowed:
         raise ValidationError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def check_cutoff(name: str, value) -> float:
+    """A search bound: a non-negative number (``inf`` allowed), or None for none (→ ``inf``)."""
+    if value is None:
+        return np.inf
+    if not (_is_number(value) and value >= 0):
+        raise ValidationError(f"{name}: expected a non-negative number or None, got {value!r}")
+    return float(value)
+
+
+def check_positive(name: str, value) -> float:
+    """A finite, positive number."""
+    if not (_is_number(value) and np.isfinite(value) and value > 0):
+        raise ValidationError(f"{name}: expected a finite, positive number, got {value!r}")
+    return float(value)
 
 
 def per_point_costs(name: str, values, n: int) -> np.ndarray | None:
@@ -33,12 +59,14 @@ def per_point_costs(name: str, values, n: int) -> np.ndarray | None:
     return array
 
 
-def lonlat_points(features) -> tuple[list, np.ndarray, np.ndarray]:
-    """(ids, lon, lat) of a GeoDataFrame (points, or a point inside each polygon; EPSG:4326) or
-    of (lon, lat) arrays."""
+def lonlat_points(features, *, name: str = "features") -> tuple[list, np.ndarray, np.ndarray]:
+    """(ids, lon, lat) of a GeoDataFrame (points, or a point inside each polygon; any CRS,
+    converted to EPSG:4326) or of (lon, lat) arrays; errors name the argument ``name``.
+
+    Empty geometries give NaN coordinates: see :func:`check_coordinates`."""
     if isinstance(features, gpd.GeoDataFrame):
         if features.crs is None:
-            raise ValidationError("features: the GeoDataFrame has no CRS (expected EPSG:4326)")
+            raise ValidationError(f"{name}: the GeoDataFrame has no CRS (expected EPSG:4326)")
         geometry = features.geometry
         if features.crs.to_epsg() != 4326:
             geometry = geometry.to_crs("EPSG:4326")
@@ -49,5 +77,29 @@ def lonlat_points(features) -> tuple[list, np.ndarray, np.ndarray]:
             inner = shapely.point_on_surface(geoms[other])
             lon[other], lat[other] = shapely.get_x(inner), shapely.get_y(inner)
         return list(features.index), lon, lat
-    lon, lat = (np.atleast_1d(np.asarray(a, dtype=float)) for a in features)
+    lon, lat = _lonlat_arrays(features, name)
     return list(range(len(lon))), lon, lat
+
+
+def _lonlat_arrays(features, name: str) -> tuple[np.ndarray, np.ndarray]:
+    expected = f"{name}: expected a GeoDataFrame or a pair of equally long (lon, lat) arrays"
+    try:
+        lon, lat = features
+        arrays = [np.atleast_1d(np.asarray(a, dtype=float)) for a in (lon, lat)]
+    except (TypeError, ValueError):
+        raise ValidationError(expected) from None
+    if arrays[0].ndim != 1 or arrays[0].shape != arrays[1].shape:
+        raise ValidationError(expected)
+    return arrays[0], arrays[1]
+
+
+def check_coordinates(name: str, lon: np.ndarray, lat: np.ndarray, ids: Any = None) -> None:
+    """Raise naming ``name`` and the first bad point unless every lon/lat is a finite number in
+    range (an empty geometry gives NaN). ``ids`` label the points in the message."""
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        i = int(np.argmax(bad))
+        label = ids[i] if ids is not None else i
+        raise ValidationError(
+            f"{name}: point {label!r} has no usable coordinates (lon {lon[i]!r}, lat {lat[i]!r}; "
+            f"expected longitude -180..180 and latitude -90..90); {int(bad.sum())} bad point(s)")

@@ -1,6 +1,7 @@
 """Routing on a :class:`~geo.network.RoadNetwork`: snapping, the one shortest-path kernel,
-searches, path tracing and routes."""
+searches, path tracing, routes and cost matrices."""
 
+from geo.routing.matrix import CostMatrix, cost_matrix
 from geo.routing.paths import Route, route, route_from_pieces, substring, trace
 from geo.routing.search import (
     WEIGHTS,
@@ -12,6 +13,7 @@ from geo.routing.search import (
 )
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, check_lonlat, snap_points
 
-__all__ = ["DEFAULT_MAX_SNAP_M", "WEIGHTS", "Route", "Search", "Snapped", "check_lonlat",
-           "cost_to_points", "edge_costs", "route", "route_from_pieces", "search_from_points",
-           "shortest_from_nodes", "snap_points", "substring", "trace"]
+__all__ = ["DEFAULT_MAX_SNAP_M", "WEIGHTS", "CostMatrix", "Route", "Search", "Snapped",
+           "check_lonlat", "cost_matrix", "cost_to_points", "edge_costs", "route",
+           "route_from_pieces", "search_from_points", "shortest_from_nodes", "snap_points",
+           "substring", "trace"]

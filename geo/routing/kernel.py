@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from geo.network.model import RoadNetwork
+
 _local = threading.local()
+# scipy-stubs type dijkstra's result per literal flag; the flags here are runtime values.
+_dijkstra: Callable[..., Any] = dijkstra
 
 
 class _Buffers:
     """CSR arrays of one network in one direction, with room for ``capacity`` virtual rows."""
 
-    def __init__(self, net, reverse: bool, capacity: int):
+    def __init__(self, net: RoadNetwork, reverse: bool, capacity: int):
         indptr, targets, edges = net.csr_layout(reverse=reverse)
         self.order = np.asarray(edges, dtype=np.int64)
         self.n_nodes, self.n_edges = net.n_nodes, net.n_edges
@@ -33,14 +39,14 @@ class _Buffers:
         self.indices = np.empty(self.n_edges + 2 * capacity, dtype=np.int32)
         self.indices[: self.n_edges] = targets
         self.data = np.empty(self.n_edges + 2 * capacity)
-        self.loaded = None  # the cost array whose values data[:n_edges] holds
+        self.loaded: np.ndarray | None = None  # the costs whose values data[:n_edges] holds
 
     def load(self, costs: np.ndarray) -> None:
         if self.loaded is not costs:
             self.data[: self.n_edges] = costs[self.order]
             self.loaded = costs if costs.flags.writeable is False else None
 
-    def graph(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_array:
+    def graph(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sp.csr_array:
         """The CSR with one virtual row per (targets, costs) pair appended."""
         n, e = self.n_nodes, self.n_edges
         at = e
@@ -54,7 +60,7 @@ class _Buffers:
                             shape=(size, size))
 
 
-def _buffers(net, reverse: bool, capacity: int) -> _Buffers:
+def _buffers(net: RoadNetwork, reverse: bool, capacity: int) -> _Buffers:
     cache = getattr(_local, "cache", None)
     if cache is None:
         cache = _local.cache = weakref.WeakKeyDictionary()
@@ -65,12 +71,13 @@ def _buffers(net, reverse: bool, capacity: int) -> _Buffers:
     return buffers
 
 
-def search(net, costs: np.ndarray, sources, *, reverse: bool, virtual_rows=(),
-           limit: float = np.inf, min_only: bool = False, return_predecessors: bool = False):
+def search(net: RoadNetwork, costs: np.ndarray, sources, *, reverse: bool,
+           virtual_rows: Sequence[tuple[np.ndarray, np.ndarray]] = (), limit: float = np.inf,
+           min_only: bool = False, return_predecessors: bool = False) -> Any:
     """Dijkstra from ``sources`` over the network's edges with ``costs`` (in reverse when
     ``reverse``), plus virtual nodes ``n_nodes + i`` whose out-links are ``virtual_rows[i]``
     = (target nodes, link costs)."""
     buffers = _buffers(net, reverse, len(virtual_rows))
     buffers.load(costs)
-    return dijkstra(buffers.graph(virtual_rows), directed=True, indices=sources, limit=limit,
-                    min_only=min_only, return_predecessors=return_predecessors)
+    return _dijkstra(buffers.graph(virtual_rows), directed=True, indices=sources, limit=limit,
+                     min_only=min_only, return_predecessors=return_predecessors)

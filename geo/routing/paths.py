@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geo.network.model import RoadNetwork
 from geo.routing.search import (
     Search,
     _links,
@@ -25,16 +26,17 @@ from geo.routing.snapping import (
 # Tracing: a reached target back to its source, as pieces (edge, from fraction, to fraction)
 # in travel order, fractions along the edge's own direction.
 
-def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, float, float]] | None:
+def trace(net: RoadNetwork, search: Search, targets: Snapped,
+          t: int) -> list[tuple[int, float, float]] | None:
     """The path behind ``cost_to_points(...)[t]``, or None if the target was not reached."""
     if not targets.on_network[t]:
         return None
-    candidates = []
+    candidates: list[tuple[float, str, int, int]] = []
     for node, link, edge in _as_rows(_links(net, search.costs, targets, t,
                                             leaving=search.reverse)):
-        candidates.append((search.cost[node] + link, "node", node, edge))
-    for _, s, direct, edge in _same_road_pairs(net, search, targets, [t]):
-        candidates.append((direct, "road", s, edge))
+        candidates.append((float(search.cost[node] + link), "node", node, edge))
+    for s, _, direct, edge in zip(*_same_road_pairs(net, search, targets, [t])):
+        candidates.append((float(direct), "road", int(s), int(edge)))
     total, kind, at, edge = min(candidates, key=lambda c: c[0])
     if not (np.isfinite(total) and total <= search.cutoff):
         return None
@@ -59,7 +61,7 @@ def trace(net, search: Search, targets: Snapped, t: int) -> list[tuple[int, floa
     return _drop_empty(net, [first, *middle, last], targets, t)
 
 
-def _drop_empty(net, pieces, targets: Snapped, t: int):
+def _drop_empty(net: RoadNetwork, pieces, targets: Snapped, t: int):
     """Leave out zero-length end pieces (a point sitting on a node), keeping at least one."""
     kept = [(e, a, b) for e, a, b in pieces if e >= 0 and b > a]
     if kept:
@@ -81,13 +83,13 @@ def _node_chain(predecessor, node, n_nodes) -> list[int]:
     return chain
 
 
-def _source_edge(net, search: Search, s: int, node: int, *, leaving: bool) -> int:
+def _source_edge(net: RoadNetwork, search: Search, s: int, node: int, *, leaving: bool) -> int:
     """The edge joining source point ``s`` to ``node`` in the search (the cheaper if both do)."""
     rows = _as_rows(_links(net, search.costs, search.sources, s, leaving=leaving))
     return min((cost, edge) for n, cost, edge in rows if n == node)[1]
 
 
-def _position(net, edge, snapped: Snapped, i: int) -> float:
+def _position(net: RoadNetwork, edge, snapped: Snapped, i: int) -> float:
     """Fraction along ``edge`` (in its travel direction) of snapped point ``i``."""
     if edge < 0:  # no such edge: a zero-length link of a point sitting on a node
         return 0.0
@@ -95,7 +97,7 @@ def _position(net, edge, snapped: Snapped, i: int) -> float:
     return 1.0 - f if net.edge_reversed[edge] else f
 
 
-def _cheapest_edges(net, costs, tails, heads) -> list[int]:
+def _cheapest_edges(net: RoadNetwork, costs, tails, heads) -> list[int]:
     """For each consecutive pair of path nodes, the cheapest edge joining them."""
     if len(tails) == 0:
         return []
@@ -125,7 +127,7 @@ class Route:
                 "snap_m": list(self.snap_m), "geometry": self.geometry}
 
 
-def route(net, origin: tuple[float, float], destination: tuple[float, float], *,
+def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[float, float], *,
           weight: str = "travel_time_s", blocked=None, cost_scale=None,
           max_snap_m: float = DEFAULT_MAX_SNAP_M,
           fields: tuple[str, str] = ("origin", "destination")) -> Route | None:
@@ -150,7 +152,7 @@ def route(net, origin: tuple[float, float], destination: tuple[float, float], *,
                              snap_m=(start.snap_m[0], end.snap_m[0]))
 
 
-def route_from_pieces(net, pieces, *, time_s, snap_m) -> Route:
+def route_from_pieces(net: RoadNetwork, pieces, *, time_s, snap_m) -> Route:
     """Totals and GeoJSON geometry of a traced path; ``time_s`` are per-edge travel times."""
     total_time = sum((end - start) * time_s[e] for e, start, end in pieces)
     total_length = sum((end - start) * net.edge_length_m[e] for e, start, end in pieces)
@@ -162,11 +164,11 @@ def route_from_pieces(net, pieces, *, time_s, snap_m) -> Route:
     lon, lat = net.to_lonlat.transform(coords[:, 0], coords[:, 1])
     geometry = {"type": "LineString",
                 "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
-    return Route(float(total_time), float(total_length), tuple(float(s) for s in snap_m),
+    return Route(float(total_time), float(total_length), (float(snap_m[0]), float(snap_m[1])),
                  geometry, tuple(int(e) for e, _, _ in pieces))
 
 
-def _edge_coords(net, edge, start: float, end: float) -> np.ndarray:
+def _edge_coords(net: RoadNetwork, edge, start: float, end: float) -> np.ndarray:
     """Projected coordinates of ``edge`` between fractions ``start`` and ``end`` of its length."""
     g = net.edge_geom[edge]
     xy = net.geom_xy[net.geom_offsets[g]:net.geom_offsets[g + 1]]

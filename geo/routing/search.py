@@ -1,6 +1,6 @@
 """Shortest travel times and routes on a :class:`~geo.network.RoadNetwork`.
 
-All searches go through the project's one shortest-path kernel (:mod:`geo.kernel`, scipy's
+All searches go through the project's one shortest-path kernel (:mod:`geo.routing.kernel`, scipy's
 compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start
 from nodes or from snapped points; a snapped point becomes a virtual node joined to the two ends
 of its road with the partial edge costs, so the first and last part-edges are counted exactly.
@@ -15,18 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.core.validate import per_point_costs
+from geo.core.validate import check_cutoff, per_point_costs
 from geo.errors import ValidationError
+from geo.network.model import RoadNetwork
 from geo.routing import kernel
-from geo.routing.snapping import (
-    Snapped,
-)
+from geo.routing.snapping import Snapped
 
 WEIGHTS = ("travel_time_s", "length_m")
 _NO_PREDECESSOR = -9999  # scipy's marker
 
 
-def edge_costs(net, *, weight: str = "travel_time_s", blocked=None, cost_scale=None) -> np.ndarray:
+def edge_costs(net: RoadNetwork, *, weight: str = "travel_time_s", blocked=None,
+               cost_scale=None) -> np.ndarray:
     """Per-edge search costs: ``weight`` scaled by ``cost_scale``, ``inf`` where ``blocked``."""
     if weight not in WEIGHTS:
         raise ValidationError(
@@ -43,20 +43,12 @@ def edge_costs(net, *, weight: str = "travel_time_s", blocked=None, cost_scale=N
     return costs
 
 
-def _edge_array(net, values, name: str, dtype) -> np.ndarray:
+def _edge_array(net: RoadNetwork, values, name: str, dtype) -> np.ndarray:
     array = np.asarray(values, dtype=dtype)
     if array.shape != (net.n_edges,):
         raise ValidationError(f"{name}: expected one value per edge ({net.n_edges}), "
                               f"got shape {array.shape}")
     return array
-
-
-def _check_cutoff(cutoff) -> float:
-    if cutoff is None:
-        return np.inf
-    if not (isinstance(cutoff, (int, float, np.number)) and cutoff >= 0 and not np.isnan(cutoff)):
-        raise ValidationError(f"cutoff: must be a non-negative number, got {cutoff!r}")
-    return float(cutoff)
 
 
 @dataclass(frozen=True)
@@ -75,11 +67,11 @@ class Search:
     costs: np.ndarray  # the per-edge costs searched with
     reverse: bool
     cutoff: float
-    sources: Snapped | None = None
-    start_cost: np.ndarray | None = None  # extra cost per source (turnout time, say)
+    sources: Snapped
+    start_cost: np.ndarray  # extra cost per source (turnout time, say)
 
 
-def shortest_from_nodes(net, nodes, *, cutoff=None, weight: str = "travel_time_s",
+def shortest_from_nodes(net: RoadNetwork, nodes, *, cutoff=None, weight: str = "travel_time_s",
                         reverse: bool = False, blocked=None, cost_scale=None,
                         min_only: bool = False) -> np.ndarray:
     """Costs from network nodes to every node (to them, when ``reverse``).
@@ -91,14 +83,15 @@ def shortest_from_nodes(net, nodes, *, cutoff=None, weight: str = "travel_time_s
     if ((nodes < 0) | (nodes >= net.n_nodes)).any():
         raise ValidationError(f"nodes: node indices must be in 0..{net.n_nodes - 1}")
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
-    result = kernel.search(net, costs, nodes, reverse=reverse, limit=_check_cutoff(cutoff),
+    result = kernel.search(net, costs, nodes, reverse=reverse, limit=check_cutoff("cutoff", cutoff),
                            min_only=min_only)
     return result[0] if result.ndim == 2 and len(nodes) == 1 else result
 
 
-def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "travel_time_s",
-                       reverse: bool = False, blocked=None, cost_scale=None,
-                       costs: np.ndarray | None = None, start_cost=None) -> Search:
+def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
+                       weight: str = "travel_time_s", reverse: bool = False, blocked=None,
+                       cost_scale=None, costs: np.ndarray | None = None,
+                       start_cost=None) -> Search:
     """One multi-source search from snapped points (to them, when ``reverse``).
 
     Points not on the network take no part. Each node gets the cost from its nearest point and
@@ -109,7 +102,7 @@ def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "tra
         costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
     start = per_point_costs("start_cost", start_cost, len(snapped))
     start = np.zeros(len(snapped)) if start is None else start
-    limit = _check_cutoff(cutoff)
+    limit = check_cutoff("cutoff", cutoff)
     active = np.flatnonzero(snapped.on_network)
     n = net.n_nodes
     if len(active) == 0:
@@ -123,7 +116,7 @@ def search_from_points(net, snapped: Snapped, *, cutoff=None, weight: str = "tra
     return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
 
 
-def _links(net, costs, snapped: Snapped, points, *, leaving: bool):
+def _links(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points, *, leaving: bool):
     """Each point's two links to the ends of its road, as (node, cost, edge) arrays per side.
 
     A point at fraction f of geometry A→B, leaving: to B along the forward edge costs (1-f)·c,
@@ -151,11 +144,13 @@ def _part(fraction, cost):
         return np.where(fraction <= 0, 0.0, np.where(np.isinf(cost), np.inf, fraction * cost))
 
 
-def _virtual_rows(net, costs, snapped, points, reverse, start) -> list:
+def _virtual_rows(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points: np.ndarray,
+                  reverse: bool, start: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """One virtual row per snapped point (numbered ``n_nodes + point index``): its links to the
     ends of its road. In a reverse search the graph is reversed, so a row holds the links
     *arriving* at the point. Points off the network get an empty row."""
-    rows = [(np.empty(0, dtype=np.int32), np.empty(0))] * len(snapped)
+    rows: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0, dtype=np.int32), np.empty(0))]
+    rows *= len(snapped)
     side_a, side_b = _links(net, costs, snapped, points, leaving=not reverse)
     nodes = np.stack([side_a[0], side_b[0]], axis=1)
     link_costs = np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]
@@ -165,7 +160,8 @@ def _virtual_rows(net, costs, snapped, points, reverse, start) -> list:
     return rows
 
 
-def cost_to_points(net, search: Search, targets: Snapped):
+def cost_to_points(net: RoadNetwork, search: Search,
+                   targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
     """For each target point: the cost of reaching it in ``search`` (of reaching the sources
     from it, when reversed) and the index of the source involved; (inf, -1) when not reached
     within the search's cutoff. A target on the same road as a source is also reached along that
@@ -180,39 +176,53 @@ def cost_to_points(net, search: Search, targets: Snapped):
     via_b = search.cost[side_b[0]] + side_b[1]
     cost[points] = np.minimum(via_a, via_b)
     label[points] = np.where(via_a <= via_b, search.source[side_a[0]], search.source[side_b[0]])
-    for t, s, direct, _ in _same_road_pairs(net, search, targets, points):
-        if direct < cost[t]:
-            cost[t], label[t] = direct, s
+    s, t, direct, _ = _same_road_pairs(net, search, targets, points)
+    if len(t):
+        # the cheapest pair per target (the lowest source index among equals)
+        order = np.lexsort((s, direct, t))
+        first = order[np.r_[True, t[order][1:] != t[order][:-1]]]
+        better = first[direct[first] < cost[t[first]]]
+        cost[t[better]], label[t[better]] = direct[better], s[better]
     unreached = ~(cost <= search.cutoff)
     cost[unreached], label[unreached] = np.inf, -1
     return cost, label
 
 
-def _same_road_pairs(net, search: Search, targets: Snapped, points):
-    """(target, source, cost, edge) for every source on the same road as a target, travelling
-    along that road only."""
-    sources = search.sources
-    by_geom: dict[int, list[int]] = {}
-    for s in np.flatnonzero(sources.on_network):
-        by_geom.setdefault(int(sources.geom[s]), []).append(int(s))
-    if not by_geom:
-        return
-    points = np.asarray(points)
-    shared = points[np.isin(targets.geom[points], list(by_geom))]  # the rare few, no loop
-    for t in shared:
-        for s in by_geom[int(targets.geom[t])]:
-            f_from, f_to = sources.fraction[s], targets.fraction[t]
-            if search.reverse:
-                f_from, f_to = f_to, f_from
-            cost, edge = _along_road(net, search.costs, int(targets.geom[t]), f_from, f_to)
-            yield int(t), s, cost + search.start_cost[s], edge
+def _same_road_pairs(net: RoadNetwork, search: Search, targets: Snapped, points):
+    """(source, target, cost, edge) arrays for every source of ``search`` on the same road as
+    one of the target ``points``, travelling along that road only (start cost included)."""
+    sources = np.flatnonzero(search.sources.on_network)
+    s, t, cost, edge = same_road(net, search.costs, search.sources, sources, targets, points,
+                                 reverse=search.reverse)
+    return s, t, cost + search.start_cost[s], edge
 
 
-def _along_road(net, costs, geom, f_from, f_to) -> tuple[float, int]:
-    """Cost and edge of travelling along one geometry from fraction ``f_from`` to ``f_to``."""
-    forward, backward = net.geom_edges[geom]
-    if f_to >= f_from:
-        return float(_part(f_to - f_from, costs[forward])), int(forward)
-    if backward < 0:
-        return np.inf, -1
-    return float(_part(f_from - f_to, costs[backward])), int(backward)
+def same_road(net: RoadNetwork, costs: np.ndarray, sources: Snapped, source_points,
+              targets: Snapped, target_points, *, reverse: bool = False):
+    """Every (source, target) pair of points on the same road geometry, as arrays (source index,
+    target index, cost, edge) of travelling along that road only, from the source to the target
+    (from the target to the source when ``reverse``); cost inf and edge -1 where the road cannot
+    be travelled that way. A join on the geometry id: no loop over points or pairs."""
+    source_points = np.asarray(source_points, dtype=np.int64).reshape(-1)
+    target_points = np.asarray(target_points, dtype=np.int64).reshape(-1)
+    target_geom = targets.geom[target_points]
+    order = np.argsort(target_geom, kind="stable")
+    sorted_geom = target_geom[order]
+    source_geom = sources.geom[source_points]
+    lo = np.searchsorted(sorted_geom, source_geom, side="left")
+    count = np.searchsorted(sorted_geom, source_geom, side="right") - lo
+    pair_source = np.repeat(np.arange(len(source_points)), count)
+    step = np.arange(len(pair_source)) - np.repeat(np.cumsum(count) - count, count)
+    s = source_points[pair_source]
+    t = target_points[order[np.repeat(lo, count) + step]]
+    f_from, f_to = sources.fraction[s], targets.fraction[t]
+    if reverse:
+        f_from, f_to = f_to, f_from
+    forward, backward = net.geom_edges[sources.geom[s]].T
+    ahead = f_to >= f_from
+    has_back = backward >= 0
+    back_cost = np.where(has_back, costs[np.where(has_back, backward, 0)], np.inf)
+    cost = np.where(ahead, _part(f_to - f_from, costs[forward]),
+                    np.where(has_back, _part(f_from - f_to, back_cost), np.inf))
+    edge = np.where(ahead, forward, np.where(has_back, backward, -1))
+    return s, t, cost, edge

@@ -11,12 +11,13 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import shapely
 
 from geo.errors import PointError
+from geo.network.model import RoadNetwork
 
 DEFAULT_MAX_SNAP_M = 500.0
 # A point nearer to a road cut off from the network than to any kept road is on an "island" only
@@ -58,13 +59,17 @@ class Snapped:
     def __len__(self) -> int:
         return len(self.geom)
 
+    def take(self, index) -> Snapped:
+        """The results of the points at ``index`` (integer positions or a boolean mask) only."""
+        return Snapped(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
 
 _CACHE_SIZE = 32
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def snap_points(net, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+def snap_points(net: RoadNetwork, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
     """Snap many lon/lat points at once through the network's spatial index.
 
     The last few results per network are kept: a dispatcher's queries snap the same team
@@ -86,7 +91,7 @@ def snap_points(net, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Sna
     return snapped
 
 
-def _snap(net, lon, lat, max_snap_m) -> Snapped:
+def _snap(net: RoadNetwork, lon, lat, max_snap_m) -> Snapped:
     x, y = net.to_xy.transform(lon, lat)
     xy = np.column_stack([x, y])
     points = shapely.points(xy)
@@ -112,7 +117,7 @@ def _snap(net, lon, lat, max_snap_m) -> Snapped:
     return result
 
 
-def _distance_to_dropped_roads(net, points) -> np.ndarray:
+def _distance_to_dropped_roads(net: RoadNetwork, points) -> np.ndarray:
     if net.dropped_index is None:
         return np.full(len(points), np.inf)
     tree, dropped = net.dropped_index
@@ -120,7 +125,8 @@ def _distance_to_dropped_roads(net, points) -> np.ndarray:
     return shapely.distance(points, dropped[nearest])
 
 
-def check_lonlat(net, lon, lat, *, field: str, margin_m: float = DEFAULT_MAX_SNAP_M) -> None:
+def check_lonlat(net: RoadNetwork, lon, lat, *, field: str,
+                 margin_m: float = DEFAULT_MAX_SNAP_M) -> None:
     """Raise :class:`PointError` naming ``field`` unless the points are usable coordinates
     inside the network's extent (plus ``margin_m``)."""
     lon = np.atleast_1d(np.asarray(lon, dtype=float))
@@ -144,7 +150,7 @@ def check_lonlat(net, lon, lat, *, field: str, margin_m: float = DEFAULT_MAX_SNA
             f"(latitude {south:.4f}..{north:.4f}, longitude {west:.4f}..{east:.4f}){hint}")
 
 
-def _inside_extent(net, lon, lat, margin_m) -> np.ndarray:
+def _inside_extent(net: RoadNetwork, lon, lat, margin_m) -> np.ndarray:
     west, south, east, north = net.bounds_lonlat
     margin_lat = margin_m / 111_320.0
     margin_lon = margin_lat / max(np.cos(np.radians((south + north) / 2)), 0.01)
