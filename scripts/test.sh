@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Quick start, part 2: set up, lint, then run the whole test suite (slow tests included).
+# Quick start, part 2: set up, lint, check import layers and types, then run the whole test
+# suite (slow tests included).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"` while developing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python -m ruff check geo tests scripts
+.venv/bin/lint-imports
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"

@@ -14,10 +14,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geo.errors import SourceError
+
+if TYPE_CHECKING:  # the model is passed in as a factory: this module stays below it
+    from geo.network.model import RoadNetwork
 
 # The modules whose code decides what a build produces: their text is part of the key, so a
 # change to the filters or the build never reuses an old cache entry.
@@ -135,7 +139,7 @@ def load(key: str, *, cache_dir, factory):
     return factory(mode=header["mode"], crs=header["crs"], meta=meta, **arrays)
 
 
-def save(net, key: str, *, cache_dir, fields) -> Path:
+def save(net: RoadNetwork, key: str, *, cache_dir, fields) -> Path:
     folder = entry_path(key, cache_dir)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))

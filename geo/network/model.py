@@ -120,7 +120,8 @@ class RoadNetwork:
         import shapely
 
         sizes = np.diff(self.geom_offsets)
-        return shapely.linestrings(self.geom_xy, indices=np.repeat(np.arange(len(sizes)), sizes))
+        return np.asarray(shapely.linestrings(self.geom_xy,
+                                              indices=np.repeat(np.arange(len(sizes)), sizes)))
 
     @cached_property
     def edge_index(self):

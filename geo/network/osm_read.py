@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -91,7 +91,11 @@ _WANTED = frozenset(WAY_TAGS)
 def _ways_from_osm_file(path: Path) -> WayTable:
     import osmium
 
-    ids, xs, ys, sizes, tags = [], [], [], [], []
+    ids: list[int] = []
+    xs: list[int] = []
+    ys: list[int] = []
+    sizes: list[int] = []
+    tags: list[dict[str, str]] = []
     try:
         processor = (
             osmium.FileProcessor(str(path))
@@ -99,7 +103,8 @@ def _ways_from_osm_file(path: Path) -> WayTable:
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
-        for way in processor:
+        for entity in processor:
+            way = cast("osmium.osm.Way", entity)  # the entity filter lets only ways through
             tags.append({tag.k: tag.v for tag in way.tags if tag.k in _WANTED})
             sizes.append(_append_nodes(way.nodes, ids, xs, ys))
     except (RuntimeError, ValueError, OSError) as exc:
@@ -200,14 +205,16 @@ def ways_from_online_query(
     import osmnx
 
     network_type = "drive_service" if mode == "drive" else "walk"
-    options = {"network_type": network_type, "simplify": False, "retain_all": True}
     try:
         if place is not None:
-            graph = osmnx.graph_from_place(place, **options)
+            graph = osmnx.graph_from_place(place, network_type=network_type, simplify=False,
+                                           retain_all=True)
         elif bbox is not None:
-            graph = osmnx.graph_from_bbox(bbox, **options)
+            graph = osmnx.graph_from_bbox(bbox, network_type=network_type, simplify=False,
+                                          retain_all=True)
         elif polygon is not None:
-            graph = osmnx.graph_from_polygon(polygon, **options)
+            graph = osmnx.graph_from_polygon(polygon, network_type=network_type, simplify=False,
+                                             retain_all=True)
         else:
             raise SourceError("online query: give a place, a bbox or a polygon")
     except SourceError:

@@ -1,0 +1,1 @@
+"""The Flask web app (a later issue builds it)."""
