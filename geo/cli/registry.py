@@ -18,8 +18,9 @@ from pathlib import Path
 from geo.cli.layers_source import add_layer_options
 from geo.core.standards import load_standards
 from geo.errors import SourceError, ValidationError
-from geo.io.layer_files import FORMATS, export_layer, import_file, write_report
+from geo.io.layer_files import FORMATS, export_layer
 from geo.registry.demo import DEMO_OSM, build_demo
+from geo.registry.imports import import_file, write_report
 from geo.registry.population import (
     DEFAULT_LEVELS,
     LIECHTENSTEIN_POPULATION,

@@ -1,2 +1,11 @@
-"""Files in and out: vector layers (GeoJSON, CSV, GeoPackage, zipped Shapefile), OSM features,
-and the Chinese web-map coordinate systems GCJ-02 and BD-09."""
+"""Files in and out: vector files read in one CRS policy (:mod:`geo.io.vector`), the one GeoJSON
+writer (:mod:`geo.io.geojson`), registry layer exports, OSM features, and the Chinese web-map
+coordinate systems GCJ-02 and BD-09. Nothing here knows the registry: it calls this package."""
+
+from geo.io.crs import resolve_crs
+from geo.io.geojson import geojson_collection, write_geojson
+from geo.io.layer_files import export_layer
+from geo.io.vector import read_rows, read_vector
+
+__all__ = ["export_layer", "geojson_collection", "read_rows", "read_vector", "resolve_crs",
+           "write_geojson"]

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import SourceError, ValidationError
+from geo.io.vector import read_vector
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +133,13 @@ def population_from_raster(path: str | Path, *, band: int = 1,
 
 
 def population_from_polygons(polygons: gpd.GeoDataFrame | str | Path, *,
-                             column: str = "population") -> gpd.GeoDataFrame:
-    """Demand points at the representative points of census polygons (a GeoDataFrame or any
-    file geopandas reads), with the people count from ``column``."""
-    frame = polygons if isinstance(polygons, gpd.GeoDataFrame) else _read(Path(polygons))
+                             column: str = "population",
+                             crs: str | None = None) -> gpd.GeoDataFrame:
+    """Demand points at the representative points of census polygons (a GeoDataFrame, or a
+    vector file read by :func:`geo.io.vector.read_vector` with ``crs`` for a file that declares
+    none), with the people count from ``column``."""
+    frame = (polygons if isinstance(polygons, gpd.GeoDataFrame)
+             else read_vector(polygons, field="polygons", crs=crs))
     if column not in frame:
         raise ValidationError(f"column: {column!r} is not a column of the census polygons "
                               f"(have {', '.join(map(str, frame.columns))})")
@@ -150,12 +154,3 @@ def population_from_polygons(polygons: gpd.GeoDataFrame | str | Path, *,
     return gpd.GeoDataFrame({"population": people,
                              "id": [f"P-c{i + 1}" for i in range(len(frame))]},
                             geometry=points.to_numpy(), crs="EPSG:4326")
-
-
-def _read(path: Path) -> gpd.GeoDataFrame:
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file")
-    try:
-        return gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several kinds for unreadable files
-        raise SourceError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from exc
