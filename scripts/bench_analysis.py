@@ -12,23 +12,25 @@ and ratios. Timings are measured and printed, never asserted.
 What is compared (all inputs seeded, the same for every method):
 
 - dispatch: the 5 best of N available teams by ETA (turnout + travel time from the team to the
-  incident), median time per incident. Ours is ``geo.dispatch.nearest_teams`` (snaps the incident
-  and the teams to the road *edges*, searches, traces the 5 routes; the teams' snapping is cached
-  between queries, so the first query is reported apart). networkx is
-  the osmnx way: the nearest node of the incident, one ``single_source_dijkstra`` over the
+  incident), median time per incident. Ours is ``geo.analysis.dispatch.nearest_teams`` (snaps
+  the incident and the teams to the road *edges*, searches, traces the 5 routes; the teams'
+  snapping is cached between queries, so the first query is reported apart). networkx is the
+  osmnx way: the nearest node of the incident, one ``single_source_dijkstra`` over the
   reversed graph with a cutoff, then the 5 best teams by their nearest nodes. pandana is
   ``Network.shortest_path_lengths`` from every team's node to the incident's node (contraction
   hierarchies). networkx and pandana get the teams' nearest nodes precomputed, outside the timing,
   and compute node-to-node costs; ours are point-to-point along the snapped roads.
-- coverage: all demand by the nearest facility within the breaks. Ours is ``geo.coverage.coverage``
-  (one multi-source pass plus snapping and the result tables); networkx is one search per
-  facility (and, for reference, one ``multi_source_dijkstra``); the floor is one raw
+- coverage: all demand by the nearest facility within the breaks. Ours is
+  ``geo.analysis.coverage.coverage`` (one multi-source pass plus snapping and the result
+  tables); networkx is one search per facility (and, for reference, one
+  ``multi_source_dijkstra``); the floor is one raw
   ``scipy.sparse.csgraph.dijkstra(..., min_only=True)`` pass over the nodes.
-- service areas: one polygon per facility and break. Ours is ``geo.service_area.service_areas``
-  (``overlap="overlap"``, ``direction="from"``); the baseline is the osmnx isochrone example
-  recipe (``nx.ego_graph`` per facility and break, then a buffer of the subgraph's nodes and edge
-  geometries, unioned). On the large network both run facility by facility within a time
-  budget and the total is extrapolated (marked in the table); Liechtenstein is measured in full.
+- service areas: one polygon per facility and break. Ours is
+  ``geo.analysis.service_areas.service_areas`` (``overlap="overlap"``, ``direction="from"``);
+  the baseline is the osmnx isochrone example recipe (``nx.ego_graph`` per facility and break,
+  then a buffer of the subgraph's nodes and edge geometries, unioned). On the large network
+  both run facility by facility within a time budget and the total is extrapolated (marked in
+  the table); Liechtenstein is measured in full.
 """
 
 from __future__ import annotations
@@ -219,13 +221,13 @@ def bench_dispatch(b: Bench, report: Report) -> None:
     team_nodes = b.nearest_nodes(team_lon, team_lat)
     turnout = teams["turnout_s"].to_numpy(dtype=float)
     # The first query snaps every team; geo.snapping keeps that for the next queries.
-    first_s, _ = timed(nearest_teams, net, (lat[0], lon[0]), teams, k=K)
+    first_s, _ = timed(nearest_teams, net, (lon[0], lat[0]), teams, k=K)
 
     # Each method runs over all incidents in its own loop (interleaving them would let
     # networkx's large dicts evict the others' data from the CPU caches).
     ours, bounds = [], []
     for x, y in zip(lon, lat, strict=True):
-        seconds, result = timed(nearest_teams, net, (y, x), teams, k=K)
+        seconds, result = timed(nearest_teams, net, (x, y), teams, k=K)
         ours.append(seconds)
         bounds.append(result.options[-1].eta_s if len(result.options) == K
                       else NX_FIXED_CUTOFF_S)
@@ -295,7 +297,7 @@ def _dispatch_check(b: Bench) -> str:
     same_nx = same_set = same_pandana = explained = 0
     pandana_gap = 0.0
     for j, node in enumerate(incidents):
-        at = (net.node_lonlat[node, 1], net.node_lonlat[node, 0])
+        at = (net.node_lonlat[node, 0], net.node_lonlat[node, 1])
         ours = nearest_teams(net, at, teams, k=K).options
         ours_eta = np.array([o.eta_s for o in ours])
         ours_set = {int(o.id) for o in ours}
@@ -416,8 +418,7 @@ def bench_service_areas(b: Bench, report: Report, budget_s: float) -> None:
     one_each = [[i] for i in range(sizes.areas)]
     ours_s, done, frames = _within_budget(
         lambda c: service_areas(net, (lon[c], lat[c]), breaks=breaks, direction="from",
-                                overlap="overlap"), one_each, budget_s)
-    # Not pd.concat(frames): it compares the frames' attrs, and attrs["snapped"] cannot be compared.
+                                overlap="overlap").areas, one_each, budget_s)
     ours_km2 = np.mean(np.concatenate([f.loc[f["to_break"] == breaks[-1], "area_m2"].to_numpy()
                                        for f in frames])) / 1e6
     nodes = b.nearest_nodes(lon, lat)

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geo.core.hazard_rules import HazardRules, load_hazard_rules
 from geo.errors import ValidationError
@@ -33,19 +34,26 @@ class Barriers:
     def as_kwargs(self) -> dict:
         return {"blocked": self.blocked, "cost_scale": self.cost_scale}
 
+    def combined(self, other: Barriers) -> Barriers:
+        """Both sets at once: blocked where either blocks, the larger slow factor."""
+        return Barriers(self.blocked | other.blocked, np.maximum(self.cost_scale, other.cost_scale))
+
 
 def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
                  rules: HazardRules | None = None, active_only: bool = True) -> gpd.GeoDataFrame:
     """The zones of the *active* hazards (all, with ``active_only=False``: exposure and safety
-    distances concern every hazard source), in the metric ``crs``.
+    distances concern every hazard source), in the projected ``crs`` (radii are metres, so a
+    geographic CRS is refused).
 
-    ``hazards`` (EPSG:4326) needs ``type`` and a geometry; optional ``active`` (default true),
-    ``radius_m`` (for points; default from the rules), ``road_effect`` and ``slow_factor``.
-    Columns out: ``hazard`` (the input index), ``type``, ``road_effect``, ``slow_factor``,
-    ``safety_distance_m``, ``source`` (the hazard's own geometry) and the zone ``geometry``.
+    ``hazards`` (in any CRS it declares) needs ``type`` and a geometry; optional ``active``
+    (default true), ``radius_m`` (for points; default from the rules), ``road_effect`` and
+    ``slow_factor``. Columns out: ``hazard`` (the input index), ``type``, ``road_effect``,
+    ``slow_factor``, ``safety_distance_m``, ``source`` (the hazard's own geometry) and the zone
+    ``geometry``.
     """
     columns = ["hazard", "type", "active", "road_effect", "slow_factor", "safety_distance_m",
                "source"]
+    check_projected(crs, field="crs")
     if hazards is None or len(hazards) == 0:
         return gpd.GeoDataFrame(columns=columns, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     rules = rules or load_hazard_rules()
@@ -54,7 +62,7 @@ def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
     active = (hazards["active"].astype(bool) if "active" in hazards
               else pd.Series(True, hazards.index))
     chosen = hazards[active.to_numpy()] if active_only else hazards
-    projected = chosen.geometry.to_crs(crs)
+    projected = to_crs(chosen, crs, field="hazards").geometry
     rows, zones = [], []
     for (index, hazard), geometry in zip(chosen.iterrows(), projected):
         rule = rules.for_type(str(hazard["type"]))
@@ -94,16 +102,19 @@ def road_barriers(net, zones: gpd.GeoDataFrame | None = None, *,
                   extra: Iterable | gpd.GeoDataFrame | None = None) -> Barriers:
     """Per-edge ``blocked`` / ``cost_scale`` arrays from hazard zones and ad-hoc barriers.
 
-    ``extra`` are barriers drawn by a user (a closed bridge as a line, an area as a polygon), in
-    lon/lat: shapely geometries (which block) or a GeoDataFrame in EPSG:4326 with optional
-    ``road_effect`` / ``slow_factor`` columns. A road edge is affected when its geometry
-    intersects the zone; where several slow an edge, the largest factor applies.
+    ``zones`` (from :func:`hazard_zones`) may be in any projected CRS; they are converted to the
+    network's. ``extra`` are barriers drawn by a user (a closed bridge as a line, an area as a
+    polygon): shapely geometries in lon/lat (which block) or a GeoDataFrame in the CRS it
+    declares, with optional ``road_effect`` / ``slow_factor`` columns. A road edge is affected
+    when its geometry intersects the zone; where several slow an edge, the largest factor
+    applies.
     """
     blocked = np.zeros(net.n_edges, dtype=bool)
     scale = np.ones(net.n_edges)
     for frame in (zones, _extra_zones(extra, net.crs)):
         if frame is None or len(frame) == 0:
             continue
+        frame = to_crs(frame, net.crs, field="zones")
         zone_index, geom = net.edge_index.query(frame.geometry.to_numpy(), predicate="intersects")
         effects = frame["road_effect"].to_numpy()[zone_index]
         factors = frame["slow_factor"].to_numpy(dtype=float)[zone_index]
@@ -120,11 +131,11 @@ def _extra_zones(extra, crs) -> gpd.GeoDataFrame | None:
     if extra is None:
         return None
     if isinstance(extra, gpd.GeoDataFrame):
-        frame = extra.to_crs(crs).copy()
+        frame = to_crs(extra, crs, field="barriers").copy()
     else:
         geometries = list(extra)
         bad = [i for i, g in enumerate(geometries) if not isinstance(g, shapely.Geometry)
-               or g.is_empty]
+               or shapely.is_empty(g)]
         if bad:
             raise ValidationError(f"barriers[{bad[0]}]: expected a non-empty geometry")
         frame = gpd.GeoDataFrame(geometry=geometries, crs="EPSG:4326").to_crs(crs)
@@ -133,3 +144,20 @@ def _extra_zones(extra, crs) -> gpd.GeoDataFrame | None:
     if "slow_factor" not in frame:
         frame["slow_factor"] = 1.0
     return frame
+
+
+def check_projected(crs, *, field: str) -> None:
+    """Refuse a geographic CRS (or none) where distances and radii are metres."""
+    parsed = None if crs is None else CRS.from_user_input(crs)
+    if parsed is None or parsed.is_geographic:
+        raise ValidationError(f"{field}: {crs or 'no CRS'} is not a projected CRS; metric work "
+                              "(radii, buffers, distances in metres) needs one, such as the "
+                              "network's UTM zone")
+
+
+def to_crs(frame: gpd.GeoDataFrame, crs, *, field: str) -> gpd.GeoDataFrame:
+    """``frame`` in ``crs``; a frame without a CRS is refused rather than guessed."""
+    if frame.crs is None:
+        raise ValidationError(f"{field}: the features have no CRS; set one (EPSG:4326 for "
+                              "lon/lat)")
+    return frame if frame.crs == CRS.from_user_input(crs) else frame.to_crs(crs)

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis.service_areas import DIRECTIONS
+from geo.core.jsonable import jsonable
 from geo.core.validate import check_breaks, check_choice, lonlat_points, per_point_costs
+from geo.core.vocabulary import CUT_OFF, ISLAND, OFF_NETWORK
 from geo.errors import ValidationError
+from geo.network.model import RoadNetwork
 from geo.routing.search import cost_to_points, edge_costs, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, snap_points
-
-# Why demand is unreachable (``reason`` column); reachable demand has an empty reason.
-OFF_NETWORK, ISLAND, CUT_OFF = "off_network", "island", "cut_off_by_hazard"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,20 @@ class CoverageResult:
     demand: gpd.GeoDataFrame
     summary: pd.DataFrame
     facilities: pd.DataFrame
+    unit: str = "s"
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        unreachable = self.unreachable()
+        return {"unit": self.unit, "summary": jsonable(self.summary.to_dict("records")),
+                "unreachable_by_reason": jsonable(unreachable["reason"].value_counts().to_dict()),
+                "facilities": jsonable(self.facilities.to_dict("records")),
+                "notes": list(self.notes)}
+
+    def features(self) -> gpd.GeoDataFrame:
+        """Every demand feature (EPSG:4326) with its ``cost``, ``facility``, ``snap_m`` and
+        ``reason``; :meth:`uncovered` and :meth:`unreachable` select from it."""
+        return self.demand.to_crs("EPSG:4326")
 
     def uncovered(self, within: float | None = None) -> gpd.GeoDataFrame:
         """Reachable demand not covered within ``within`` (default: the largest break)."""
@@ -47,15 +61,17 @@ class CoverageResult:
         return self.demand[self.demand["reason"] != ""]
 
 
-def coverage(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, breaks,
+def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, breaks,
              weight: str = "travel_time_s", direction: str = "to",
              demand_column: str = "population", capacity_column: str | None = None,
              extra_cost=None, blocked=None, cost_scale=None,
              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> CoverageResult:
-    """Coverage of ``demand`` by ``facilities`` (both EPSG:4326) within each break.
+    """Coverage of ``demand`` by ``facilities`` within each break (seconds or metres, by
+    ``weight``).
 
     ``direction="to"``: people travelling to the facility (shelters); ``"from"``: the facility
-    travelling out (teams, depots).
+    travelling out (teams, depots). ``extra_cost``: one value per facility added to everything
+    it reaches (a team's turnout time), in the unit of the weight.
     """
     breaks = check_breaks(breaks)
     check_choice("direction", direction, DIRECTIONS)
@@ -86,7 +102,8 @@ def coverage(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, bre
     table["reason"] = reason
     summary = _summary(breaks, weights, cost, reason)
     per_facility = _per_facility(breaks, weights, cost, label, ids, facilities, capacity_column)
-    return CoverageResult(breaks, table, summary, per_facility)
+    return CoverageResult(breaks, table, summary, per_facility,
+                          unit="s" if weight == "travel_time_s" else "m")
 
 
 def _summary(breaks, weights, cost, reason) -> pd.DataFrame:

@@ -1,9 +1,8 @@
 """Nearest-resource dispatch for an incident: teams by ETA, depots by supplies, shelters by room.
 
-Teams: one search over the reverse graph from the incident (costs *to* the incident), bounded
-and grown until the k best eligible teams are certain: a team not yet reached within bound L has
-ETA > L + the smallest turnout among such teams, so once the k-th best known ETA is below that,
-no unseen team can beat it. Never one search per team.
+All three rank candidates through the one pipeline of :mod:`geo.analysis.ranking`. Teams and
+depots travel *to* the incident (one search over the reverse graph, bounded for teams and grown
+until the k best are certain); people walk *from* the incident to a shelter.
 """
 
 from __future__ import annotations
@@ -13,21 +12,16 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
+from geo.analysis.ranking import rank_by_cost, snap_one
+from geo.core.jsonable import jsonable
 from geo.core.validate import lonlat_points
+from geo.core.vocabulary import ISLAND, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import ValidationError
-from geo.routing.paths import route_from_pieces, trace
-from geo.routing.search import Search, cost_to_points, edge_costs, search_from_points
-from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, check_lonlat, snap_points
-
-AVAILABLE = "available"
-# The first search bound guesses the k-th team's travel time from its straight-line distance
-# at this speed, with this margin; a wrong guess costs another, larger search, never a wrong
-# answer.
-GUESS_SPEED_MPS = 50 / 3.6
-GUESS_MARGIN = 2.5
-MIN_BOUND_S = 60.0
-OPEN = "open"
+from geo.network.model import RoadNetwork
+from geo.routing.search import edge_costs
+from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped
 
 
 @dataclass(frozen=True)
@@ -44,25 +38,21 @@ class Option:
     details: Mapping = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"id": _plain(self.id), "name": self.name, "eta_s": self.eta_s,
-                "travel_s": self.travel_s, "distance_m": self.distance_m, "snap_m": self.snap_m,
-                **{k: _plain(v) for k, v in self.details.items()}, "route": self.route}
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
+        return jsonable({"id": self.id, "name": self.name, "eta_s": self.eta_s,
+                         "travel_s": self.travel_s, "distance_m": self.distance_m,
+                         "snap_m": self.snap_m, **self.details, "route": self.route})
 
 
 @dataclass(frozen=True)
 class Unreachable:
     id: object
     name: str
-    reason: str  # "off_network", "island" or "cut_off_by_hazard"
+    reason: str  # one of geo.core.vocabulary.UNREACHABLE_REASONS
     snap_m: float
 
     def to_dict(self) -> dict:
-        return {"id": _plain(self.id), "name": self.name, "reason": self.reason,
-                "snap_m": self.snap_m}
+        return jsonable({"id": self.id, "name": self.name, "reason": self.reason,
+                         "snap_m": self.snap_m})
 
 
 @dataclass(frozen=True)
@@ -82,30 +72,24 @@ class TeamDispatch:
 
 
 def _check_k(k) -> int:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
         raise ValidationError(f"k: expected a positive whole number, got {k!r}")
     return int(k)
 
 
-def _snap_incident(net, incident, max_snap_m) -> Snapped:
-    lat, lon = incident
-    check_lonlat(net, lon, lat, field="incident", margin_m=max_snap_m)
-    return snap_points(net, lon, lat, max_snap_m=max_snap_m)
-
-
-def nearest_teams(net, incident: tuple[float, float], teams: gpd.GeoDataFrame, *, k: int = 5,
-                  types: Sequence[str] | None = None, min_headcount: int = 0,
+def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.GeoDataFrame, *,
+                  k: int = 5, types: Sequence[str] | None = None, min_headcount: int = 0,
                   blocked=None, cost_scale=None,
                   max_snap_m: float = DEFAULT_MAX_SNAP_M) -> TeamDispatch:
     """The k available teams of the requested types with the smallest ETA to ``incident``
-    (lat, lon): ETA = turnout time + network travel time from the team to the incident.
+    (lon, lat): ETA = turnout time + network travel time from the team to the incident.
 
-    ``teams`` (EPSG:4326, current positions) needs columns ``type``, ``status``, ``headcount``,
+    ``teams`` (current positions) needs columns ``type``, ``status``, ``headcount``,
     ``turnout_s`` and optionally ``name``.
     """
     k = _check_k(k)
     _require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
-    at = _snap_incident(net, incident, max_snap_m)
+    at = snap_one(net, incident, field="incident", max_snap_m=max_snap_m)
     # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
     rows = np.flatnonzero(_eligible(teams, types, min_headcount))
     if not at.on_network[0]:
@@ -113,20 +97,15 @@ def nearest_teams(net, incident: tuple[float, float], teams: gpd.GeoDataFrame, *
                             _incident_note(at))
     all_ids, all_lon, all_lat = lonlat_points(teams)
     ids = [all_ids[r] for r in rows]
-    snapped = snap_points(net, all_lon[rows], all_lat[rows], max_snap_m=max_snap_m)
     turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
-    search, travel = _grow_until_certain(net, at, snapped, turnout, costs, k)
-    eta = turnout + travel
-    ranked = np.argsort(eta, kind="stable")
-    order = ranked[np.isfinite(eta[ranked])][:k]
-    options = [_option(net, search, snapped, i, ids[i], teams.iloc[rows[i]], eta[i], costs)
-               for i in order]
-    cut_off = np.isinf(travel) & snapped.on_network if search.cutoff == np.inf else (
-        _cut_off(net, at, snapped, costs))
-    names = (teams["name"].to_numpy()[rows] if "name" in teams
-             else np.asarray(ids, dtype=object))
-    unreachable = _unreachable(snapped, cut_off, ids, names)
+    ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
+                          start_s=turnout, k=k, max_snap_m=max_snap_m)
+    options = [_team_option(net, ranked, i, ids[i], teams.iloc[rows[i]]) for i in ranked.order]
+    names = teams["name"].to_numpy()[rows] if "name" in teams else np.asarray(ids, dtype=object)
+    unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
+                               float(ranked.candidates.snap_m[i]))
+                   for i in np.flatnonzero(ranked.reasons != "")]
     note = _team_note(len(rows), len(options), k, types)
     return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, len(rows), note)
 
@@ -138,7 +117,7 @@ def _require_columns(frame, columns, name):
 
 
 def _eligible(teams, types, min_headcount) -> np.ndarray:
-    mask = np.array(teams["status"] == AVAILABLE, dtype=bool)
+    mask = np.array(teams["status"] == TEAM_AVAILABLE, dtype=bool)
     if types:
         mask &= teams["type"].isin(list(types)).to_numpy()
     if min_headcount:
@@ -146,62 +125,17 @@ def _eligible(teams, types, min_headcount) -> np.ndarray:
     return mask
 
 
-def _grow_until_certain(net, at, snapped, turnout, costs, k) -> tuple[Search, np.ndarray]:
-    bound = _first_bound(at, snapped, k)
-    while True:
-        search = search_from_points(net, at, costs=costs, reverse=True, cutoff=bound)
-        travel, _ = cost_to_points(net, search, snapped)
-        known = np.isfinite(travel)
-        unseen = snapped.on_network & ~known
-        if bound == np.inf or not unseen.any():
-            return search, travel
-        eta = np.sort(turnout[known] + travel[known])
-        if len(eta) >= k and eta[k - 1] <= bound + turnout[unseen].min():
-            return search, travel
-        # Past every finite edge cost sum the bound is useless: finish with an unbounded search.
-        longest = np.where(np.isfinite(costs), costs, 0).sum()
-        bound = np.inf if bound * 4 > longest else bound * 4
-
-
-def _first_bound(at: Snapped, snapped: Snapped, k: int) -> float:
-    """A travel-time bound likely to hold the k nearest teams (straight-line guess)."""
-    on = snapped.on_network
-    if not on.any():
-        return MIN_BOUND_S
-    straight = np.hypot(*(snapped.snapped_xy[on] - at.snapped_xy[0]).T)
-    kth = np.partition(straight, min(k, len(straight)) - 1)[min(k, len(straight)) - 1]
-    return max(MIN_BOUND_S, GUESS_MARGIN * kth / GUESS_SPEED_MPS)
-
-
-def _cut_off(net, at, snapped, costs) -> np.ndarray:
-    """Teams on the network that cannot reach the incident at all (only possible with barriers)."""
-    if not np.isinf(costs).any():
-        return np.zeros(len(snapped), dtype=bool)
-    search = search_from_points(net, at, costs=costs, reverse=True)
-    travel, _ = cost_to_points(net, search, snapped)
-    return snapped.on_network & np.isinf(travel)
-
-
-def _option(net, search, snapped, i, team_id, row, eta, time_s) -> Option:
-    pieces = trace(net, search, snapped, i)
-    path = route_from_pieces(net, pieces, time_s=time_s, snap_m=(snapped.snap_m[i], 0.0))
-    return Option(team_id, str(row.get("name", team_id)), float(eta),
-                  float(path.travel_time_s), float(path.length_m), float(snapped.snap_m[i]),
-                  path.geometry,
+def _team_option(net, ranked, i, team_id, row) -> Option:
+    path = ranked.route(net, i)
+    return Option(team_id, str(row.get("name", team_id)), float(ranked.total_s[i]),
+                  float(path.travel_time_s), float(path.length_m),
+                  float(ranked.candidates.snap_m[i]), path.geometry,
                   {"type": row["type"], "headcount": int(row["headcount"]),
                    "turnout_s": float(row["turnout_s"])})
 
 
-def _unreachable(snapped, cut_off, ids, names) -> list[Unreachable]:
-    reasons = np.where(snapped.status == "far", "off_network",
-                       np.where(snapped.status == "island", "island",
-                                np.where(cut_off, "cut_off_by_hazard", "")))
-    return [Unreachable(ids[i], str(names[i]), str(reasons[i]), float(snapped.snap_m[i]))
-            for i in np.flatnonzero(reasons != "")]
-
-
 def _incident_note(at: Snapped) -> str:
-    if at.status[0] == "island":
+    if at.status[0] == ISLAND:
         return (f"the incident lies on a road cut off from the network; the nearest connected "
                 f"road is {at.snap_m[0]:.0f} m away")
     return f"the incident is {at.snap_m[0]:.0f} m from the nearest road: no route can be given"
@@ -218,11 +152,11 @@ def _team_note(eligible: int, found: int, k: int, types) -> str:
 
 # Supplies and shelters -------------------------------------------------------------------
 
-def _parse_items(items: Mapping[str, float]) -> dict[str, float]:
+def _parse_items(items: Mapping[str, object]) -> dict[str, float]:
     parsed = {}
     for item, quantity in items.items():
         try:
-            value = float(quantity)
+            value = float(quantity)  # type: ignore[arg-type]  # checked here
         except (TypeError, ValueError):
             raise ValidationError(f"items.{item}: quantity must be a number") from None
         if not (np.isfinite(value) and value > 0):
@@ -231,47 +165,41 @@ def _parse_items(items: Mapping[str, float]) -> dict[str, float]:
     return parsed
 
 
-def depots_for_items(net, incident: tuple[float, float], depots: gpd.GeoDataFrame,
-                     inventory, items: Mapping[str, float], *, blocked=None, cost_scale=None,
+def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gpd.GeoDataFrame,
+                     inventory, items: Mapping[str, object], *, blocked=None, cost_scale=None,
                      max_snap_m: float = DEFAULT_MAX_SNAP_M) -> dict:
-    """Depots holding the requested items, nearest (travel time to the incident) first, and how
-    the requested quantities are covered: taken from the nearest depots first, split across
-    depots when one is not enough.
+    """Depots holding the requested items, nearest (travel time to the incident at (lon, lat))
+    first, and how the requested quantities are covered: taken from the nearest depots first,
+    split across depots when one is not enough.
 
     ``inventory`` is a table with ``depot`` (a depot index), ``item`` and ``quantity``.
     """
     wanted = _parse_items(items)
-    at = _snap_incident(net, incident, max_snap_m)
+    at = snap_one(net, incident, field="incident", max_snap_m=max_snap_m)
     stock = inventory[inventory["item"].isin(list(wanted)) & (inventory["quantity"] > 0)]
     holding = depots[depots.index.isin(stock["depot"].unique())]
-    plan = {"incident_snap_m": float(at.snap_m[0]), "depots": [], "allocation": [],
-            "shortfall": dict(wanted), "unreachable_depots": []}
+    plan: dict = {"incident_snap_m": float(at.snap_m[0]), "depots": [], "allocation": [],
+                  "shortfall": dict(wanted), "unreachable_depots": []}
     if not at.on_network[0] or len(holding) == 0:
         return plan
     ids, lon, lat = lonlat_points(holding)
-    snapped = snap_points(net, lon, lat, max_snap_m=max_snap_m)
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
-    search = search_from_points(net, at, costs=costs, reverse=True)
-    travel, _ = cost_to_points(net, search, snapped)
+    ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m)
+    plan["unreachable_depots"] = jsonable([ids[i] for i in np.flatnonzero(ranked.reasons != "")])
     left = dict(wanted)
-    for i in np.argsort(travel, kind="stable"):
-        if not np.isfinite(travel[i]):
-            plan["unreachable_depots"].append(_plain(ids[i]))
-            continue
-        path = route_from_pieces(net, trace(net, search, snapped, i), time_s=costs,
-                                 snap_m=(snapped.snap_m[i], 0.0))
-        rows = stock[stock["depot"] == ids[i]]
-        held = rows.groupby("item")["quantity"].sum().to_dict()
-        name = str(holding.iloc[i].get("name", ids[i]))
-        plan["depots"].append({"id": _plain(ids[i]), "name": name,
-                               "eta_s": float(travel[i]), "distance_m": path.length_m,
-                               "snap_m": float(snapped.snap_m[i]), "items": held,
-                               "route": path.geometry})
+    for i in ranked.order:
+        path = ranked.route(net, i)
+        held = stock[stock["depot"] == ids[i]].groupby("item")["quantity"].sum().to_dict()
+        eta = float(ranked.total_s[i])
+        plan["depots"].append(jsonable({
+            "id": ids[i], "name": str(holding.iloc[i].get("name", ids[i])), "eta_s": eta,
+            "distance_m": path.length_m, "snap_m": ranked.candidates.snap_m[i], "items": held,
+            "route": path.geometry}))
         for item, quantity in held.items():
             take = min(left.get(item, 0.0), float(quantity))
             if take > 0:
-                plan["allocation"].append({"depot": _plain(ids[i]), "item": item, "quantity": take,
-                                           "eta_s": float(travel[i])})
+                plan["allocation"].append(jsonable({"depot": ids[i], "item": item,
+                                                    "quantity": take, "eta_s": eta}))
                 left[item] -= take
     plan["shortfall"] = {item: q for item, q in left.items() if q > 0}
     return plan
@@ -282,30 +210,63 @@ def _room(shelters) -> np.ndarray:
             - shelters["occupancy"].to_numpy(dtype=float))
 
 
-def shelters_with_room(walk_net, incident: tuple[float, float], shelters: gpd.GeoDataFrame, *,
-                       k: int = 3, blocked=None, cost_scale=None,
+def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
+                       shelters: gpd.GeoDataFrame, *, k: int = 3, blocked=None, cost_scale=None,
                        max_snap_m: float = DEFAULT_MAX_SNAP_M) -> list[dict]:
-    """The k nearest open shelters with free capacity, by walking time from the incident.
-
-    ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
+    """The k nearest open shelters with free capacity, by walking time from the incident at
+    (lon, lat). ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
     k = _check_k(k)
     _require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
-    candidates = shelters[(shelters["status"] == OPEN).to_numpy() & (_room(shelters) > 0)]
-    at = _snap_incident(walk_net, incident, max_snap_m)
+    candidates = shelters[(shelters["status"] == SHELTER_OPEN).to_numpy()
+                          & (_room(shelters) > 0)]
+    at = snap_one(walk_net, incident, field="incident", max_snap_m=max_snap_m)
     if not at.on_network[0] or len(candidates) == 0:
         return []
     ids, lon, lat = lonlat_points(candidates)
-    snapped = snap_points(walk_net, lon, lat, max_snap_m=max_snap_m)
     costs = edge_costs(walk_net, blocked=blocked, cost_scale=cost_scale)
-    search = search_from_points(walk_net, at, costs=costs)
-    walk_s, _ = cost_to_points(walk_net, search, snapped)
+    ranked = rank_by_cost(walk_net, at, lon, lat, costs=costs, inbound=False, k=k,
+                          max_snap_m=max_snap_m)
     room = _room(candidates)
     result = []
-    for i in [i for i in np.argsort(walk_s, kind="stable") if np.isfinite(walk_s[i])][:k]:
-        path = route_from_pieces(walk_net, trace(walk_net, search, snapped, i), time_s=costs,
-                                 snap_m=(0.0, snapped.snap_m[i]))
-        result.append({"id": _plain(ids[i]), "name": str(candidates.iloc[i].get("name", ids[i])),
-                       "walk_s": float(walk_s[i]), "distance_m": path.length_m,
-                       "free_capacity": float(room[i]), "snap_m": float(snapped.snap_m[i]),
-                       "route": path.geometry})
+    for i in ranked.order:
+        path = ranked.route(walk_net, i)
+        result.append(jsonable({
+            "id": ids[i], "name": str(candidates.iloc[i].get("name", ids[i])),
+            "walk_s": ranked.total_s[i], "distance_m": path.length_m, "free_capacity": room[i],
+            "snap_m": ranked.candidates.snap_m[i], "route": path.geometry}))
     return result
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """Everything a dispatcher gets for one incident at (lon, lat): the ranked teams, the depots
+    covering the supplies asked for (None when none were asked for), the nearest open shelters
+    with room (None when not asked for), and notes (a demo registry, a missing layer, ...)."""
+
+    incident: tuple[float, float]
+    teams: TeamDispatch
+    supplies: dict | None = None
+    shelters: list[dict] | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        payload = {"incident": {"lon": self.incident[0], "lat": self.incident[1]},
+                   **self.teams.to_dict()}
+        if self.supplies is not None:
+            payload["supplies"] = self.supplies
+        if self.shelters is not None:
+            payload["shelters"] = self.shelters
+        return {**payload, "notes": list(self.notes)}
+
+    def features(self) -> gpd.GeoDataFrame:
+        """The routes (EPSG:4326): ``kind`` team / depot / shelter, ``id``, ``name``, ``eta_s``."""
+        rows = [("team", o.id, o.name, o.eta_s, o.route) for o in self.teams.options]
+        rows += [("depot", d["id"], d["name"], d["eta_s"], d["route"])
+                 for d in (self.supplies or {}).get("depots", [])]
+        rows += [("shelter", s["id"], s["name"], s["walk_s"], s["route"])
+                 for s in self.shelters or []]
+        return gpd.GeoDataFrame(
+            {"kind": [r[0] for r in rows], "id": [r[1] for r in rows],
+             "name": [r[2] for r in rows], "eta_s": [r[3] for r in rows]},
+            geometry=[None if r[4] is None else shapely.geometry.shape(r[4]) for r in rows],
+            crs="EPSG:4326")

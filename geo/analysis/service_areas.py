@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.overlay import sum_within
+from geo.analysis.ranking import unreachable_reasons
+from geo.core.jsonable import jsonable
 from geo.core.validate import check_breaks, check_choice, lonlat_points, per_point_costs
-from geo.routing.search import Search, edge_costs, search_from_points
-from geo.routing.snapping import DEFAULT_MAX_SNAP_M, snap_points
+from geo.errors import ValidationError
+from geo.network.model import RoadNetwork
+from geo.routing.search import Search, cost_to_points, edge_costs, search_from_points
+from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
 SHAPES = ("disks", "rings")
 OVERLAPS = ("overlap", "split", "dissolve")
@@ -140,21 +144,43 @@ def band(lines, buffer_m: float):
     return shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
 
 
-def service_areas(net, facilities, *, breaks, weight: str = "travel_time_s",
+@dataclass(frozen=True)
+class ServiceAreaResult:
+    """``areas``: one row per facility (None when dissolved) and break, with ``from_break``,
+    ``to_break`` (seconds or metres, as ``unit``), ``area_m2``, ``population`` (the demand
+    reached by network cost within the break: the same people coverage counts) and the polygon
+    (EPSG:4326). ``unreachable``: the facilities off the network, with the reason and snap
+    distance; they have no area."""
+
+    areas: gpd.GeoDataFrame
+    unreachable: pd.DataFrame
+    breaks: np.ndarray
+    unit: str
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"unit": self.unit, "breaks": jsonable(self.breaks),
+                "areas": jsonable(self.areas.drop(columns="geometry").to_dict("records")),
+                "unreachable_facilities": jsonable(self.unreachable.to_dict("records")),
+                "notes": list(self.notes)}
+
+    def features(self) -> gpd.GeoDataFrame:
+        return self.areas
+
+
+def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel_time_s",
                   direction: str = "to", extra_cost=None, blocked=None, cost_scale=None,
                   shape: str = "disks", overlap: str = "overlap", buffer_m: float | None = None,
                   population: gpd.GeoDataFrame | None = None,
                   population_column: str = "population",
-                  max_snap_m: float = DEFAULT_MAX_SNAP_M) -> gpd.GeoDataFrame:
-    """Service-area polygons of facilities (a GeoDataFrame in EPSG:4326 or (lon, lat) arrays).
+                  max_snap_m: float = DEFAULT_MAX_SNAP_M) -> ServiceAreaResult:
+    """Service-area polygons of facilities (a GeoDataFrame or (lon, lat) arrays).
 
     ``breaks`` are in seconds (``weight="travel_time_s"``) or metres (``"length_m"``);
     ``direction`` "from" (teams going out) or "to" (people coming in); ``extra_cost`` one value
-    per facility (turnout time, say). ``shape`` "disks" (0–break) or "rings" (between breaks);
-    ``overlap`` "overlap" (one polygon per facility and break), "split" (each area to its nearest
-    facility) or "dissolve" (one polygon per break). Rows carry ``facility`` (input index; None
-    when dissolved), ``from_break``, ``to_break``, ``area_m2``, ``population`` and the polygon
-    in EPSG:4326. Facilities off the network get no polygon (see the ``snapped`` attribute).
+    per facility in the unit of the weight (turnout time, say). ``shape`` "disks" (0–break) or
+    "rings" (between breaks); ``overlap`` "overlap" (one polygon per facility and break),
+    "split" (each area to its nearest facility) or "dissolve" (one polygon per break).
     """
     breaks = check_breaks(breaks)
     check_choice("direction", direction, DIRECTIONS)
@@ -165,27 +191,75 @@ def service_areas(net, facilities, *, breaks, weight: str = "travel_time_s",
     extra = per_point_costs("extra_cost", extra_cost, len(ids))
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
     buffer_m = DEFAULT_BUFFER_M.get(net.mode, 50.0) if buffer_m is None else buffer_m
-    reverse = direction == "to"
-    search_kw = {"costs": costs, "reverse": reverse, "cutoff": breaks[-1]}
+    demand = _Demand.of(net, population, population_column, max_snap_m)
+    search_kw = {"costs": costs, "reverse": direction == "to", "cutoff": breaks[-1]}
+    reach: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
+    rows: list[tuple[int | None, float, object]]
     if overlap == "overlap":
         rows = []
         for i in np.flatnonzero(snapped.on_network):
             one = _take(snapped, [i])
             search = search_from_points(net, one, start_cost=None if extra is None else extra[[i]],
                                         **search_kw)
-            rows += [(ids[i], b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
+            reach[int(i)] = demand.reached(net, search)
+            rows += [(int(i), b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
     else:
-        search = search_from_points(net, snapped, start_cost=extra,
-                                    **search_kw)
+        search = search_from_points(net, snapped, start_cost=extra, **search_kw)
+        reach[None] = demand.reached(net, search)
         if overlap == "dissolve":
             rows = [(None, b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
         else:
-            rows = _split_disks(net, search, breaks, buffer_m, ids)
+            rows = _split_disks(net, search, breaks, buffer_m)
     frame = _as_frame(rows, breaks, shape, net.crs)
-    frame = _add_population(frame, population, population_column)
-    result = to_lonlat(frame)
-    result.attrs["snapped"] = snapped
-    return result
+    frame["population"] = demand.population(frame, reach, split=overlap == "split")
+    frame["facility"] = [None if f is None else ids[f] for f in frame["facility"]]
+    unit = "s" if weight == "travel_time_s" else "m"
+    return ServiceAreaResult(to_lonlat(frame), _unreachable(snapped, ids), breaks, unit)
+
+
+def _unreachable(snapped, ids) -> pd.DataFrame:
+    reasons = unreachable_reasons(snapped, np.zeros(len(snapped), dtype=bool))
+    off = np.flatnonzero(reasons != "")
+    return pd.DataFrame({"facility": [ids[i] for i in off], "reason": reasons[off],
+                         "snap_m": snapped.snap_m[off]}, columns=["facility", "reason", "snap_m"])
+
+
+@dataclass(frozen=True)
+class _Demand:
+    """Weighted demand points snapped once, to count the people each area reaches by network
+    cost (as coverage does), not by lying inside a polygon drawn around the roads."""
+
+    targets: Snapped | None
+    weights: np.ndarray
+
+    @classmethod
+    def of(cls, net, population, column, max_snap_m) -> _Demand:
+        if population is None or len(population) == 0:
+            return cls(None, np.zeros(0))
+        if column not in population:
+            raise ValidationError(f"population: missing column {column!r}")
+        weights = population[column].to_numpy(dtype=float)
+        _, lon, lat = lonlat_points(population)
+        return cls(snap_points(net, lon, lat, max_snap_m=max_snap_m), weights)
+
+    def reached(self, net, search) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, facility) of each demand point in ``search`` (inf, -1 when not reached)."""
+        if self.targets is None:
+            return np.zeros(0), np.zeros(0, dtype=int)
+        return cost_to_points(net, search, self.targets)
+
+    def population(self, frame, reach, *, split: bool) -> np.ndarray:
+        people = np.zeros(len(frame))
+        if self.targets is None:
+            return people
+        for row, (facility, low, high) in enumerate(zip(
+                frame["facility"], frame["from_break"], frame["to_break"])):
+            cost, label = reach[None if split or facility is None else facility]
+            within = (cost <= high) & ((cost > low) if low > 0 else True)
+            if split:
+                within &= label == facility
+            people[row] = self.weights[within].sum()
+        return people
 
 
 def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -218,7 +292,7 @@ def _take(arrays, index):
     return type(arrays)(*(getattr(arrays, f.name)[index] for f in dataclasses.fields(arrays)))
 
 
-def _split_disks(net, search, breaks, buffer_m, ids):
+def _split_disks(net, search, breaks, buffer_m):
     """Per break, the dissolved area divided between facilities: each piece of it goes to the
     facility whose reached roads are nearest (Voronoi cells of points along those roads)."""
     rows = []
@@ -230,7 +304,7 @@ def _split_disks(net, search, breaks, buffer_m, ids):
         for facility, cell in cells.items():
             piece = shapely.intersection(whole, cell)
             if not piece.is_empty:
-                rows.append((ids[facility], b, piece))
+                rows.append((facility, b, piece))
     return rows
 
 
@@ -246,7 +320,7 @@ def _nearest_road_cells(lines, facility, spacing, extent) -> dict:
     labels = labels[first]
     cells = shapely.get_parts(shapely.voronoi_polygons(
         shapely.multipoints(coords), extend_to=shapely.buffer(extent, spacing)))
-    tree = shapely.STRtree(shapely.points(coords))
+    tree = shapely.STRtree(cast(np.ndarray, shapely.points(coords)))
     cell_index, point_index = tree.query(cells, predicate="contains")
     cell_label = np.full(len(cells), -1)
     cell_label[cell_index] = labels[point_index]
@@ -255,7 +329,8 @@ def _nearest_road_cells(lines, facility, spacing, extent) -> dict:
 
 def _as_frame(rows, breaks, shape, crs) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
-        pd.DataFrame([(f, b) for f, b, _ in rows], columns=["facility", "to_break"]),
+        {"facility": pd.Series([f for f, _, _ in rows], dtype=object),
+         "to_break": np.array([b for _, b, _ in rows], dtype=float)},
         geometry=[poly for _, _, poly in rows], crs=crs)
     frame["from_break"] = 0.0
     if shape == "rings" and len(frame):
@@ -274,11 +349,4 @@ def _rings(frame, breaks) -> gpd.GeoDataFrame:
         rings.append(g if smaller is None else shapely.difference(g, smaller))
     frame = frame.set_geometry(rings)
     frame["from_break"] = [previous_break.get(b, 0.0) for b in frame["to_break"]]
-    return frame
-
-
-def _add_population(frame, population, column) -> gpd.GeoDataFrame:
-    frame["population"] = 0.0
-    if population is not None and len(frame):
-        frame["population"] = sum_within(frame.geometry.to_numpy(), frame.crs, population, column)
     return frame

@@ -1,8 +1,9 @@
 """Command line: ``python -m geo <command> ...``.
 
-Each command lives in its own ``geo/cli_*.py`` module exposing ``register(subparsers)``, which adds
-its parser and sets ``func(args) -> int``. Errors the user caused (:class:`GeoError`) become one
-line on stderr and exit status 2, never a traceback.
+Each command group lives in its own ``geo/cli/*.py`` module exposing ``register(subparsers)``,
+which adds its parsers and sets ``func(args) -> int``; a command parses its arguments, calls the
+application layer (:mod:`geo.services`) and prints. Errors the user caused (:class:`GeoError`)
+become one line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from geo.cli.layers_source import add_layer_options
+from geo.cli.options import add_registry_option
 from geo.core.standards import load_standards
 from geo.errors import SourceError, ValidationError
 from geo.io.layer_files import FORMATS, export_layer
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="registry_command", required=True,
                                      parser_class=type(parser))
     common = argparse.ArgumentParser(add_help=False)
-    add_layer_options(common)
+    add_registry_option(common)
     common.add_argument("--standards", type=Path, default=None,
                         help="shelter standards table (YAML) overriding the shipped one")
 

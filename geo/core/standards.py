@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,7 +67,7 @@ def load_standards(path: str | Path | None = None) -> ShelterStandards:
     problems, parsed = [], {}
     for key, entry in classes.items():
         entry = entry if isinstance(entry, dict) else {}
-        values = {}
+        values: dict[str, Any] = {}
         for name in _NUMBERS:
             value = entry.get(name)
             ok = isinstance(value, int | float) and math.isfinite(value) and value > 0

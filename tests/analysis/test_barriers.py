@@ -96,3 +96,43 @@ def test_shelters_too_close_to_a_hazard_source_are_flagged(li_drive):
 def test_bad_hazards(li_drive, columns, message):
     with pytest.raises(ValidationError, match=message):
         hazard_zones(_hazards(**columns), crs=li_drive.crs)
+
+
+def test_hazards_in_any_crs_block_the_same_roads(li_drive):
+    """A 150 m hazard given in Web Mercator, or zones built in another projected CRS, act on the
+    network's roads in the network's CRS (they used to be queried in whatever CRS they came in
+    and blocked nothing)."""
+    hazard = _hazards(type=["fuel_station"], radius_m=[150.0])
+    expected = road_barriers(li_drive, hazard_zones(hazard, crs=li_drive.crs)).blocked
+    mercator = hazard_zones(hazard.to_crs("EPSG:3857"), crs=li_drive.crs)
+    np.testing.assert_array_equal(road_barriers(li_drive, mercator).blocked, expected)
+    # Zones buffered in another metric CRS (ETRS89 / LAEA Europe) reach the same roads.
+    laea = hazard_zones(hazard, crs="EPSG:3035")
+    np.testing.assert_array_equal(road_barriers(li_drive, laea).blocked, expected)
+    assert expected.sum() > 4
+    drawn = gpd.GeoDataFrame(geometry=[shapely.Point(CENTRE).buffer(0.001)], crs="EPSG:4326")
+    by_wgs84 = road_barriers(li_drive, extra=drawn).blocked
+    np.testing.assert_array_equal(road_barriers(li_drive, extra=drawn.to_crs("EPSG:3857")).blocked,
+                                  by_wgs84)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4490", None])
+def test_metric_work_in_a_geographic_crs_is_refused(crs):
+    with pytest.raises(ValidationError, match="crs: .* not a projected CRS"):
+        hazard_zones(_hazards(type=["fuel_station"], radius_m=[150.0]), crs=crs)
+
+
+def test_features_without_a_crs_are_refused_not_guessed(li_drive):
+    bare = gpd.GeoDataFrame({"type": ["fuel_station"]}, geometry=[shapely.Point(CENTRE)])
+    with pytest.raises(ValidationError, match="hazards: the features have no CRS"):
+        hazard_zones(bare, crs=li_drive.crs)
+    with pytest.raises(ValidationError, match="barriers: the features have no CRS"):
+        road_barriers(li_drive, extra=gpd.GeoDataFrame(geometry=[shapely.Point(CENTRE)]))
+
+
+def test_exposure_of_zones_in_another_crs_counts_the_same_roads(li_drive):
+    hazard = _hazards(type=["fuel_station"], radius_m=[300.0])
+    here = exposure(hazard_zones(hazard, crs=li_drive.crs), net=li_drive)
+    there = exposure(hazard_zones(hazard, crs="EPSG:3035"), net=li_drive)
+    assert here["road_km"].iloc[0] > 0.5
+    assert there["road_km"].iloc[0] == pytest.approx(here["road_km"].iloc[0], rel=0.01)

@@ -18,7 +18,7 @@ def _brute_force(net, incident, teams, *, types=None, costs=None):
     """ETA of every eligible team: turnout + networkx shortest path team → incident."""
     eligible = teams[(teams["status"] == "available")
                      & (teams["type"].isin(types) if types else True)]
-    points = {"incident": snap_points(net, incident[1], incident[0])}
+    points = {"incident": snap_points(net, incident[0], incident[1])}
     for i, geom in zip(eligible.index, eligible.geometry):
         points["team", i] = snap_points(net, geom.x, geom.y)  # names apart from node numbers
     graph = split_graph(net, points, costs)
@@ -45,7 +45,7 @@ def test_ranking_equals_brute_force(networks, region, rng):
     teams = teams_frame(net, 40, rng)
     for _ in range(3):
         lon, lat = points_along_roads(net, 1, rng)
-        incident = (lat[0], lon[0])
+        incident = (lon[0], lat[0])
         result = nearest_teams(net, incident, teams, k=5)
         _check_ranking(result, _brute_force(net, incident, teams), 5)
         typed = nearest_teams(net, incident, teams, k=3, types=["medical"])
@@ -58,7 +58,7 @@ def test_ranking_with_a_blocking_hazard_equals_brute_force(networks, region, rng
     net = networks(region, "drive")
     teams = teams_frame(net, 40, rng)
     lon, lat = points_along_roads(net, 1, rng)
-    incident = (lat[0], lon[0])
+    incident = (lon[0], lat[0])
     free = nearest_teams(net, incident, teams, k=3)
     # A hazard on the middle of the best team's route.
     coords = free.options[0].route["coordinates"]
@@ -76,7 +76,7 @@ def test_ranking_with_a_blocking_hazard_equals_brute_force(networks, region, rng
 
 def test_answer_carries_route_eta_distance_and_snaps(li_drive, rng):
     teams = teams_frame(li_drive, 20, rng)
-    result = nearest_teams(li_drive, (47.1410, 9.5209), teams, k=2)
+    result = nearest_teams(li_drive, (9.5209, 47.1410), teams, k=2)
     first = result.options[0]
     assert first.eta_s == pytest.approx(first.travel_s + first.details["turnout_s"])
     assert first.route["type"] == "LineString" and first.distance_m > 0
@@ -89,9 +89,9 @@ def test_answer_carries_route_eta_distance_and_snaps(li_drive, rng):
 
 def test_no_eligible_team_and_k_larger_than_teams(li_drive, rng):
     teams = teams_frame(li_drive, 10, rng)
-    none = nearest_teams(li_drive, (47.1410, 9.5209), teams, types=["hazmat"])
+    none = nearest_teams(li_drive, (9.5209, 47.1410), teams, types=["hazmat"])
     assert none.options == [] and none.eligible == 0 and "no available team" in none.note
-    many = nearest_teams(li_drive, (47.1410, 9.5209), teams, k=50)
+    many = nearest_teams(li_drive, (9.5209, 47.1410), teams, k=50)
     available = int((teams["status"] == "available").sum())
     assert len(many.options) == available and "only" in many.note
 
@@ -102,7 +102,7 @@ def test_incident_off_network_is_an_answer_not_an_error(li_drive, rng):
     lon, lat = np.meshgrid(np.linspace(west, east, 30), np.linspace(south, north, 30))
     snapped = snap_points(li_drive, lon.ravel(), lat.ravel())
     i = int(np.argmax(snapped.snap_m))
-    result = nearest_teams(li_drive, (lat.ravel()[i], lon.ravel()[i]), teams)
+    result = nearest_teams(li_drive, (lon.ravel()[i], lat.ravel()[i]), teams)
     assert result.options == [] and result.incident_status == "far"
     assert "from the nearest road" in result.note
 
@@ -115,7 +115,7 @@ def test_cut_off_team_is_reported_unreachable(li_drive, rng):
                                       .exterior.buffer(0.0005)],
                             crs="EPSG:4326")
     barriers = road_barriers(li_drive, hazard_zones(ring, crs=li_drive.crs))
-    result = nearest_teams(li_drive, (47.1410, 9.5209), teams, **barriers.as_kwargs())
+    result = nearest_teams(li_drive, (9.5209, 47.1410), teams, **barriers.as_kwargs())
     assert result.options == []
     assert [u.reason for u in result.unreachable] == ["cut_off_by_hazard"]
 
@@ -123,11 +123,11 @@ def test_cut_off_team_is_reported_unreachable(li_drive, rng):
 def test_bad_dispatch_arguments(li_drive, rng):
     teams = teams_frame(li_drive, 5, rng)
     with pytest.raises(ValidationError, match="k: expected a positive whole number"):
-        nearest_teams(li_drive, (47.1410, 9.5209), teams, k=0)
+        nearest_teams(li_drive, (9.5209, 47.1410), teams, k=0)
     with pytest.raises(PointError, match="incident: .* look swapped"):
-        nearest_teams(li_drive, (9.5209, 47.1410), teams)
+        nearest_teams(li_drive, (47.1410, 9.5209), teams)
     with pytest.raises(ValidationError, match="teams: missing column"):
-        nearest_teams(li_drive, (47.1410, 9.5209), teams.drop(columns="turnout_s"))
+        nearest_teams(li_drive, (9.5209, 47.1410), teams.drop(columns="turnout_s"))
 
 
 def test_supplies_split_across_depots_in_eta_order(li_drive, rng):
@@ -136,7 +136,7 @@ def test_supplies_split_across_depots_in_eta_order(li_drive, rng):
                               crs="EPSG:4326")
     inventory = pd.DataFrame({"depot": [0, 1, 2, 2], "item": ["water", "water", "water", "tents"],
                               "quantity": [300.0, 300.0, 300.0, 5.0]})
-    plan = depots_for_items(li_drive, (47.1410, 9.5209), depots, inventory,
+    plan = depots_for_items(li_drive, (9.5209, 47.1410), depots, inventory,
                             {"water": 500, "tents": 20})
     etas = [d["eta_s"] for d in plan["depots"]]
     assert etas == sorted(etas) and len(etas) == 3
@@ -145,7 +145,7 @@ def test_supplies_split_across_depots_in_eta_order(li_drive, rng):
     assert water[0]["depot"] == plan["depots"][0]["id"]
     assert plan["shortfall"] == {"tents": 15.0}
     with pytest.raises(ValidationError, match="items.water: quantity must be positive"):
-        depots_for_items(li_drive, (47.1410, 9.5209), depots, inventory, {"water": -1})
+        depots_for_items(li_drive, (9.5209, 47.1410), depots, inventory, {"water": -1})
 
 
 def test_open_shelters_with_room_by_walking_time(li_walk, rng):
@@ -154,7 +154,7 @@ def test_open_shelters_with_room_by_walking_time(li_walk, rng):
         "name": list("ABCD"), "status": ["open", "open", "closed", "open"],
         "capacity_people": [100, 50, 500, 80], "occupancy": [20, 50, 0, 0]},
         geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    found = shelters_with_room(li_walk, (47.1410, 9.5209), shelters, k=5)
+    found = shelters_with_room(li_walk, (9.5209, 47.1410), shelters, k=5)
     assert {f["name"] for f in found} == {"A", "D"}
     assert [f["walk_s"] for f in found] == sorted(f["walk_s"] for f in found)
     assert {f["name"]: f["free_capacity"] for f in found} == {"A": 80.0, "D": 80.0}
@@ -175,6 +175,6 @@ def test_team_parked_at_the_start_of_a_one_way_road_leaves_from_the_junction(li_
     snapped = snap_points(li_drive, [lon], [lat])
     assert snapped.fraction[0] in (0.0, 1.0)
     # An incident right at the junction: the team is there already, not a whole road away.
-    result = nearest_teams(li_drive, (lat, lon), teams, k=1)
+    result = nearest_teams(li_drive, (lon, lat), teams, k=1)
     assert result.options[0].eta_s == pytest.approx(0.0, abs=1e-9)
     assert li_drive.edge_travel_time_s[forward] > 10

@@ -1,13 +1,16 @@
 """Service-area polygons follow the reached network."""
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 
+from geo.analysis.coverage import coverage
 from geo.analysis.service_areas import reached_stretches, service_areas, stretch_lines
 from geo.errors import ValidationError
-from geo.routing.search import search_from_points
+from geo.routing.search import cost_to_points, search_from_points
 from geo.routing.snapping import snap_points
+from tests.analysis_inputs import points_along_roads
 
 # Central Vaduz, Schaan, Triesen
 FACILITIES = (np.array([9.5209, 9.5100, 9.5280]), np.array([47.1410, 47.1650, 47.1070]))
@@ -16,14 +19,15 @@ BREAKS = [300.0, 600.0, 900.0]
 
 @pytest.fixture(scope="module")
 def disks(li_walk):
-    return service_areas(li_walk, FACILITIES, breaks=BREAKS, direction="to")
+    return service_areas(li_walk, FACILITIES, breaks=BREAKS, direction="to").areas
 
 
 @pytest.mark.parametrize("direction", ["to", "from"])
 def test_nodes_reached_within_a_break_lie_inside_and_far_ones_outside(li_drive, direction):
     breaks = [120.0, 240.0, 360.0]
-    areas = service_areas(li_drive, FACILITIES, breaks=breaks, direction=direction)
-    assert areas.attrs["snapped"].on_network.all()
+    result = service_areas(li_drive, FACILITIES, breaks=breaks, direction=direction)
+    assert result.unreachable.empty
+    areas = result.areas
     projected = areas.to_crs(li_drive.crs)
     nodes = shapely.points(np.asarray(li_drive.node_xy))
     for i in range(3):
@@ -57,7 +61,8 @@ def test_breaks_nest_and_holes_are_kept(disks, li_walk):
 
 
 def test_rings_do_not_overlap(li_walk):
-    rings = service_areas(li_walk, FACILITIES, breaks=BREAKS, shape="rings").to_crs(li_walk.crs)
+    rings = service_areas(li_walk, FACILITIES, breaks=BREAKS, shape="rings").areas
+    rings = rings.to_crs(li_walk.crs)
     for i in range(3):
         mine = rings[rings["facility"] == i].sort_values("to_break")
         assert mine["from_break"].tolist() == [0.0, 300.0, 600.0]
@@ -68,8 +73,9 @@ def test_rings_do_not_overlap(li_walk):
 
 
 def test_split_areas_do_not_overlap_and_cover_the_dissolved_area(li_walk):
-    split = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="split").to_crs(li_walk.crs)
-    dissolved = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="dissolve")
+    split = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="split").areas
+    split = split.to_crs(li_walk.crs)
+    dissolved = service_areas(li_walk, FACILITIES, breaks=[600.0], overlap="dissolve").areas
     dissolved = dissolved.to_crs(li_walk.crs)
     assert len(dissolved) == 1 and dissolved["facility"].isna().all()
     geoms = split.geometry.to_list()
@@ -80,32 +86,65 @@ def test_split_areas_do_not_overlap_and_cover_the_dissolved_area(li_walk):
     assert shapely.union_all(geoms).area == pytest.approx(dissolved.geometry.iloc[0].area, rel=1e-3)
 
 
-def test_each_polygon_carries_population_and_area(li_walk, rng):
-    import geopandas as gpd
+@pytest.fixture(scope="module")
+def people(li_walk):
+    lon, lat = points_along_roads(li_walk, 500, np.random.default_rng(5))
+    far = [9.6314], [47.2731]  # 5 km from any path: off the network
+    return gpd.GeoDataFrame(
+        {"population": np.r_[np.random.default_rng(6).integers(1, 50, 500), 25].astype(float)},
+        geometry=gpd.points_from_xy(np.r_[lon, far[0]], np.r_[lat, far[1]]), crs="EPSG:4326")
 
-    from tests.analysis_inputs import points_along_roads
 
-    lon, lat = points_along_roads(li_walk, 500, rng)
-    people = gpd.GeoDataFrame({"population": rng.integers(1, 50, 500)},
-                              geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    areas = service_areas(li_walk, FACILITIES, breaks=[600.0], population=people)
-    projected_people = people.to_crs(li_walk.crs)
-    for _, row in areas.to_crs(li_walk.crs).iterrows():
-        inside = shapely.intersects(row.geometry, projected_people.geometry.to_numpy())
-        assert row["population"] == people["population"].to_numpy()[inside].sum()
-        assert row["area_m2"] == pytest.approx(row.geometry.area)
+def test_each_area_counts_the_people_it_reaches_by_network_time(li_walk, people):
+    """The population of an area is the demand reached within the break along the roads (as
+    coverage counts it), not whatever lies inside the band drawn around the roads."""
+    areas = service_areas(li_walk, FACILITIES, breaks=[300.0, 600.0],
+                          population=people).areas
+    targets = snap_points(li_walk, people.geometry.x, people.geometry.y)
+    weights = people["population"].to_numpy()
+    for i in range(3):
+        one = snap_points(li_walk, FACILITIES[0][[i]], FACILITIES[1][[i]])
+        cost, _ = cost_to_points(li_walk, search_from_points(li_walk, one, reverse=True), targets)
+        for b in (300.0, 600.0):
+            row = areas[(areas["facility"] == i) & (areas["to_break"] == b)].iloc[0]
+            assert row["population"] == weights[cost <= b].sum()
     assert areas["population"].sum() > 0
 
 
+def test_dissolved_areas_count_the_same_people_as_coverage(li_walk, people):
+    facilities = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*FACILITIES), crs="EPSG:4326")
+    breaks = [300.0, 600.0, 900.0]
+    areas = service_areas(li_walk, facilities, breaks=breaks, overlap="dissolve",
+                          population=people).areas
+    covered = coverage(li_walk, facilities, people, breaks=breaks).summary["covered"]
+    np.testing.assert_allclose(areas.sort_values("to_break")["population"], covered)
+    split = service_areas(li_walk, facilities, breaks=breaks, overlap="split",
+                          population=people).areas
+    np.testing.assert_allclose(split.groupby("to_break")["population"].sum(), covered)
+    rings = service_areas(li_walk, facilities, breaks=breaks, overlap="dissolve",
+                          shape="rings", population=people).areas
+    assert rings["population"].sum() == pytest.approx(covered.iloc[-1])
+
+
+def test_facilities_off_the_network_are_listed_with_the_reason(li_walk):
+    lon, lat = np.r_[FACILITIES[0], 9.6314], np.r_[FACILITIES[1], 47.2731]  # 5 km from a path
+    result = service_areas(li_walk, (lon, lat), breaks=[300.0])
+    assert sorted(result.areas["facility"]) == [0, 1, 2]
+    assert result.unreachable["facility"].tolist() == [3]
+    assert result.unreachable["reason"].tolist() == ["off_network"]
+    assert result.unreachable["snap_m"].iloc[0] > 500
+    assert result.to_dict()["unreachable_facilities"][0]["reason"] == "off_network"
+
+
 def test_turnout_time_shrinks_the_area(li_drive):
-    plain = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from")
+    plain = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from").areas
     late = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from",
-                         extra_cost=[120.0, 120.0, 120.0])
+                         extra_cost=[120.0, 120.0, 120.0]).areas
     assert (late["area_m2"].to_numpy() < plain["area_m2"].to_numpy()).all()
 
 
 def test_metre_breaks(li_walk):
-    areas = service_areas(li_walk, FACILITIES, breaks=[500.0, 1000.0], weight="length_m")
+    areas = service_areas(li_walk, FACILITIES, breaks=[500.0, 1000.0], weight="length_m").areas
     assert len(areas) == 6 and (areas["area_m2"] > 0).all()
 
 
@@ -129,12 +168,13 @@ def test_blocking_hazard_keeps_the_cut_off_valley_out_of_the_area(li_drive):
 
     vaduz = (np.array([9.5209]), np.array([47.1410]))
     malbun = shapely.Point(li_drive.to_xy.transform(9.6095, 47.1015))
-    free = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from").to_crs(li_drive.crs)
+    free = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from").areas
+    free = free.to_crs(li_drive.crs)
     assert free.geometry.iloc[0].contains(malbun)
     landslide = gpd.GeoDataFrame({"type": ["landslide"], "radius_m": [60.0]},
                                  geometry=[shapely.Point(9.5762202, 47.1126565)], crs="EPSG:4326")
     barriers = road_barriers(li_drive, hazard_zones(landslide, crs=li_drive.crs))
     cut = service_areas(li_drive, vaduz, breaks=[1800.0], direction="from",
-                        **barriers.as_kwargs()).to_crs(li_drive.crs)
+                        **barriers.as_kwargs()).areas.to_crs(li_drive.crs)
     assert not cut.geometry.iloc[0].contains(malbun)
     assert cut["area_m2"].iloc[0] < free["area_m2"].iloc[0]

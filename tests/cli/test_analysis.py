@@ -42,7 +42,10 @@ def registry_file(tmp_path_factory, li_drive):
 @pytest.fixture
 def run(registry_file, cache_dir, capsys):
     def invoke(*argv):
-        code = main([*argv, "--db", str(registry_file), "--cache-dir", str(cache_dir)])
+        try:
+            code = main([*argv, "--db", str(registry_file), "--cache-dir", str(cache_dir)])
+        except SystemExit as exc:  # argparse's own usage errors
+            code = exc.code
         out, err = capsys.readouterr()
         return code, out, err
     return invoke
@@ -103,7 +106,9 @@ def test_exposure(run):
      "items.water: quantity must be a number"),
     (["dispatch", "--at", "47.14,9.52", "--k", "0"], "k: expected a positive whole number"),
     (["dispatch", "--at", "9.52,47.14"], "incident: .* look swapped"),
-    (["coverage", "--layer", "incidents"], "incidents: the registry has no incidents"),
+    (["coverage", "--layer", "incidents"], "argument --layer: invalid choice: 'incidents'"),
+    (["coverage", "--breaks", "5", "--mode", "bike"], "mode: unknown mode 'bike'"),
+    (["dispatch", "--at", "47.14,9.52", "--mode", "walk"], "--mode: teams and depots drive"),
     (["service-area", "--facilities", "/no/such.geojson"],
      "--facilities: /no/such.geojson: no such file"),
 ])
@@ -113,16 +118,28 @@ def test_bad_input_is_one_line(run, argv, message):
     assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
 
 
-def test_without_a_registry_the_demo_is_built_and_used(tmp_path, monkeypatch, cache_dir, capsys):
+def test_without_a_registry_analyses_say_how_to_make_one(tmp_path, monkeypatch, cache_dir,
+                                                          capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GEO_DB_URL", raising=False)
     code = main(["dispatch", "--at", "47.1410,9.5209", "--k", "2", "--json",
                  "--cache-dir", str(cache_dir)])
     out, err = capsys.readouterr()
-    assert code == 0 and "building the demo registry" in err
-    assert (tmp_path / "instance" / "registry.sqlite").is_file()
-    teams = json.loads(out)["teams"]
-    assert len(teams) == 2 and teams[0]["eta_s"] <= teams[1]["eta_s"]
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "python -m geo registry demo" in err
+    assert not (tmp_path / "instance").exists()
+
+
+def test_a_registry_of_another_region_is_refused_in_one_line(tmp_path, cache_dir, capsys):
+    path = tmp_path / "elsewhere.sqlite"
+    with Registry(str(path)) as reg:
+        reg.add("teams", {"id": "T1", "type": "fire", "headcount": 4,
+                          "geometry": shapely.Point(24.94, 60.17)})
+    code = main(["dispatch", "--at", "47.1410,9.5209", "--db", str(path),
+                 "--cache-dir", str(cache_dir)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "covers longitude 24.9400..24.9400" in err and "drive network of liechtenstein" in err
 
 
 def test_exposure_reports_inactive_hazards_too(run):
@@ -132,7 +149,7 @@ def test_exposure_reports_inactive_hazards_too(run):
 
 def test_missing_explicit_database_is_an_error(cache_dir, capsys, tmp_path):
     code = main(["coverage", "--db", str(tmp_path / "none.sqlite"), "--cache-dir", str(cache_dir)])
-    assert code == 2 and "no registry here" in capsys.readouterr().err
+    assert code == 2 and "there is no registry at" in capsys.readouterr().err
 
 
 def test_mode_follows_the_layer(run):

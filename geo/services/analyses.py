@@ -1,0 +1,258 @@
+"""One function per analysis, called by the command line and the web alike.
+
+Every decision about defaults is written here, once:
+- shelters are reached on foot (the walk network) by people coming *to* them; teams and depots
+  drive *from* where they are, and a team's turnout time is added to its travel time (time only:
+  never to breaks in metres);
+- the registry's active hazards are applied unless asked not to, and ad-hoc barriers add to them;
+- a layer the registry lacks is normal: the analysis runs and its notes say what was absent;
+- every output of a demo registry says so in its notes.
+
+Points are lon/lat (GeoJSON order) at this edge; breaks carry their unit in the argument name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.analysis.barriers import Barriers, hazard_zones, road_barriers
+from geo.analysis.coverage import CoverageResult
+from geo.analysis.coverage import coverage as coverage_of
+from geo.analysis.dispatch import (
+    DispatchResult,
+    depots_for_items,
+    nearest_teams,
+    shelters_with_room,
+)
+from geo.analysis.exposure import ExposureResult, unsafe_shelters
+from geo.analysis.exposure import exposure as exposure_of
+from geo.analysis.service_areas import DIRECTIONS, ServiceAreaResult
+from geo.analysis.service_areas import service_areas as service_areas_of
+from geo.core.validate import check_choice
+from geo.errors import ValidationError
+from geo.network.build import check_mode
+from geo.network.model import RoadNetwork
+from geo.services.context import Context, boxes_overlap, describe_box
+
+
+@dataclass(frozen=True)
+class FacilityDefaults:
+    mode: str
+    direction: str
+
+
+# Which network and direction each kind of facility uses unless told otherwise.
+FACILITY_DEFAULTS = {
+    "shelters": FacilityDefaults(mode="walk", direction="to"),
+    "teams": FacilityDefaults(mode="drive", direction="from"),
+    "depots": FacilityDefaults(mode="drive", direction="from"),
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The inputs of a facility analysis once every default is decided."""
+
+    net: RoadNetwork
+    facilities: gpd.GeoDataFrame
+    direction: str
+    breaks: np.ndarray
+    weight: str
+    extra_cost: np.ndarray | None
+    barriers: Barriers
+    notes: tuple[str, ...]
+
+
+def service_areas(ctx: Context, *, layer: str = "shelters",
+                  facilities: gpd.GeoDataFrame | None = None,
+                  breaks_s: Sequence[float] | None = None,
+                  breaks_m: Sequence[float] | None = None, mode: str | None = None,
+                  direction: str | None = None, shape: str = "disks", overlap: str = "overlap",
+                  hazards: bool = True,
+                  barriers: gpd.GeoDataFrame | None = None) -> ServiceAreaResult:
+    """Service areas of the ``layer`` facilities of the registry (or of ``facilities``, treated
+    as that kind of facility), with the population each area reaches by network cost."""
+    plan = _plan(ctx, layer=layer, facilities=facilities, breaks_s=breaks_s, breaks_m=breaks_m,
+                 mode=mode, direction=direction, hazards=hazards, barriers=barriers)
+    population = _optional_layer(ctx, "population", [])
+    result = service_areas_of(plan.net, plan.facilities, breaks=plan.breaks, weight=plan.weight,
+                              direction=plan.direction, extra_cost=plan.extra_cost,
+                              shape=shape, overlap=overlap, population=population,
+                              **plan.barriers.as_kwargs())
+    notes = list(plan.notes)
+    if len(result.unreachable):
+        notes.append(f"{len(result.unreachable)} of {len(plan.facilities)} facilities are off "
+                     "the network and have no area (see unreachable_facilities)")
+    if population is None:
+        notes.append("the registry has no population: areas show 0 people")
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+def coverage(ctx: Context, *, layer: str = "shelters",
+             facilities: gpd.GeoDataFrame | None = None,
+             demand: gpd.GeoDataFrame | None = None, demand_column: str = "population",
+             breaks_s: Sequence[float] | None = None, breaks_m: Sequence[float] | None = None,
+             mode: str | None = None, direction: str | None = None, hazards: bool = True,
+             barriers: gpd.GeoDataFrame | None = None) -> CoverageResult:
+    """Coverage of ``demand`` (default: the registry's population) by the ``layer`` facilities
+    within each break, with the same defaults as :func:`service_areas` (turnout included)."""
+    plan = _plan(ctx, layer=layer, facilities=facilities, breaks_s=breaks_s, breaks_m=breaks_m,
+                 mode=mode, direction=direction, hazards=hazards, barriers=barriers)
+    notes = list(plan.notes)
+    if demand is None:
+        demand = ctx.layer("population")
+        if len(demand) == 0:
+            notes.append("the registry has no population: there is no demand to cover")
+            demand = gpd.GeoDataFrame({demand_column: []}, geometry=[], crs="EPSG:4326")
+    else:
+        _check_same_place(plan.net, demand, field="demand")
+    capacity = "capacity_people" if "capacity_people" in plan.facilities else None
+    result = coverage_of(plan.net, plan.facilities, demand, breaks=plan.breaks,
+                         weight=plan.weight, direction=plan.direction,
+                         demand_column=demand_column, capacity_column=capacity,
+                         extra_cost=plan.extra_cost, **plan.barriers.as_kwargs())
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
+             team_types: Sequence[str] = (), min_headcount: int = 0,
+             items: Mapping[str, object] | None = None, shelters_k: int = 3,
+             hazards: bool = True, barriers: gpd.GeoDataFrame | None = None) -> DispatchResult:
+    """For an incident at ``at`` (lon, lat): the ``k`` nearest available teams of
+    ``team_types`` by ETA (driving, turnout included), the depots covering ``items``
+    (item → quantity) and the ``shelters_k`` nearest open shelters with room (walking)."""
+    notes = _demo_notes(ctx)
+    drive = ctx.network("drive")
+    drive_barriers = _barriers(ctx, drive, hazards=hazards, extra=barriers, notes=notes)
+    teams = ctx.layer("teams")
+    if len(teams) == 0:
+        notes.append("the registry has no teams")
+    result = nearest_teams(drive, at, teams, k=k, types=list(team_types),
+                           min_headcount=min_headcount, **drive_barriers.as_kwargs())
+    supplies = None
+    if items:
+        depots = _optional_layer(ctx, "depots", notes)
+        if depots is None:
+            depots = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+        inventory = pd.DataFrame(ctx.layer("inventory").drop(columns="geometry"))
+        supplies = depots_for_items(drive, at, depots, inventory, items,
+                                    **drive_barriers.as_kwargs())
+    shelters = None
+    if shelters_k:
+        walk = ctx.network("walk")
+        walk_barriers = _barriers(ctx, walk, hazards=hazards, extra=barriers, notes=[])
+        layer = _optional_layer(ctx, "shelters", notes)
+        shelters = [] if layer is None else shelters_with_room(
+            walk, at, layer, k=shelters_k, **walk_barriers.as_kwargs())
+    return DispatchResult(at, result, supplies, shelters, tuple(notes))
+
+
+def exposure(ctx: Context, *, mode: str = "drive") -> ExposureResult:
+    """Per hazard (active or not: safety distances concern every source), the population,
+    shelters, depots and teams inside its zone and the length of ``mode`` roads there, and the
+    shelters closer to a hazard source than its safety distance."""
+    notes = _demo_notes(ctx)
+    net = ctx.network(check_mode(mode))
+    hazards = ctx.layer("hazards")
+    if len(hazards) == 0:
+        notes.append("the registry has no hazards")
+    zones = hazard_zones(hazards, crs=net.crs, rules=ctx.rules, active_only=False)
+    layers = {name: _optional_layer(ctx, name, notes) for name in ("shelters", "depots", "teams")}
+    population = _optional_layer(ctx, "population", notes)
+    table = exposure_of(zones, layers=layers, population=population, net=net)
+    shelters = layers["shelters"]
+    unsafe = (unsafe_shelters(shelters, zones) if shelters is not None
+              else pd.DataFrame(columns=["shelter", "hazard", "type", "distance_m", "required_m"]))
+    return ExposureResult(zones, table, unsafe, tuple(notes))
+
+
+# ---- deciding the defaults ----------------------------------------------------------------
+
+
+def _plan(ctx: Context, *, layer, facilities, breaks_s, breaks_m, mode, direction, hazards,
+          barriers) -> _Plan:
+    check_choice("layer", layer, tuple(FACILITY_DEFAULTS))
+    defaults = FACILITY_DEFAULTS[layer]
+    direction = direction or defaults.direction
+    check_choice("direction", direction, DIRECTIONS)
+    breaks, weight = _breaks(breaks_s, breaks_m)
+    notes = _demo_notes(ctx)
+    net = ctx.network(check_mode(mode or defaults.mode))
+    if facilities is None:
+        facilities = ctx.layer(layer)
+        if len(facilities) == 0:
+            notes.append(f"the registry has no {layer}")
+    else:
+        _check_same_place(net, facilities, field="facilities")
+    extra_cost = _turnout(facilities, direction=direction, weight=weight, notes=notes)
+    chosen = _barriers(ctx, net, hazards=hazards, extra=barriers, notes=notes)
+    return _Plan(net, facilities, direction, breaks, weight, extra_cost, chosen, tuple(notes))
+
+
+def _breaks(breaks_s, breaks_m) -> tuple[np.ndarray, str]:
+    if (breaks_s is None) == (breaks_m is None):
+        raise ValidationError("breaks_s / breaks_m: give the breaks in seconds or in metres "
+                              "(one of the two)")
+    if breaks_s is not None:
+        return np.asarray(breaks_s, dtype=float), "travel_time_s"
+    return np.asarray(breaks_m, dtype=float), "length_m"
+
+
+def _turnout(facilities, *, direction: str, weight: str, notes: list[str]) -> np.ndarray | None:
+    """Turnout time of facilities going out; time is only ever added to time."""
+    if direction != "from" or "turnout_s" not in facilities or len(facilities) == 0:
+        return None
+    if weight != "travel_time_s":
+        notes.append("turnout times are not added to breaks in metres")
+        return None
+    turnout = facilities["turnout_s"].to_numpy(dtype=float)
+    if not (np.isfinite(turnout).all() and (turnout >= 0).all()):
+        raise ValidationError("facilities.turnout_s: expected non-negative seconds for every "
+                              "facility")
+    return turnout
+
+
+def _barriers(ctx: Context, net: RoadNetwork, *, hazards: bool,
+              extra: gpd.GeoDataFrame | None, notes: list[str]) -> Barriers:
+    none = Barriers(np.zeros(net.n_edges, dtype=bool), np.ones(net.n_edges))
+    chosen = none
+    if hazards:
+        if len(ctx.layer("hazards")) == 0:
+            notes.append("the registry has no hazards: none applied")
+        chosen = ctx.hazard_barriers(net.mode)
+    if extra is not None:
+        chosen = chosen.combined(road_barriers(net, extra=extra))
+    return chosen
+
+
+def _optional_layer(ctx: Context, name: str, notes: list[str]) -> gpd.GeoDataFrame | None:
+    frame = ctx.layer(name)
+    if len(frame) == 0:
+        notes.append(f"the registry has no {name}")
+        return None
+    return frame
+
+
+def _demo_notes(ctx: Context) -> list[str]:
+    note = ctx.demo_note()
+    return [note] if note else []
+
+
+def _check_same_place(net: RoadNetwork, frame: gpd.GeoDataFrame, *, field: str) -> None:
+    """Refuse features that all lie away from the network: a file of another region would
+    otherwise give "all unreachable" as if it were an answer."""
+    if len(frame) == 0:
+        return
+    if frame.crs is None:
+        raise ValidationError(f"{field}: the features have no CRS; set one (EPSG:4326 for "
+                              "lon/lat)")
+    box = tuple(frame.to_crs("EPSG:4326").total_bounds)
+    if not boxes_overlap(box, net.bounds_lonlat):
+        raise ValidationError(f"{field}: the features cover {describe_box(box)}, but the "
+                              f"{net.mode} network covers {describe_box(net.bounds_lonlat)}")

@@ -1,0 +1,165 @@
+"""The application context: what every analysis needs, opened once per process.
+
+A :class:`Context` holds the registry, where the road networks come from (loaded on first use and
+kept: memory-mapped from the disk cache), the hazard rules, and the registry layers, cached and
+re-read only when a layer's revision changes, so a web request does not re-read and re-parse every
+team from SQL. It also holds the checks that stop a silently wrong answer: a registry that does
+not exist is an error (never a silent demo), and a registry of one place is never analysed on the
+road network of another.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.analysis.barriers import Barriers, hazard_zones, road_barriers
+from geo.core.hazard_rules import HazardRules, load_hazard_rules
+from geo.errors import SourceError, ValidationError
+from geo.network.build import DEFAULT_OSM, build_network
+from geo.network.model import NetworkSettings, RoadNetwork
+from geo.registry import Registry
+from geo.registry.database import resolve_url
+
+# Layers whose every write bumps the registry's revision counter, so a cached copy is safe.
+CACHED_LAYERS = ("shelters", "depots", "teams", "hazards", "population", "incidents")
+
+
+@dataclass(frozen=True)
+class NetworkSource:
+    """Where the road networks come from: an OSM extract (or GraphML), the build settings and
+    the disk cache folder (None: ``$GEO_CACHE_DIR`` or ``~/.cache/emergency-geo``)."""
+
+    osm_path: Path = DEFAULT_OSM
+    settings: NetworkSettings = field(default_factory=NetworkSettings)
+    cache_dir: Path | None = None
+
+
+def open_registry(db: str | None = None) -> Registry:
+    """The existing registry at ``db`` (a path or URL; default ``$GEO_DB_URL``, else
+    ``instance/registry.sqlite``). A missing registry is an error saying how to make one: an
+    analysis on a demo nobody asked for would answer for the wrong place."""
+    url = resolve_url(db)
+    try:
+        return Registry(db, create=False)
+    except SourceError as exc:
+        if "no registry here" not in str(exc):
+            raise
+        raise SourceError(
+            f"registry: there is no registry at {url}; create the Liechtenstein demo with "
+            "`python -m geo registry demo`, or an empty one with `python -m geo registry init` "
+            "and import your layers (`python -m geo registry import`); or give --db") from None
+
+
+class Context:
+    """Networks, registry, rules and cached layers for one process (thread-safe)."""
+
+    def __init__(self, registry: Registry | None, *, source: NetworkSource | None = None,
+                 rules: HazardRules | None = None, progress: bool = False):
+        self.registry = registry
+        self.source = source or NetworkSource()
+        self.rules = rules or load_hazard_rules()
+        self.progress = progress
+        self._networks: dict[str, RoadNetwork] = {}
+        self._layers: dict[str, tuple[int, gpd.GeoDataFrame]] = {}
+        self._barriers: dict[str, tuple[int, Barriers]] = {}
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, *, db: str | None = None, source: NetworkSource | None = None,
+             progress: bool = False) -> Context:
+        return cls(open_registry(db), source=source, progress=progress)
+
+    def close(self) -> None:
+        if self.registry is not None:
+            self.registry.close()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- networks -----------------------------------------------------------------------------
+
+    def network(self, mode: str) -> RoadNetwork:
+        """The ``mode`` network, built or loaded from the cache on first use, then kept."""
+        with self._lock:
+            net = self._networks.get(mode)
+            if net is None:
+                net = build_network(self.source.osm_path, mode=mode,
+                                    settings=self.source.settings,
+                                    cache_dir=self.source.cache_dir, progress=self.progress)
+                self._check_same_place(net)
+                self._networks[mode] = net
+            return net
+
+    def _check_same_place(self, net: RoadNetwork) -> None:
+        if self.registry is None:
+            return
+        extent = self.registry.extent()
+        if extent is not None and not boxes_overlap(extent, net.bounds_lonlat):
+            raise ValidationError(
+                f"registry: {self.registry.url} covers {describe_box(extent)}, but the "
+                f"{net.mode} network of {self.source.osm_path.name} covers "
+                f"{describe_box(net.bounds_lonlat)}: they are different places; give the "
+                "matching --osm extract or --db registry")
+
+    # ---- registry layers ----------------------------------------------------------------------
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        """Layer ``name`` (EPSG:4326, indexed by id), possibly empty. Callers must not modify
+        it: the same frame is handed out until the layer changes."""
+        registry = self._require_registry()
+        if name not in CACHED_LAYERS:
+            return registry.layer(name)
+        revision = registry.revision(name)
+        with self._lock:
+            cached = self._layers.get(name)
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+        frame = registry.layer(name)
+        with self._lock:
+            self._layers[name] = (revision, frame)
+        return frame
+
+    def hazard_barriers(self, mode: str) -> Barriers:
+        """The registry's active hazards as per-edge arrays of the ``mode`` network, cached until
+        the hazards layer changes."""
+        net = self.network(mode)
+        revision = self._require_registry().revision("hazards")
+        with self._lock:
+            cached = self._barriers.get(mode)
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+        zones = hazard_zones(self.layer("hazards"), crs=net.crs, rules=self.rules)
+        barriers = road_barriers(net, zones)
+        with self._lock:
+            self._barriers[mode] = (revision, barriers)
+        return barriers
+
+    def _require_registry(self) -> Registry:
+        if self.registry is None:
+            raise ValidationError("registry: this context was opened without a registry")
+        return self.registry
+
+    def demo_note(self) -> str | None:
+        """A note for every output of a demo registry (None for a real one)."""
+        demo = self.registry.demo if self.registry is not None else None
+        if not demo:
+            return None
+        return f"demo registry built from {demo.get('source', 'OSM')}: {demo.get('note', '')}"
+
+
+def boxes_overlap(a, b, *, margin_deg: float = 0.01) -> bool:
+    """Whether two (west, south, east, north) boxes overlap (with a small margin)."""
+    return not (a[2] + margin_deg < b[0] or b[2] + margin_deg < a[0]
+                or a[3] + margin_deg < b[1] or b[3] + margin_deg < a[1])
+
+
+def describe_box(box) -> str:
+    west, south, east, north = box
+    return f"longitude {west:.4f}..{east:.4f}, latitude {south:.4f}..{north:.4f}"

@@ -1,0 +1,51 @@
+"""The application context: layers and hazard barriers cached by revision, demo registries
+marked in every output."""
+
+import shapely
+
+from geo import services
+from geo.registry import Registry
+from geo.registry.demo import build_demo
+from geo.services import Context, NetworkSource
+from tests.conftest import LIECHTENSTEIN
+
+
+def test_layers_are_read_once_until_they_change(make_context, li_drive):
+    ctx = make_context(li_drive, ("teams", "hazards"))
+    first = ctx.layer("teams")
+    assert ctx.layer("teams") is first
+    ctx.registry.set_team_status("T0", "assigned", expected="available")
+    changed = ctx.layer("teams")
+    assert changed is not first and changed.loc["T0", "status"] == "assigned"
+    assert first.loc["T0", "status"] == "available"
+
+
+def test_hazard_barriers_are_cached_and_follow_new_hazards(make_context, li_drive):
+    ctx = make_context(li_drive, ("teams", "hazards"))
+    before = ctx.hazard_barriers("drive")
+    assert ctx.hazard_barriers("drive") is before
+    ctx.registry.add("hazards", {"id": "H2", "type": "landslide", "radius_m": 60.0,
+                                 "geometry": shapely.Point(9.5762202, 47.1126565)})
+    after = ctx.hazard_barriers("drive")
+    assert after.blocked.sum() > before.blocked.sum()
+
+
+def test_every_output_of_a_demo_registry_says_so(tmp_path, cache_dir):
+    path = tmp_path / "demo.sqlite"
+    with Registry(str(path)) as registry:
+        build_demo(registry)
+    with Context.open(db=str(path),
+                      source=NetworkSource(LIECHTENSTEIN, cache_dir=cache_dir)) as ctx:
+        results = [services.dispatch(ctx, at=(9.5209, 47.1410), k=1),
+                   services.coverage(ctx, breaks_s=[300.0]),
+                   services.service_areas(ctx, layer="depots", breaks_s=[120.0]),
+                   services.exposure(ctx)]
+        for result in results:
+            assert result.notes[0].startswith("demo registry built from liechtenstein.osm.pbf")
+            assert result.to_dict()["notes"][0] == result.notes[0]
+
+
+def test_a_real_registry_carries_no_demo_note(make_context, li_drive):
+    ctx = make_context(li_drive, ("teams",))
+    result = services.dispatch(ctx, at=(9.5209, 47.1410), k=1, shelters_k=0)
+    assert not any("demo" in note for note in result.notes)
