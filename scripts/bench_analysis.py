@@ -62,6 +62,7 @@ from geo.analysis.coverage import coverage  # noqa: E402
 from geo.analysis.dispatch import nearest_teams  # noqa: E402
 from geo.analysis.service_areas import service_areas  # noqa: E402
 from geo.network.build import DEFAULT_OSM, build_network  # noqa: E402
+from geo.network.convert import to_csr, to_networkx  # noqa: E402
 from geo.routing.snapping import snap_points  # noqa: E402
 from tests.analysis_inputs import points_along_roads, teams_frame  # noqa: E402
 
@@ -179,7 +180,7 @@ def prepare(label: str, source: Path, sizes: Sizes, seed: int, cache_dir: Path,
 
     load_s, net = timed(lambda: build_network(source, mode="drive", cache_dir=cache_dir))
     index_s, _ = timed(lambda: (net.edge_index, net.dropped_index))
-    nx_s, graph = timed(net.to_networkx)
+    nx_s, graph = timed(to_networkx, net)
     reverse = graph.reverse(copy=True)
     for n, (x, y) in enumerate(net.node_xy):
         graph.nodes[n]["x"], graph.nodes[n]["y"] = float(x), float(y)
@@ -382,7 +383,7 @@ def bench_coverage(b: Bench, report: Report) -> None:
         best[list(reached)] = list(reached.values())
         return _covered_percent(best[b.nearest_nodes(d_lon, d_lat)], population, breaks[0])
 
-    graph = net.csr(np.asarray(net.edge_travel_time_s, dtype=float), reverse=True)
+    graph = to_csr(net, np.asarray(net.edge_travel_time_s, dtype=float), reverse=True)
     source_nodes = b.nearest_nodes(f_lon, f_lat)
     raw_s, _ = best_of(lambda: dijkstra(graph, directed=True, indices=source_nodes,
                                         min_only=True, limit=limit))

@@ -21,7 +21,7 @@ What is measured, per network (drive mode):
   drive filter) and their nodes, written with pyosmium before the timing. Our build from that same
   XML file is shown too.
 - shortest paths: ``geo.routing.shortest_from_nodes`` from N seeded random nodes, with a cutoff and
-  without, against networkx on ``net.to_networkx()`` (the same nodes, edges and travel times):
+  without, against networkx on ``to_networkx(net)`` (the same nodes, edges and travel times):
   ``single_source_dijkstra_path_length`` (distances only, what ours returns) and
   ``single_source_dijkstra`` (distances and paths). Medians over the sources; every source's
   distances are compared with networkx's (same reached nodes, values within 1e-6 s). The raw
@@ -60,6 +60,7 @@ from scipy.sparse.csgraph import dijkstra  # noqa: E402
 from geo.network import cache as netcache  # noqa: E402
 from geo.network import osm_tags  # noqa: E402
 from geo.network.build import DEFAULT_OSM, build_network  # noqa: E402
+from geo.network.convert import to_csr, to_networkx  # noqa: E402
 from geo.routing.search import shortest_from_nodes  # noqa: E402
 
 GENERATOR = ROOT / "scripts" / "generate_road_network.py"
@@ -207,11 +208,11 @@ def bench_vs_osmnx(label: str, source: Path, workdir: Path, repeat: int, report:
 
 def bench_routing(label: str, net, sources: int, cutoff_s: float, rounds: int, seed: int,
                   report: Report) -> None:
-    to_nx_s, graph = timed(net.to_networkx)
-    report.notes.append(f"{label}: net.to_networkx() took {to_nx_s:.1f} s (outside the timings).")
+    to_nx_s, graph = timed(lambda: to_networkx(net))
+    report.notes.append(f"{label}: to_networkx(net) took {to_nx_s:.1f} s (outside the timings).")
     rng = np.random.default_rng(seed)
     picks = rng.choice(net.n_nodes, size=min(sources, net.n_nodes), replace=False)
-    csr = net.csr(np.asarray(getattr(net, f"edge_{WEIGHT}"), dtype=float))
+    csr = to_csr(net, np.asarray(getattr(net, f"edge_{WEIGHT}"), dtype=float))
     # scipy's Dijkstra works on int32 indices and would convert int64 ones on every call.
     csr.indices, csr.indptr = csr.indices.astype(np.int32), csr.indptr.astype(np.int32)
     for cutoff, what, key, n_rounds in (

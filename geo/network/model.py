@@ -11,7 +11,6 @@ from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
-import scipy.sparse as sp
 
 from geo.errors import ValidationError
 from geo.network import osm_tags
@@ -167,24 +166,6 @@ class RoadNetwork:
             self.fwd_indptr, self.fwd_edges)
         targets = self.edge_tail[edges] if reverse else self.edge_head[edges]
         return indptr, targets, edges
-
-    def csr(self, weights: np.ndarray, *, reverse: bool = False) -> sp.csr_array:
-        """Adjacency weighted by ``weights[e]`` (for references; queries use geo.kernel)."""
-        indptr, targets, edges = self.csr_layout(reverse=reverse)
-        return sp.csr_array((weights[edges], targets, indptr), shape=(self.n_nodes, self.n_nodes))
-
-    def to_networkx(self):
-        """The same graph as a networkx MultiDiGraph (for reference tests and benchmarks only)."""
-        import networkx as nx
-
-        graph = nx.MultiDiGraph(crs=self.crs)
-        graph.add_nodes_from(range(self.n_nodes))
-        graph.add_edges_from(
-            (int(u), int(v), int(e), {"travel_time_s": float(t), "length_m": float(m)})
-            for e, (u, v, t, m) in enumerate(zip(self.edge_tail, self.edge_head,
-                                                  self.edge_travel_time_s, self.edge_length_m))
-        )
-        return graph
 
     def summary(self) -> dict:
         return {"mode": self.mode, "nodes": self.n_nodes, "edges": self.n_edges,

@@ -10,6 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import NoRoadsError, SourceError, ValidationError
 from geo.network.build import build_network
+from geo.network.convert import to_csr
 from geo.network.model import NetworkSettings
 from geo.network.osm_read import read_ways
 from tests.conftest import LIECHTENSTEIN, MONACO
@@ -104,7 +105,8 @@ def test_motorway_footway_and_oneway_in_a_small_constructed_file(tmp_path):
 def test_kept_network_is_strongly_connected(networks, region, mode):
     net = networks(region, mode)
     for reverse in (False, True):
-        reached = dijkstra(net.csr(np.asarray(net.edge_travel_time_s), reverse=reverse), indices=0)
+        adjacency = to_csr(net, np.asarray(net.edge_travel_time_s), reverse=reverse)
+        reached = dijkstra(adjacency, indices=0)
         assert np.isfinite(reached).all()
     assert net.meta["dropped_nodes"] >= 0 and net.meta["dropped_edges"] >= 0
 

@@ -6,6 +6,7 @@ import pytest
 import shapely
 
 from geo.errors import PointError, ValidationError
+from geo.network.convert import to_networkx
 from geo.routing.paths import route
 from geo.routing.search import cost_to_points, edge_costs, search_from_points, shortest_from_nodes
 from geo.routing.snapping import check_lonlat, snap_points
@@ -25,7 +26,7 @@ def _nx_costs(graph, source, weight, n):
 @pytest.mark.parametrize("weight", ["travel_time_s", "length_m"])
 def test_node_costs_equal_networkx(networks, region, mode, weight, rng):
     net = networks(region, mode)
-    graph = net.to_networkx()
+    graph = to_networkx(net)
     for source in rng.choice(net.n_nodes, 8, replace=False):
         ours = shortest_from_nodes(net, source, weight=weight)
         np.testing.assert_allclose(ours, _nx_costs(graph, int(source), weight, net.n_nodes),
@@ -35,7 +36,7 @@ def test_node_costs_equal_networkx(networks, region, mode, weight, rng):
 @pytest.mark.parametrize("region, mode", CASES[:2])
 def test_reverse_search_and_cutoff_equal_networkx(networks, region, mode, rng):
     net = networks(region, mode)
-    reversed_graph = net.to_networkx().reverse(copy=True)
+    reversed_graph = to_networkx(net).reverse(copy=True)
     for target in rng.choice(net.n_nodes, 5, replace=False):
         reference = _nx_costs(reversed_graph, int(target), "travel_time_s", net.n_nodes)
         np.testing.assert_allclose(shortest_from_nodes(net, target, reverse=True), reference,
