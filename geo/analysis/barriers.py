@@ -20,6 +20,7 @@ from pyproj import CRS
 
 from geo.core.hazard_rules import HazardRules, load_hazard_rules
 from geo.errors import ValidationError
+from geo.network.model import RoadNetwork
 
 ROAD_EFFECTS = ("block", "slow")
 
@@ -98,7 +99,7 @@ def _zone(index, hazard, geometry, rule):
     return geometry.buffer(radius)
 
 
-def road_barriers(net, zones: gpd.GeoDataFrame | None = None, *,
+def road_barriers(net: RoadNetwork, zones: gpd.GeoDataFrame | None = None, *,
                   extra: Iterable | gpd.GeoDataFrame | None = None) -> Barriers:
     """Per-edge ``blocked`` / ``cost_scale`` arrays from hazard zones and ad-hoc barriers.
 

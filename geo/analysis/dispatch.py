@@ -125,7 +125,7 @@ def _eligible(teams, types, min_headcount) -> np.ndarray:
     return mask
 
 
-def _team_option(net, ranked, i, team_id, row) -> Option:
+def _team_option(net: RoadNetwork, ranked, i, team_id, row) -> Option:
     path = ranked.route(net, i)
     return Option(team_id, str(row.get("name", team_id)), float(ranked.total_s[i]),
                   float(path.travel_time_s), float(path.length_m),

@@ -85,7 +85,7 @@ def unreachable_reasons(snapped: Snapped, cut_off: np.ndarray) -> np.ndarray:
                              np.where(cut_off, CUT_OFF, ""))).astype(object)
 
 
-def _search_until_certain(net, at, candidates, start, costs, inbound, k):
+def _search_until_certain(net: RoadNetwork, at, candidates, start, costs, inbound, k):
     bound = np.inf if k is None else _first_bound(net, at, candidates, k)
     while True:
         search = search_from_points(net, at, costs=costs, reverse=inbound, cutoff=bound)
@@ -102,7 +102,7 @@ def _search_until_certain(net, at, candidates, start, costs, inbound, k):
         bound = np.inf if bound * 4 > longest else bound * 4
 
 
-def _first_bound(net, at: Snapped, candidates: Snapped, k: int) -> float:
+def _first_bound(net: RoadNetwork, at: Snapped, candidates: Snapped, k: int) -> float:
     """A travel-time bound likely to hold the k nearest candidates (straight-line guess)."""
     on = candidates.on_network
     if not on.any():
@@ -113,7 +113,7 @@ def _first_bound(net, at: Snapped, candidates: Snapped, k: int) -> float:
     return max(MIN_BOUND_S, GUESS_MARGIN * kth / mean_speed_mps)
 
 
-def _cut_off(net, at, candidates, costs, inbound, search, travel) -> np.ndarray:
+def _cut_off(net: RoadNetwork, at, candidates, costs, inbound, search, travel) -> np.ndarray:
     """Candidates on the network that cannot be reached at all (only possible with barriers:
     the network is one strongly connected component)."""
     if not np.isinf(costs).any():

@@ -45,7 +45,7 @@ class Stretches:
     facility: np.ndarray
 
 
-def reached_stretches(net, search: Search, budget: float) -> Stretches:
+def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
     """The stretches of road reached within ``budget`` in ``search``."""
     costs = search.costs
     tail, head = np.asarray(net.edge_tail), np.asarray(net.edge_head)
@@ -85,7 +85,7 @@ def _merged(stretches: Stretches) -> Stretches:
                      facility[first])
 
 
-def _to_geometry(net, edges, start, end, facility) -> Stretches:
+def _to_geometry(net: RoadNetwork, edges, start, end, facility) -> Stretches:
     """Edge fractions → fractions along the edge's geometry (reversed edges run backwards)."""
     flip = np.asarray(net.edge_reversed)[edges]
     geom_start = np.where(flip, 1 - end, start)
@@ -93,7 +93,7 @@ def _to_geometry(net, edges, start, end, facility) -> Stretches:
     return Stretches(np.asarray(net.edge_geom)[edges], geom_start, geom_end, facility)
 
 
-def _own_roads(net, search: Search, budget: float) -> Stretches:
+def _own_roads(net: RoadNetwork, search: Search, budget: float) -> Stretches:
     """Around each facility, the stretch of its own road reached within the budget.
 
     Going out (a forward search), the forward edge covers the part towards the geometry's end
@@ -124,7 +124,7 @@ def _concat(*parts: Stretches) -> Stretches:
                        for name in ("geom", "start", "end", "facility")))
 
 
-def stretch_lines(net, stretches: Stretches) -> np.ndarray:
+def stretch_lines(net: RoadNetwork, stretches: Stretches) -> np.ndarray:
     """LineStrings of the stretches; whole roads reuse the network's geometries."""
     whole = (stretches.start <= 0) & (stretches.end >= 1)
     lines = np.empty(len(stretches.geom), dtype=object)
@@ -271,7 +271,7 @@ def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return result
 
 
-def _disks(net, search, breaks, buffer_m):
+def _disks(net: RoadNetwork, search, breaks, buffer_m):
     """Each break's polygon grown from the previous one by the stretches that are new or longer:
     nested exactly, and the inner area is not unioned again."""
     polygon, seen = None, set()
@@ -292,7 +292,7 @@ def _take(arrays, index):
     return type(arrays)(*(getattr(arrays, f.name)[index] for f in dataclasses.fields(arrays)))
 
 
-def _split_disks(net, search, breaks, buffer_m):
+def _split_disks(net: RoadNetwork, search, breaks, buffer_m):
     """Per break, the dissolved area divided between facilities: each piece of it goes to the
     facility whose reached roads are nearest (Voronoi cells of points along those roads)."""
     rows = []
