@@ -116,13 +116,17 @@ def run_service_area(args) -> int:
         mode=args.mode, direction=args.direction, shape=args.shape, overlap=args.overlap,
         breaks_s=breaks_s, breaks_m=breaks_m, **_hazard_kwargs(args))
     scale = UNIT_SECONDS.get(args.unit, 1.0)
-    lines = [f"facility {r['facility']}: {r['from_break'] / scale:g}-{r['to_break'] / scale:g} "
+    lines = [f"{_facility(r['facility'])}: {r['from_break'] / scale:g}-{r['to_break'] / scale:g} "
              f"{args.unit}: {r['area_m2'] / 1e6:.2f} km², population {r['population']:.0f}"
              for r in result.to_dict()["areas"]]
     lines += [f"facility {u['facility']}: no area ({u['reason']}, {u['snap_m']:.0f} m from a "
               "road)" for u in result.to_dict()["unreachable_facilities"]]
     payload = {**result.to_dict(), "out": str(args.out) if args.out else None}
     return emit(payload, "\n".join(lines) or "no areas", args, features=result.features())
+
+
+def _facility(facility_id) -> str:
+    return "all facilities" if facility_id is None else f"facility {facility_id}"
 
 
 def run_coverage(args) -> int:

@@ -151,7 +151,8 @@ class Context:
         demo = self.registry.demo if self.registry is not None else None
         if not demo:
             return None
-        return f"demo registry built from {demo.get('source', 'OSM')}: {demo.get('note', '')}"
+        note = demo.get("note") or "demo registry: invented demo values"
+        return f"{note} (built from {demo.get('source', 'an OSM extract')})"
 
 
 def boxes_overlap(a, b, *, margin_deg: float = 0.01) -> bool:

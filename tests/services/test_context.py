@@ -41,7 +41,8 @@ def test_every_output_of_a_demo_registry_says_so(tmp_path, cache_dir):
                    services.service_areas(ctx, layer="depots", breaks_s=[120.0]),
                    services.exposure(ctx)]
         for result in results:
-            assert result.notes[0].startswith("demo registry built from liechtenstein.osm.pbf")
+            assert result.notes[0].startswith("demo registry:")
+            assert result.notes[0].endswith("(built from liechtenstein.osm.pbf)")
             assert result.to_dict()["notes"][0] == result.notes[0]
 
 
