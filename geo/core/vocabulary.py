@@ -6,18 +6,27 @@ It lives in ``core`` because every layer needs the same words and none may impor
 
 from __future__ import annotations
 
-SHELTER_STATUSES = ("open", "closed", "full", "unsafe")
-SHELTER_OPEN = "open"
+# Each status has a name, and the tuple of a record's statuses is built from those names, so that
+# code compares with a name (``status == TEAM_AVAILABLE``) and the two cannot drift apart.
+SHELTER_OPEN, SHELTER_CLOSED, SHELTER_FULL, SHELTER_UNSAFE = "open", "closed", "full", "unsafe"
+SHELTER_STATUSES = (SHELTER_OPEN, SHELTER_CLOSED, SHELTER_FULL, SHELTER_UNSAFE)
 TEAM_TYPES = ("fire", "medical", "search_rescue", "hazmat", "water_rescue", "police", "volunteer",
               "comprehensive")
-TEAM_STATUSES = ("available", "assigned", "en_route", "on_scene", "returning", "off_duty")
 TEAM_AVAILABLE = "available"
-TEAM_BUSY = ("assigned", "en_route", "on_scene", "returning")
+TEAM_ASSIGNED = "assigned"
+TEAM_EN_ROUTE = "en_route"
+TEAM_ON_SCENE = "on_scene"
+TEAM_RETURNING = "returning"
+TEAM_OFF_DUTY = "off_duty"
+TEAM_STATUSES = (TEAM_AVAILABLE, TEAM_ASSIGNED, TEAM_EN_ROUTE, TEAM_ON_SCENE, TEAM_RETURNING,
+                 TEAM_OFF_DUTY)
+TEAM_BUSY = (TEAM_ASSIGNED, TEAM_EN_ROUTE, TEAM_ON_SCENE, TEAM_RETURNING)
 HAZARD_TYPES = ("chemical_plant", "fuel_station", "gas_storage", "industrial", "flood_zone",
                 "landslide", "dam", "fire", "other")
 INCIDENT_TYPES = ("fire", "flood", "earthquake", "landslide", "hazmat", "traffic", "medical",
                   "rescue", "other")
-INCIDENT_STATUSES = ("open", "dispatched", "closed")
+INCIDENT_OPEN, INCIDENT_DISPATCHED, INCIDENT_CLOSED = "open", "dispatched", "closed"
+INCIDENT_STATUSES = (INCIDENT_OPEN, INCIDENT_DISPATCHED, INCIDENT_CLOSED)
 
 # Why a point (a team, a facility, a demand point) cannot be reached.
 OFF_NETWORK = "off_network"  # farther than the snap limit from any routable road

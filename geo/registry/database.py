@@ -28,15 +28,18 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     create_engine,
     event,
+    insert,
     inspect,
     select,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from geo.core.vocabulary import INCIDENT_OPEN, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import GeoError, SourceError
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,18 @@ def utc_now() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def table(model: type[Base]) -> Table:
+    """The :class:`~sqlalchemy.Table` a model is mapped to, for Core statements.
+
+    SQLAlchemy types ``Model.__table__`` as any ``FromClause`` (a model may be mapped to a
+    join or a subquery); ``insert``/``update``/``delete`` and typed ``.c`` need a table, which
+    every model here is."""
+    mapped = model.__table__
+    if not isinstance(mapped, Table):
+        raise TypeError(f"{model.__name__} is mapped to a {type(mapped).__name__}, not a Table")
+    return mapped
 
 
 class SchemaVersion(Base):
@@ -97,7 +112,7 @@ class Shelter(_Feature, Base):
     effective_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
     capacity_people: Mapped[int] = mapped_column(Integer)
     occupancy: Mapped[int] = mapped_column(Integer, default=0)  # people there now
-    status: Mapped[str] = mapped_column(String(32), default="open")
+    status: Mapped[str] = mapped_column(String(32), default=SHELTER_OPEN)
     facilities: Mapped[list] = mapped_column(JSON, default=list)
     contact: Mapped[str] = mapped_column(String(300), default="")
 
@@ -141,7 +156,7 @@ class Team(_Feature, Base):
     equipment: Mapped[list] = mapped_column(JSON, default=list)
     home_base: Mapped[str] = mapped_column(String(300), default="")
     home_wkb: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str] = mapped_column(String(32), default="available")
+    status: Mapped[str] = mapped_column(String(32), default=TEAM_AVAILABLE)
     turnout_s: Mapped[float] = mapped_column(Float, default=0.0)
 
 
@@ -163,7 +178,7 @@ class Incident(_Feature, Base):
     severity: Mapped[int] = mapped_column(Integer, default=2)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     needs: Mapped[dict] = mapped_column(JSON, default=dict)  # {"teams": {...}, "supplies": {...}}
-    status: Mapped[str] = mapped_column(String(32), default="open")
+    status: Mapped[str] = mapped_column(String(32), default=INCIDENT_OPEN)
 
 
 class Assignment(Base):
@@ -262,8 +277,8 @@ def open_database(url: str, *, create: bool = True) -> Engine:
                 raise SourceError(f"database {_safe(url)}: no registry here (run 'registry init')")
             Base.metadata.create_all(engine)
             with engine.connect().execution_options(write=True) as conn, conn.begin():
-                conn.execute(SchemaVersion.__table__.insert().values(version=SCHEMA_VERSION,
-                                                                     applied_at=utc_now()))
+                conn.execute(insert(table(SchemaVersion)).values(version=SCHEMA_VERSION,
+                                                                applied_at=utc_now()))
             log.info("created registry schema v%d at %s", SCHEMA_VERSION, _safe(url))
         elif stored > SCHEMA_VERSION:
             raise GeoError(f"database {_safe(url)} has schema version {stored}, newer than this "

@@ -24,7 +24,14 @@ from geo.core.crs import utm_crs
 from geo.core.hazard_rules import load_hazard_rules
 from geo.core.resources import LIECHTENSTEIN_OSM, data_path
 from geo.core.standards import ShelterStandards
-from geo.core.vocabulary import SHELTER_OPEN, TEAM_AVAILABLE
+from geo.core.vocabulary import (
+    SHELTER_OPEN,
+    TEAM_ASSIGNED,
+    TEAM_AVAILABLE,
+    TEAM_EN_ROUTE,
+    TEAM_OFF_DUTY,
+    TEAM_RETURNING,
+)
 from geo.errors import ValidationError
 from geo.io.osm_features import read_features, tag
 from geo.registry.population import (
@@ -76,7 +83,7 @@ TEAM_KINDS = {
     "volunteer": ((10, 20), (900, 1800), ["radios", "first aid"]),
 }
 SECOND_FIRE_TEAMS = ("comprehensive", "water_rescue", "hazmat", "search_rescue")
-STATUSES = ("available", "assigned", "en_route", "returning", "off_duty")
+STATUSES = (TEAM_AVAILABLE, TEAM_ASSIGNED, TEAM_EN_ROUTE, TEAM_RETURNING, TEAM_OFF_DUTY)
 STATUS_WEIGHTS = (0.7, 0.1, 0.05, 0.05, 0.1)
 DEMO_NOTE = "demo values: type, headcount, equipment, status and turnout time are invented"
 REGISTRY_NOTE = ("demo registry: positions, names and footprints are real OpenStreetMap features; "

@@ -37,7 +37,7 @@ class InventoryMixin(SettingsMixin):
         :class:`ConflictError` with the quantity in stock. Returns the new quantity."""
         if not np.isfinite(delta):
             raise ValidationError(f"delta: expected a finite number, got {delta!r}")
-        table = db.InventoryRow.__table__
+        table = db.table(db.InventoryRow)
         where = (table.c.depot == str(depot_id), table.c.item == item)
         with self._write() as conn:
             result = conn.execute(update(table).where(*where, table.c.quantity + delta >= 0)
@@ -57,7 +57,7 @@ class InventoryMixin(SettingsMixin):
         return float(quantity)
 
     def stock(self, depot_id: str) -> dict[str, float]:
-        table = db.InventoryRow.__table__
+        table = db.table(db.InventoryRow)
         with self._read() as conn:
             rows = conn.execute(select(table.c.item, table.c.quantity)
                                 .where(table.c.depot == str(depot_id))).all()
@@ -83,7 +83,7 @@ class InventoryMixin(SettingsMixin):
                             labels: list) -> tuple[list[dict], list[RowProblem]]:
         spec = layer_spec("inventory")
         choices, catalogue = self._choices(), self.catalogue()
-        depots = db.Depot.__table__
+        depots = db.table(db.Depot)
         with self._read() as conn:
             known_depots = set(conn.execute(select(depots.c.id)).scalars())
         rows: list[dict] = []
@@ -108,7 +108,7 @@ class InventoryMixin(SettingsMixin):
 
     def _write_stock(self, conn: Connection, depot_id: str, item: str, quantity: float, *,
                      unit: str, actor: str) -> None:
-        table = db.InventoryRow.__table__
+        table = db.table(db.InventoryRow)
         where = (table.c.depot == str(depot_id), table.c.item == item)
         old = conn.execute(select(table.c.quantity).where(*where)).scalar()
         conn.execute(delete(table).where(*where))
@@ -127,7 +127,7 @@ class InventoryMixin(SettingsMixin):
             problems.append(f"quantity: {quantity!r} is negative or not a number (must be ≥ 0)")
         if problems:
             raise ValidationError(f"inventory {depot_id}/{item}: " + "; ".join(problems))
-        depots = db.Depot.__table__
+        depots = db.table(db.Depot)
         with self._read() as conn:
             found = conn.execute(select(depots.c.id).where(depots.c.id == str(depot_id))).first()
         if found is None:

@@ -25,7 +25,7 @@ class LayersMixin(SettingsMixin):
         spec = layer_spec(name)
         if name == "inventory":
             return self._inventory_layer()
-        table = MODELS[name].__table__
+        table = db.table(MODELS[name])
         with self._read() as conn:
             frame = pd.read_sql(select(table), conn)
         geometry = shapely.from_wkb(frame.pop("geometry_wkb").to_numpy(dtype=object))
@@ -56,7 +56,7 @@ class LayersMixin(SettingsMixin):
         boxes = []
         with self._read() as conn:
             for model in MODELS.values():
-                table = model.__table__
+                table = db.table(model)
                 box = conn.execute(select(func.min(table.c.min_lon), func.min(table.c.min_lat),
                                           func.max(table.c.max_lon),
                                           func.max(table.c.max_lat))).one()
@@ -69,16 +69,16 @@ class LayersMixin(SettingsMixin):
 
     def counts(self) -> dict[str, int]:
         with self._read() as conn:
-            counts = {name: conn.execute(select(func.count()).select_from(model.__table__)).scalar()
+            counts = {name: conn.execute(select(func.count()).select_from(db.table(model))).scalar()
                       for name, model in MODELS.items()}
             counts["inventory"] = conn.execute(
-                select(func.count()).select_from(db.InventoryRow.__table__)).scalar()
+                select(func.count()).select_from(db.table(db.InventoryRow))).scalar()
         return counts
 
     def audit_log(self, *, layer: str | None = None, record_id: str | None = None,
                   limit: int | None = None) -> pd.DataFrame:
         """Who changed what and when, newest first, with old and new values."""
-        table = db.AuditEntry.__table__
+        table = db.table(db.AuditEntry)
         query = select(table).order_by(table.c.id.desc())
         if layer is not None:
             query = query.where(table.c.layer == layer)
@@ -93,7 +93,7 @@ class LayersMixin(SettingsMixin):
                                      "new"])
 
     def _open_assignments(self, ids: pd.Series) -> list[list[str]]:
-        table = db.Assignment.__table__
+        table = db.table(db.Assignment)
         with self._read() as conn:
             rows = conn.execute(select(table.c.incident, table.c.team)
                                 .where(table.c.released_at.is_(None))
@@ -104,7 +104,7 @@ class LayersMixin(SettingsMixin):
         return [teams.get(i, []) for i in ids]
 
     def _inventory_layer(self) -> gpd.GeoDataFrame:
-        inventory, depots = db.InventoryRow.__table__, db.Depot.__table__
+        inventory, depots = db.table(db.InventoryRow), db.table(db.Depot)
         query = (select(inventory.c.depot, inventory.c.item, inventory.c.quantity,
                         inventory.c.unit, inventory.c.updated_at,
                         depots.c.name.label("depot_name"), depots.c.geometry_wkb)

@@ -67,7 +67,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         spec = layer_spec(layer)
         iterator = progress(records, total=len(records)) if progress else records
         rows, ids, seen, problems = self._checked_rows(spec, iterator, labels, known_problems)
-        table = MODELS[layer].__table__
+        table = db.table(MODELS[layer])
         with self._write() as conn:
             problems += [RowProblem(seen[i], "id", f"id {i!r} already exists in {layer}")
                          for i in _existing(conn, table, ids)]
@@ -89,7 +89,10 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         choices, region = self._choices(), self.region
         problems = list(known_problems)
         unreadable = {p.row for p in known_problems}
-        rows, geometries, ids, seen = [], [], [], {}
+        rows: list[dict] = []
+        geometries: list[BaseGeometry | None] = []
+        ids: list[str] = []
+        seen: dict[str, object] = {}
         now = db.utc_now()
         for label, record in zip(labels, records, strict=False):
             clean, geometry, found = _check(spec, record, standards=self.standards,
@@ -121,7 +124,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         """One record as a dict (fields, ``id``, ``geometry`` as shapely, times)."""
         if layer == "inventory":
             raise ValidationError("layer: read inventory with stock(depot) or layer('inventory')")
-        table = MODELS[layer_spec(layer).name].__table__
+        table = db.table(MODELS[layer_spec(layer).name])
         with self._read() as conn:
             row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
         if row is None:
@@ -147,7 +150,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         values = dict(clean, updated_at=db.utc_now())
         if geometry is not None:
             values.update(_geometry_columns(geometry))
-        table = MODELS[layer].__table__
+        table = db.table(MODELS[layer])
         with self._write() as conn:
             old = _row(conn, table, layer, record_id)
             conn.execute(update(table).where(table.c.id == str(record_id)).values(**values))
@@ -159,7 +162,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         return self.get(layer, record_id)
 
     def delete(self, layer: str, record_id: str, *, actor: str = "system") -> None:
-        table = MODELS[layer_spec(layer).name].__table__
+        table = db.table(MODELS[layer_spec(layer).name])
         with self._write() as conn:
             old = _row(conn, table, layer, record_id)
             conn.execute(delete(table).where(table.c.id == str(record_id)))
@@ -171,7 +174,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
     def clear(self, layer: str, *, actor: str = "system") -> int:
         """Delete every record of a layer (one audit entry); returns how many."""
         spec = layer_spec(layer)
-        table = db.InventoryRow.__table__ if layer == "inventory" else MODELS[spec.name].__table__
+        table = db.table(db.InventoryRow) if layer == "inventory" else db.table(MODELS[spec.name])
         with self._write() as conn:
             removed = conn.execute(delete(table)).rowcount
             self._audit(conn, actor=actor, action="clear", layer=layer,
@@ -228,7 +231,8 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
         return value
     try:
         if isinstance(value, Mapping):
-            return shapely.geometry.shape(value)
+            # shape() reads any mapping, but its stub takes a dict: copy other mappings.
+            return shapely.geometry.shape(value if isinstance(value, dict) else dict(value))
         return shapely.from_wkt(str(value))
     except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError,
             AttributeError) as exc:
@@ -285,7 +289,8 @@ def _geometry_columns(geometry: BaseGeometry) -> dict:
             **dict(zip(BOUNDS_COLUMNS, geometry.bounds, strict=True))}
 
 
-def _add_geometry_columns(layer: str, rows: list[dict], geometries: list[BaseGeometry]) -> None:
+def _add_geometry_columns(layer: str, rows: list[dict],
+                          geometries: Sequence[BaseGeometry | None]) -> None:
     """Hex WKB and bounds of many geometries at once (vectorised)."""
     if not rows:
         return
@@ -334,7 +339,7 @@ def _changed(old: Mapping, new: Mapping) -> dict:
 
 
 def _existing(conn: Connection, table: Table, ids: list[str]) -> list[str]:
-    found = []
+    found: list[str] = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         found += conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,9 +19,12 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.vocabulary import (
     HAZARD_TYPES,
+    INCIDENT_OPEN,
     INCIDENT_STATUSES,
     INCIDENT_TYPES,
+    SHELTER_OPEN,
     SHELTER_STATUSES,
+    TEAM_AVAILABLE,
     TEAM_STATUSES,
     TEAM_TYPES,
 )
@@ -87,7 +90,7 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
         Field("effective_area_m2", "float", minimum=0),
         Field("capacity_people", "int", minimum=0),  # derived from the area when missing
         Field("occupancy", "int", default=0, minimum=0),
-        Field("status", default="open", choices=SHELTER_STATUSES),
+        Field("status", default=SHELTER_OPEN, choices=SHELTER_STATUSES),
         Field("facilities", "list", default=()),
         Field("contact", default=""),
     ), geometry_types=POLYGONAL),
@@ -103,7 +106,7 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
         Field("headcount", "int", required=True, minimum=0),
         Field("equipment", "list", default=()),
         Field("home_base", default=""),
-        Field("status", default="available", choices=TEAM_STATUSES),
+        Field("status", default=TEAM_AVAILABLE, choices=TEAM_STATUSES),
         Field("turnout_s", "float", default=0.0, minimum=0),
     )),
     LayerSpec("hazards", "H", _COMMON + (
@@ -117,7 +120,7 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
         Field("severity", "int", default=2, minimum=1, maximum=4),
         Field("reported_at", "datetime"),
         Field("needs", "dict", default=None),
-        Field("status", default="open", choices=INCIDENT_STATUSES),
+        Field("status", default=INCIDENT_OPEN, choices=INCIDENT_STATUSES),
     ), geometry_types=POLYGONAL),
     LayerSpec("population", "P", _COMMON + (
         Field("population", "float", required=True, minimum=0),
@@ -135,7 +138,8 @@ def layer_spec(name: str) -> LayerSpec:
 Problem = tuple[str, str]  # (field, problem)
 
 
-def check_record(spec: LayerSpec, record: Mapping, *, choices: Mapping[str, object] | None = None,
+def check_record(spec: LayerSpec, record: Mapping, *,
+                 choices: Mapping[str, Collection[str]] | None = None,
                  partial: bool = False) -> tuple[dict, list[Problem]]:
     """The record's fields converted to their kinds, and every problem found.
 
@@ -178,7 +182,8 @@ def _missing(value) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _convert(spec_field: Field, raw, choices: Mapping[str, object]) -> tuple[object, str | None]:
+def _convert(spec_field: Field, raw,
+             choices: Mapping[str, Collection[str]]) -> tuple[object, str | None]:
     try:
         value = _PARSERS[spec_field.kind](raw)
     except (TypeError, ValueError, json.JSONDecodeError):

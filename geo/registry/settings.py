@@ -64,7 +64,7 @@ class SettingsMixin(Store):
 
     def _seed_catalogue(self) -> None:
         """Put the default items in an empty catalogue (a write only when one is missing)."""
-        table = db.CatalogueItem.__table__
+        table = db.table(db.CatalogueItem)
         with self._read() as conn:
             present = set(conn.execute(select(table.c.item)).scalars())
         if present:
@@ -77,7 +77,7 @@ class SettingsMixin(Store):
 
     def catalogue(self) -> pd.DataFrame:
         with self._read() as conn:
-            frame = pd.read_sql(select(db.CatalogueItem.__table__), conn)
+            frame = pd.read_sql(select(db.table(db.CatalogueItem)), conn)
         return frame.set_index("item")
 
     def add_catalogue_item(self, item: str, *, name_en: str = "", name_zh: str = "",
@@ -86,7 +86,7 @@ class SettingsMixin(Store):
         if not key or not key.replace("_", "").isalnum():
             raise ValidationError(f"item: expected a short key of letters, digits and _, "
                                   f"got {item!r}")
-        table = db.CatalogueItem.__table__
+        table = db.table(db.CatalogueItem)
         with self._write() as conn:
             if conn.execute(select(table.c.item).where(table.c.item == key)).first():
                 raise ValidationError(f"item: {key!r} is already in the catalogue")
@@ -95,7 +95,7 @@ class SettingsMixin(Store):
             self._audit(conn, actor=actor, action="insert", layer="catalogue", record_id=key,
                         old=None, new=values)
 
-    def _choices(self) -> dict[str, object]:
+    def _choices(self) -> dict[str, set[str]]:
         """The sets records are checked against that live in the registry, not the schema."""
         return {"shelter_classes": set(self.standards.classes),
                 "items": set(self.catalogue().index)}

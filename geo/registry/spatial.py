@@ -19,6 +19,7 @@ from pyproj import CRS, Transformer
 from sqlalchemy import select
 
 from geo.errors import ValidationError
+from geo.registry import database as db
 from geo.registry.spatial_index import Bounds, SpatialIndex, degree_box
 from geo.registry.store import CHUNK, MODELS, WGS84, Store
 
@@ -50,7 +51,7 @@ class SpatialMixin(Store):
     def _distances_m(self, layer: str, ids: list[str], lon: float, lat: float) -> pd.Series:
         if not ids:
             return pd.Series([], dtype=float, name="distance_m")
-        table = MODELS[layer].__table__
+        table = db.table(MODELS[layer])
         rows = []
         with self._read() as conn:
             for start in range(0, len(ids), CHUNK):
@@ -73,7 +74,7 @@ class SpatialMixin(Store):
             index = self._indexes.get(layer)
             if index is not None and index.revision == revision:
                 return index
-            table = MODELS[layer].__table__
+            table = db.table(MODELS[layer])
             with self._read() as conn:
                 rows = conn.execute(select(table.c.id, table.c.min_lon, table.c.min_lat,
                                            table.c.max_lon, table.c.max_lat)).all()

@@ -19,8 +19,9 @@ from geo.registry.spatial_index import SpatialIndex
 
 WGS84 = "EPSG:4326"
 # The feature layers and their tables (inventory rows are not features: no geometry of their own).
-MODELS = {"shelters": db.Shelter, "depots": db.Depot, "teams": db.Team, "hazards": db.Hazard,
-          "incidents": db.Incident, "population": db.PopulationPoint}
+MODELS: dict[str, type[db.Base]] = {
+    "shelters": db.Shelter, "depots": db.Depot, "teams": db.Team, "hazards": db.Hazard,
+    "incidents": db.Incident, "population": db.PopulationPoint}
 CHUNK = 5000  # rows per INSERT and ids per IN (...): keeps statements within SQLite's limits
 
 
@@ -86,7 +87,7 @@ class Store:
 
     def _audit(self, conn: Connection, *, actor: str, action: str, layer: str, record_id: str,
                old: Mapping | None, new: Mapping | None) -> None:
-        conn.execute(insert(db.AuditEntry.__table__).values(
+        conn.execute(insert(db.table(db.AuditEntry)).values(
             at=db.utc_now(), actor=actor, action=action, layer=layer, record_id=str(record_id),
             old=jsonable(old, geometry="wkt"), new=jsonable(new, geometry="wkt")))
 
@@ -95,15 +96,15 @@ class Store:
         key = _revision_key(layer)
         current = meta_value(conn, key)
         if current is None:
-            conn.execute(insert(db.Meta.__table__).values(key=key, value=1))
+            conn.execute(insert(db.table(db.Meta)).values(key=key, value=1))
             return 1
-        table = db.Meta.__table__
+        table = db.table(db.Meta)
         conn.execute(update(table).where(table.c.key == key).values(value=int(current) + 1))
         return int(current) + 1
 
     def _revisions(self, layers: tuple[str, ...]) -> dict[str, int]:
         """The write counts of ``layers`` (0 for a layer never written), in one read."""
-        table = db.Meta.__table__
+        table = db.table(db.Meta)
         keys = {_revision_key(layer): layer for layer in layers}
         with self._read() as conn:
             rows = conn.execute(select(table.c.key, table.c.value)
@@ -118,12 +119,12 @@ def _revision_key(layer: str) -> str:
 
 def meta_value(conn: Connection, key: str):
     """The value stored under ``key`` in the ``meta`` table, or None."""
-    table = db.Meta.__table__
+    table = db.table(db.Meta)
     return conn.execute(select(table.c.value).where(table.c.key == key)).scalar()
 
 
 def set_meta_value(conn: Connection, key: str, value) -> None:
     # Delete and insert rather than an upsert, whose syntax differs between databases.
-    table = db.Meta.__table__
+    table = db.table(db.Meta)
     conn.execute(delete(table).where(table.c.key == key))
     conn.execute(insert(table).values(key=key, value=value))

@@ -9,15 +9,18 @@ from collections.abc import Sequence
 import shapely
 from sqlalchemy import Connection, insert, select, update
 
-from geo.core.vocabulary import TEAM_AVAILABLE, TEAM_BUSY
+from geo.core.vocabulary import (
+    INCIDENT_CLOSED,
+    INCIDENT_DISPATCHED,
+    INCIDENT_OPEN,
+    TEAM_ASSIGNED,
+    TEAM_AVAILABLE,
+    TEAM_BUSY,
+    TEAM_STATUSES,
+)
 from geo.errors import ConflictError, NotFoundError, ValidationError
 from geo.registry import database as db
 from geo.registry.records import RecordsMixin
-from geo.registry.schema import layer_spec
-
-# Statuses geo.core.vocabulary lists only inside its tuples; they belong there as names too.
-TEAM_ASSIGNED = "assigned"
-INCIDENT_OPEN, INCIDENT_DISPATCHED, INCIDENT_CLOSED = "open", "dispatched", "closed"
 
 
 class TeamsMixin(RecordsMixin):
@@ -37,7 +40,7 @@ class TeamsMixin(RecordsMixin):
     def assign_team(self, incident_id: str, team_id: str, *, actor: str = "system") -> int:
         """Assign an *available* team to an incident (one transaction: the team's conditional
         status change, the assignment, the incident's status). Returns the assignment id."""
-        incidents, assignments = db.Incident.__table__, db.Assignment.__table__
+        incidents, assignments = db.table(db.Incident), db.table(db.Assignment)
         with self._write() as conn:
             state = conn.execute(select(incidents.c.status)
                                  .where(incidents.c.id == str(incident_id))).scalar()
@@ -64,7 +67,7 @@ class TeamsMixin(RecordsMixin):
     def release_team(self, team_id: str, *, status: str = TEAM_AVAILABLE,
                      actor: str = "system") -> None:
         """End a team's open assignments and set its status (default: available again)."""
-        assignments = db.Assignment.__table__
+        assignments = db.table(db.Assignment)
         with self._write() as conn:
             self._change_status(conn, team_id, status, expected=TEAM_BUSY, actor=actor)
             conn.execute(update(assignments).where(assignments.c.team == str(team_id),
@@ -75,12 +78,12 @@ class TeamsMixin(RecordsMixin):
 
     def _change_status(self, conn: Connection, team_id: str, status: str, *,
                        expected: str | Sequence[str], actor: str) -> None:
-        allowed = layer_spec("teams").field("status").choices
         wanted = [expected] if isinstance(expected, str) else list(expected)
         for value in [status, *wanted]:
-            if value not in allowed:
-                raise ValidationError(f"status: {value!r} is not one of {', '.join(allowed)}")
-        table = db.Team.__table__
+            if value not in TEAM_STATUSES:
+                raise ValidationError(f"status: {value!r} is not one of "
+                                      f"{', '.join(TEAM_STATUSES)}")
+        table = db.table(db.Team)
         result = conn.execute(update(table).where(table.c.id == str(team_id),
                                                   table.c.status.in_(wanted))
                               .values(status=status, updated_at=db.utc_now()))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, ForeignKey, Integer, Table, text
+from sqlalchemy.orm import DeclarativeBase, column_property
 
 from geo.errors import GeoError, SourceError
 from geo.registry import database as db
@@ -89,3 +90,25 @@ def test_schema_compiles_for_postgresql():
 def test_unreachable_server_or_missing_driver_is_a_clear_error():
     with pytest.raises(SourceError, match=r"database postgresql://\*\*\*@127.0.0.1:9/none"):
         db.open_database("postgresql://planner:secret@127.0.0.1:9/none")
+
+
+def test_table_is_the_table_each_model_is_mapped_to():
+    for mapper in db.Base.registry.mappers:
+        model = mapper.class_
+        assert db.table(model) is db.Base.metadata.tables[model.__tablename__]
+
+
+def test_table_refuses_a_model_mapped_to_a_join():
+    class Local(DeclarativeBase):
+        pass
+
+    left = Table("left_side", Local.metadata, Column("id", Integer, primary_key=True))
+    right = Table("right_side", Local.metadata,
+                  Column("id", Integer, ForeignKey("left_side.id"), primary_key=True))
+
+    class Both(Local):
+        __table__ = left.join(right)
+        id = column_property(left.c.id, right.c.id)
+
+    with pytest.raises(TypeError, match="Both is mapped to a Join, not a Table"):
+        db.table(Both)
