@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
+from geo.core.crs import check_projected, to_crs
 from geo.core.hazard_rules import HazardRules, load_hazard_rules
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
@@ -145,20 +145,3 @@ def _extra_zones(extra, crs) -> gpd.GeoDataFrame | None:
     if "slow_factor" not in frame:
         frame["slow_factor"] = 1.0
     return frame
-
-
-def check_projected(crs, *, field: str) -> None:
-    """Refuse a geographic CRS (or none) where distances and radii are metres."""
-    parsed = None if crs is None else CRS.from_user_input(crs)
-    if parsed is None or parsed.is_geographic:
-        raise ValidationError(f"{field}: {crs or 'no CRS'} is not a projected CRS; metric work "
-                              "(radii, buffers, distances in metres) needs one, such as the "
-                              "network's UTM zone")
-
-
-def to_crs(frame: gpd.GeoDataFrame, crs, *, field: str) -> gpd.GeoDataFrame:
-    """``frame`` in ``crs``; a frame without a CRS is refused rather than guessed."""
-    if frame.crs is None:
-        raise ValidationError(f"{field}: the features have no CRS; set one (EPSG:4326 for "
-                              "lon/lat)")
-    return frame if frame.crs == CRS.from_user_input(crs) else frame.to_crs(crs)

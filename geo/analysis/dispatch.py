@@ -16,7 +16,7 @@ import shapely
 
 from geo.analysis.ranking import rank_by_cost, snap_one
 from geo.core.jsonable import jsonable
-from geo.core.validate import lonlat_points
+from geo.core.validate import check_count, lonlat_points, require_columns
 from geo.core.vocabulary import ISLAND, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
@@ -71,12 +71,6 @@ class TeamDispatch:
                 "unreachable_teams": [u.to_dict() for u in self.unreachable]}
 
 
-def _check_k(k) -> int:
-    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
-        raise ValidationError(f"k: expected a positive whole number, got {k!r}")
-    return int(k)
-
-
 def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.GeoDataFrame, *,
                   k: int = 5, types: Sequence[str] | None = None, min_headcount: int = 0,
                   blocked=None, cost_scale=None,
@@ -87,8 +81,8 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     ``teams`` (current positions) needs columns ``type``, ``status``, ``headcount``,
     ``turnout_s`` and optionally ``name``.
     """
-    k = _check_k(k)
-    _require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
+    k = check_count("k", k)
+    require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
     at = snap_one(net, incident, field="incident", max_snap_m=max_snap_m)
     # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
     rows = np.flatnonzero(_eligible(teams, types, min_headcount))
@@ -108,12 +102,6 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
                    for i in np.flatnonzero(ranked.reasons != "")]
     note = _team_note(len(rows), len(options), k, types)
     return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, len(rows), note)
-
-
-def _require_columns(frame, columns, name):
-    missing = [c for c in columns if c not in frame]
-    if missing:
-        raise ValidationError(f"{name}: missing column(s) {', '.join(missing)}")
 
 
 def _eligible(teams, types, min_headcount) -> np.ndarray:
@@ -215,8 +203,8 @@ def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
                        max_snap_m: float = DEFAULT_MAX_SNAP_M) -> list[dict]:
     """The k nearest open shelters with free capacity, by walking time from the incident at
     (lon, lat). ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
-    k = _check_k(k)
-    _require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
+    k = check_count("k", k)
+    require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
     candidates = shelters[(shelters["status"] == SHELTER_OPEN).to_numpy()
                           & (_room(shelters) > 0)]
     at = snap_one(walk_net, incident, field="incident", max_snap_m=max_snap_m)

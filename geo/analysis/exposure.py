@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.barriers import check_projected, to_crs
 from geo.analysis.overlay import sum_within
+from geo.core.crs import check_projected, to_crs
 from geo.core.jsonable import jsonable
 from geo.network.model import RoadNetwork
 

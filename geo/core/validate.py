@@ -103,3 +103,16 @@ def check_coordinates(name: str, lon: np.ndarray, lat: np.ndarray, ids: Any = No
         raise ValidationError(
             f"{name}: point {label!r} has no usable coordinates (lon {lon[i]!r}, lat {lat[i]!r}; "
             f"expected longitude -180..180 and latitude -90..90); {int(bad.sum())} bad point(s)")
+
+
+def check_count(name: str, value) -> int:
+    """A positive whole number (a ``k``, a count of results)."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValidationError(f"{name}: expected a positive whole number, got {value!r}")
+    return int(value)
+
+
+def require_columns(frame, columns: Iterable[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise ValidationError(f"{name}: missing column(s) {', '.join(missing)}")
