@@ -38,7 +38,7 @@ from geo.core.validate import (
 )
 from geo.network.model import RoadNetwork
 from geo.routing import kernel
-from geo.routing.search import WEIGHTS, _links, _virtual_rows, edge_costs, same_road
+from geo.routing.search import WEIGHTS, edge_costs, road_links, same_road, virtual_rows
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
 DIRECTIONS = ("from", "to")
@@ -156,13 +156,13 @@ def _costs_between(net: RoadNetwork, costs: np.ndarray, sources: Snapped, target
     if len(source_points) == 0 or len(target_points) == 0:
         return _concat(found)
     # How each target joins its road (the same links cost_to_points uses).
-    (a_node, a_link, _), (b_node, b_link, _) = _links(net, costs, targets, target_points,
-                                                      leaving=reverse)
+    (a_node, a_link, _), (b_node, b_link, _) = road_links(net, costs, targets, target_points,
+                                                          leaving=reverse)
     chunk = max(1, _CHUNK_VALUES // (n + len(target_points)))
     for start in range(0, len(source_points), chunk):
         batch = source_points[start: start + chunk]
         k = len(batch)
-        rows = _virtual_rows(net, costs, sources.take(batch), np.arange(k), reverse, np.zeros(k))
+        rows = virtual_rows(net, costs, sources.take(batch), np.arange(k), reverse, np.zeros(k))
         node_cost = kernel.search(net, costs, n + np.arange(k), reverse=reverse,
                                   virtual_rows=rows, limit=limit).reshape(k, -1)
         total = np.minimum(node_cost[:, a_node] + a_link, node_cost[:, b_node] + b_link)

@@ -10,9 +10,9 @@ import numpy as np
 from geo.network.model import RoadNetwork
 from geo.routing.search import (
     Search,
-    _links,
-    _same_road_pairs,
     edge_costs,
+    road_links,
+    same_road_pairs,
     search_from_points,
 )
 from geo.routing.snapping import (
@@ -32,10 +32,10 @@ def trace(net: RoadNetwork, search: Search, targets: Snapped,
     if not targets.on_network[t]:
         return None
     candidates: list[tuple[float, str, int, int]] = []
-    for node, link, edge in _as_rows(_links(net, search.costs, targets, t,
-                                            leaving=search.reverse)):
+    for node, link, edge in _as_rows(road_links(net, search.costs, targets, t,
+                                                 leaving=search.reverse)):
         candidates.append((float(search.cost[node] + link), "node", node, edge))
-    for s, _, direct, edge in zip(*_same_road_pairs(net, search, targets, [t])):
+    for s, _, direct, edge in zip(*same_road_pairs(net, search, targets, [t])):
         candidates.append((float(direct), "road", int(s), int(edge)))
     total, kind, at, edge = min(candidates, key=lambda c: c[0])
     if not (np.isfinite(total) and total <= search.cutoff):
@@ -85,7 +85,7 @@ def _node_chain(predecessor, node, n_nodes) -> list[int]:
 
 def _source_edge(net: RoadNetwork, search: Search, s: int, node: int, *, leaving: bool) -> int:
     """The edge joining source point ``s`` to ``node`` in the search (the cheaper if both do)."""
-    rows = _as_rows(_links(net, search.costs, search.sources, s, leaving=leaving))
+    rows = _as_rows(road_links(net, search.costs, search.sources, s, leaving=leaving))
     return min((cost, edge) for n, cost, edge in rows if n == node)[1]
 
 

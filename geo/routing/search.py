@@ -108,7 +108,7 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
     if len(active) == 0:
         return Search(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs,
                       reverse, limit, snapped, start)
-    rows = _virtual_rows(net, costs, snapped, active, reverse, start)
+    rows = virtual_rows(net, costs, snapped, active, reverse, start)
     cost, predecessor, source = kernel.search(net, costs, n + active, reverse=reverse,
                                               virtual_rows=rows, limit=limit, min_only=True,
                                               return_predecessors=True)
@@ -116,7 +116,7 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
     return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
 
 
-def _links(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points, *, leaving: bool):
+def road_links(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points, *, leaving: bool):
     """Each point's two links to the ends of its road, as (node, cost, edge) arrays per side.
 
     A point at fraction f of geometry A→B, leaving: to B along the forward edge costs (1-f)·c,
@@ -144,14 +144,14 @@ def _part(fraction, cost):
         return np.where(fraction <= 0, 0.0, np.where(np.isinf(cost), np.inf, fraction * cost))
 
 
-def _virtual_rows(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points: np.ndarray,
-                  reverse: bool, start: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def virtual_rows(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points: np.ndarray,
+                 reverse: bool, start: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """One virtual row per snapped point (numbered ``n_nodes + point index``): its links to the
     ends of its road. In a reverse search the graph is reversed, so a row holds the links
     *arriving* at the point. Points off the network get an empty row."""
     rows: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0, dtype=np.int32), np.empty(0))]
     rows *= len(snapped)
-    side_a, side_b = _links(net, costs, snapped, points, leaving=not reverse)
+    side_a, side_b = road_links(net, costs, snapped, points, leaving=not reverse)
     nodes = np.stack([side_a[0], side_b[0]], axis=1)
     link_costs = np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]
     usable = np.isfinite(link_costs)
@@ -171,12 +171,12 @@ def cost_to_points(net: RoadNetwork, search: Search,
     points = np.flatnonzero(targets.on_network)
     if len(points) == 0:
         return cost, label
-    side_a, side_b = _links(net, search.costs, targets, points, leaving=search.reverse)
+    side_a, side_b = road_links(net, search.costs, targets, points, leaving=search.reverse)
     via_a = search.cost[side_a[0]] + side_a[1]
     via_b = search.cost[side_b[0]] + side_b[1]
     cost[points] = np.minimum(via_a, via_b)
     label[points] = np.where(via_a <= via_b, search.source[side_a[0]], search.source[side_b[0]])
-    s, t, direct, _ = _same_road_pairs(net, search, targets, points)
+    s, t, direct, _ = same_road_pairs(net, search, targets, points)
     if len(t):
         # the cheapest pair per target (the lowest source index among equals)
         order = np.lexsort((s, direct, t))
@@ -188,7 +188,7 @@ def cost_to_points(net: RoadNetwork, search: Search,
     return cost, label
 
 
-def _same_road_pairs(net: RoadNetwork, search: Search, targets: Snapped, points):
+def same_road_pairs(net: RoadNetwork, search: Search, targets: Snapped, points):
     """(source, target, cost, edge) arrays for every source of ``search`` on the same road as
     one of the target ``points``, travelling along that road only (start cost included)."""
     sources = np.flatnonzero(search.sources.on_network)
