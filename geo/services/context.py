@@ -24,8 +24,9 @@ from geo.network.model import NetworkSettings, RoadNetwork
 from geo.registry import Registry
 from geo.registry.database import resolve_url
 
-# Layers whose every write bumps the registry's revision counter, so a cached copy is safe.
-CACHED_LAYERS = ("shelters", "depots", "teams", "hazards", "population", "incidents")
+# Layers whose revision counts every write that changes them, so a cached copy is safe.
+CACHED_LAYERS = ("shelters", "depots", "inventory", "teams", "hazards", "population",
+                 "incidents")
 
 
 @dataclass(frozen=True)

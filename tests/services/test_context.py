@@ -20,6 +20,17 @@ def test_layers_are_read_once_until_they_change(make_context, li_drive):
     assert first.loc["T0", "status"] == "available"
 
 
+def test_depot_stock_is_read_again_after_a_change(make_context, li_drive):
+    ctx = make_context(li_drive, ("depots",))
+    first = ctx.layer("inventory")
+    assert ctx.layer("inventory") is first
+    ctx.registry.adjust_stock("D0", "water", -50.0)
+    assert ctx.layer("inventory").loc["D0/water", "quantity"] == 150.0
+    sent = services.dispatch(ctx, at=(9.5209, 47.1410), k=1, items={"water": 600},
+                             shelters_k=0)
+    assert sent.supplies["shortfall"] == {"water": 50.0}
+
+
 def test_hazard_barriers_are_cached_and_follow_new_hazards(make_context, li_drive):
     ctx = make_context(li_drive, ("teams", "hazards"))
     before = ctx.hazard_barriers("drive")
