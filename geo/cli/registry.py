@@ -18,7 +18,8 @@ from pathlib import Path
 from geo.cli.options import add_registry_option
 from geo.core.standards import load_standards
 from geo.errors import SourceError, ValidationError
-from geo.io.layer_files import FORMATS, export_layer
+from geo.io.geojson import geojson_collection
+from geo.io.layer_files import FORMATS, export_layer, has_osm_source
 from geo.registry.demo import DEMO_OSM, build_demo
 from geo.registry.imports import import_file, write_report
 from geo.registry.population import (
@@ -209,7 +210,7 @@ def run_list(args) -> int:
     if args.limit is not None:
         frame = frame.head(max(args.limit, 0))
     if args.json:
-        collection = json.loads(frame.to_json(na="null", drop_id=False, default=str))
+        collection = geojson_collection(frame, attribution=has_osm_source(frame))
         json.dump(collection, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0

@@ -1,6 +1,8 @@
 """The application context: layers and hazard barriers cached by revision, demo registries
 marked in every output."""
 
+import json
+
 import shapely
 
 from geo import services
@@ -55,6 +57,9 @@ def test_every_output_of_a_demo_registry_says_so(tmp_path, cache_dir):
             assert result.notes[0].startswith("demo registry:")
             assert result.notes[0].endswith("(built from liechtenstein.osm.pbf)")
             assert result.to_dict()["notes"][0] == result.notes[0]
+            json.dumps(result.to_dict(), allow_nan=False)  # plain JSON values only
+            features = result.features()
+            assert features.crs == "EPSG:4326" and len(features) > 0
 
 
 def test_a_real_registry_carries_no_demo_note(make_context, li_drive):
