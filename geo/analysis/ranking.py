@@ -20,9 +20,10 @@ from geo.routing.paths import Route, route_from_pieces, trace
 from geo.routing.search import Search, cost_to_points, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, check_lonlat, snap_points
 
-# The first bound guesses the k-th candidate's travel time from its straight-line distance at
-# the network's mean speed, with this margin; a wrong guess costs another, larger search, never
+# The first bound guesses the k-th candidate's travel time from its straight-line distance at a
+# typical speed of the mode, with this margin; a wrong guess costs another, larger search, never
 # a wrong answer.
+GUESS_SPEED_MPS = {"drive": 50 / 3.6, "walk": 5 / 3.6}
 GUESS_MARGIN = 2.5
 MIN_BOUND_S = 60.0
 
@@ -109,8 +110,8 @@ def _first_bound(net: RoadNetwork, at: Snapped, candidates: Snapped, k: int) -> 
         return MIN_BOUND_S
     straight = np.hypot(*(candidates.snapped_xy[on] - at.snapped_xy[0]).T)
     kth = np.partition(straight, min(k, len(straight)) - 1)[min(k, len(straight)) - 1]
-    mean_speed_mps = float(np.sum(net.edge_length_m) / np.sum(net.edge_travel_time_s))
-    return max(MIN_BOUND_S, GUESS_MARGIN * kth / mean_speed_mps)
+    speed_mps = GUESS_SPEED_MPS.get(net.mode, GUESS_SPEED_MPS["drive"])
+    return max(MIN_BOUND_S, GUESS_MARGIN * kth / speed_mps)
 
 
 def _cut_off(net: RoadNetwork, at, candidates, costs, inbound, search, travel) -> np.ndarray:
