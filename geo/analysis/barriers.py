@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -32,8 +33,16 @@ class Barriers:
     blocked: np.ndarray
     cost_scale: np.ndarray
 
+    @cached_property
+    def _kwargs(self) -> dict:
+        # None where an array changes nothing: the search then uses the network's own read-only
+        # costs, which the kernel keeps loaded between queries instead of copying new ones.
+        return {"blocked": self.blocked if self.blocked.any() else None,
+                "cost_scale": self.cost_scale if (self.cost_scale != 1).any() else None}
+
     def as_kwargs(self) -> dict:
-        return {"blocked": self.blocked, "cost_scale": self.cost_scale}
+        """``blocked`` and ``cost_scale`` for the analyses (None where they change nothing)."""
+        return self._kwargs
 
     def combined(self, other: Barriers) -> Barriers:
         """Both sets at once: blocked where either blocks, the larger slow factor."""
