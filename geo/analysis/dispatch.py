@@ -14,14 +14,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.analysis.ranking import rank_by_cost, snap_one
+from geo.analysis.ranking import rank_by_cost
 from geo.core.jsonable import jsonable
 from geo.core.validate import check_count, lonlat_points, require_columns
 from geo.core.vocabulary import ISLAND, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
 from geo.routing.search import edge_costs
-from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped
+from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_point
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     """
     k = check_count("k", k)
     require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
-    at = snap_one(net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
     # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
     rows = np.flatnonzero(_eligible(teams, types, min_headcount))
     if not at.on_network[0]:
@@ -163,7 +163,7 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
     ``inventory`` is a table with ``depot`` (a depot index), ``item`` and ``quantity``.
     """
     wanted = _parse_items(items)
-    at = snap_one(net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
     stock = inventory[inventory["item"].isin(list(wanted)) & (inventory["quantity"] > 0)]
     holding = depots[depots.index.isin(stock["depot"].unique())]
     plan: dict = {"incident_snap_m": float(at.snap_m[0]), "depots": [], "allocation": [],
@@ -207,7 +207,7 @@ def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
     require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
     candidates = shelters[(shelters["status"] == SHELTER_OPEN).to_numpy()
                           & (_room(shelters) > 0)]
-    at = snap_one(walk_net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(walk_net, incident, field="incident", max_snap_m=max_snap_m)
     if not at.on_network[0] or len(candidates) == 0:
         return []
     ids, lon, lat = lonlat_points(candidates)

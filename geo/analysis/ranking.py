@@ -18,7 +18,7 @@ from geo.core.vocabulary import CUT_OFF, ISLAND, OFF_NETWORK
 from geo.network.model import RoadNetwork
 from geo.routing.paths import Route, route_from_pieces, trace
 from geo.routing.search import Search, cost_to_points, search_from_points
-from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, check_lonlat, snap_points
+from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, snap_points
 
 # The first bound guesses the k-th candidate's travel time from its straight-line distance at a
 # typical speed of the mode, with this margin; a wrong guess costs another, larger search, never
@@ -51,14 +51,6 @@ class Ranked:
         snap = float(self.candidates.snap_m[i])
         return route_from_pieces(net, pieces, time_s=self.search.costs,
                                  snap_m=(snap, 0.0) if self.inbound else (0.0, snap))
-
-
-def snap_one(net: RoadNetwork, lonlat: tuple[float, float], *, field: str,
-             max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
-    """One (lon, lat) point snapped, after checking it lies in the network's extent."""
-    lon, lat = lonlat
-    check_lonlat(net, lon, lat, field=field, margin_m=max_snap_m)
-    return snap_points(net, lon, lat, max_snap_m=max_snap_m)
 
 
 def rank_by_cost(net: RoadNetwork, at: Snapped, lon: np.ndarray, lat: np.ndarray, *,

@@ -18,9 +18,8 @@ from geo.routing.search import (
 from geo.routing.snapping import (
     DEFAULT_MAX_SNAP_M,
     Snapped,
-    check_lonlat,
     require_on_network,
-    snap_points,
+    snap_point,
 )
 
 # Tracing: a reached target back to its source, as pieces (edge, from fraction, to fraction)
@@ -131,15 +130,14 @@ def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[floa
           weight: str = "travel_time_s", blocked=None, cost_scale=None,
           max_snap_m: float = DEFAULT_MAX_SNAP_M,
           fields: tuple[str, str] = ("origin", "destination")) -> Route | None:
-    """Fastest (or shortest, ``weight="length_m"``) route between two (lat, lon) points.
+    """Fastest (or shortest, ``weight="length_m"``) route between two (lon, lat) points.
 
     Raises :class:`~geo.errors.PointError` naming ``fields`` for points that cannot be used;
     returns None when the destination cannot be reached (blocked roads).
     """
     snapped = []
-    for field, (lat, lon) in zip(fields, (origin, destination)):
-        check_lonlat(net, lon, lat, field=field, margin_m=max_snap_m)
-        point = snap_points(net, lon, lat, max_snap_m=max_snap_m)
+    for field, lonlat in zip(fields, (origin, destination)):
+        point = snap_point(net, lonlat, field=field, max_snap_m=max_snap_m)
         require_on_network(point, field=field, max_snap_m=max_snap_m)
         snapped.append(point)
     start, end = snapped

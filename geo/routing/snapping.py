@@ -172,3 +172,12 @@ def require_on_network(snapped: Snapped, *, field: str, max_snap_m: float) -> No
             f"{snapped.snap_m[i]:.0f} m away")
     raise PointError(f"{field}: {where} is {snapped.snap_m[i]:.0f} m from the nearest routable "
                      f"road (more than the {max_snap_m:g} m allowed)")
+
+
+def snap_point(net: RoadNetwork, lonlat: tuple[float, float], *, field: str,
+               max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+    """One (lon, lat) point snapped, after checking it lies in the network's extent (a
+    :class:`PointError` naming ``field`` otherwise)."""
+    lon, lat = lonlat
+    check_lonlat(net, lon, lat, field=field, margin_m=max_snap_m)
+    return snap_points(net, lon, lat, max_snap_m=max_snap_m)

@@ -21,9 +21,8 @@ def route(ctx: Context, *, mode: str, origin: tuple[float, float],
     """The fastest route between two (lon, lat) points on the ``mode`` network; a point that
     cannot be used, or a destination that cannot be reached, is a :class:`PointError` naming
     the field."""
-    net = ctx.network(mode)
-    (lon_a, lat_a), (lon_b, lat_b) = origin, destination
-    found = route_on(net, (lat_a, lon_a), (lat_b, lon_b), max_snap_m=max_snap_m, fields=fields)
+    found = route_on(ctx.network(mode), origin, destination, max_snap_m=max_snap_m,
+                     fields=fields)
     if found is None:
         raise PointError(f"{fields[1]}: cannot be reached from {fields[0]} on the open roads")
     return found

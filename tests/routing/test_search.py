@@ -89,17 +89,17 @@ def test_point_to_point_routes_equal_networkx_on_split_edges(networks, region, m
             continue
         ends = {name: snap_points(net, lon[i], lat[i]) for i, name in enumerate(("S", "T"))}
         expected = path_cost(split_graph(net, ends), "S", "T")
-        found = route(net, (lat[0], lon[0]), (lat[1], lon[1]))
+        found = route(net, (lon[0], lat[0]), (lon[1], lat[1]))
         got = np.inf if found is None else found.travel_time_s
         assert got == pytest.approx(expected, abs=1e-6)
         checked += 1
 
 
 def test_route_geometry_runs_from_snapped_start_to_snapped_end(li_drive):
-    start, end = (47.1410, 9.5209), (47.2200, 9.5450)
+    start, end = (9.5209, 47.1410), (9.5450, 47.2200)
     result = route(li_drive, start, end)
     coords = np.array(result.geometry["coordinates"])
-    snapped = snap_points(li_drive, [start[1], end[1]], [start[0], end[0]])
+    snapped = snap_points(li_drive, [start[0], end[0]], [start[1], end[1]])
     lon, lat = li_drive.to_lonlat.transform(*snapped.snapped_xy.T)
     np.testing.assert_allclose(coords[0], [lon[0], lat[0]], atol=1e-6)
     np.testing.assert_allclose(coords[-1], [lon[1], lat[1]], atol=1e-6)
@@ -114,7 +114,7 @@ def test_route_on_one_road_counts_only_the_part_between_the_points(li_walk):
     line = li_walk.geometries[g]
     a, b = line.interpolate(0.2, normalized=True), line.interpolate(0.7, normalized=True)
     (a_lon, b_lon), (a_lat, b_lat) = li_walk.to_lonlat.transform([a.x, b.x], [a.y, b.y])
-    result = route(li_walk, (a_lat, a_lon), (b_lat, b_lon))
+    result = route(li_walk, (a_lon, a_lat), (b_lon, b_lat))
     forward = li_walk.geom_edges[g, 0]
     assert result.length_m == pytest.approx(0.5 * li_walk.edge_length_m[forward], rel=1e-6)
     half_time = 0.5 * li_walk.edge_travel_time_s[forward]
@@ -122,13 +122,13 @@ def test_route_on_one_road_counts_only_the_part_between_the_points(li_walk):
 
 
 def test_origin_equal_to_destination_is_a_zero_route(li_drive):
-    result = route(li_drive, (47.1410, 9.5209), (47.1410, 9.5209))
+    result = route(li_drive, (9.5209, 47.1410), (9.5209, 47.1410))
     assert result.travel_time_s == 0 and result.length_m == 0
     assert len(result.geometry["coordinates"]) == 2
 
 
 def test_blocked_road_changes_the_route_or_cuts_it_off(li_drive):
-    start, end = (47.1410, 9.5209), (47.2200, 9.5450)
+    start, end = (9.5209, 47.1410), (9.5450, 47.2200)
     free = route(li_drive, start, end)
     blocked = np.zeros(li_drive.n_edges, dtype=bool)
     blocked[list(free.edges[1:-1])] = True
@@ -164,7 +164,7 @@ def test_point_too_far_from_roads_is_reported_with_its_distance(li_drive):
     assert snapped.snap_m[i] > 500 and snapped.status[i] == "far" and snapped.geom[i] == -1
     message = r"destination: .* is \d+ m from the nearest routable road"
     with pytest.raises(PointError, match=message):
-        route(li_drive, (47.1410, 9.5209), (lat.ravel()[i], lon.ravel()[i]))
+        route(li_drive, (9.5209, 47.1410), (lon.ravel()[i], lat.ravel()[i]))
     tight = snap_points(li_drive, 9.5209, 47.1410, max_snap_m=1.0)
     assert tight.status[0] == "far" and tight.snap_m[0] > 1.0
 
@@ -177,7 +177,7 @@ def test_point_on_a_disconnected_island(li_walk):
     assert snapped_all.snap_m[i] > 50 and snapped_all.status[i] == "island"
     lon, lat = li_walk.to_lonlat.transform(mid[i, 0], mid[i, 1])
     with pytest.raises(PointError, match="origin: .* not connected to the routable network"):
-        route(li_walk, (lat, lon), (47.1410, 9.5209))
+        route(li_walk, (lon, lat), (9.5209, 47.1410))
 
 
 @pytest.mark.parametrize("lat, lon, message", [
@@ -190,7 +190,7 @@ def test_point_on_a_disconnected_island(li_walk):
 ])
 def test_bad_points_name_the_field(li_drive, lat, lon, message):
     with pytest.raises(PointError, match=f"destination: .*{message}"):
-        route(li_drive, (47.1410, 9.5209), (lat, lon))
+        route(li_drive, (9.5209, 47.1410), (lon, lat))
     with pytest.raises(PointError, match=message):
         check_lonlat(li_drive, lon, lat, field="point")
 
