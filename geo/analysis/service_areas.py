@@ -198,7 +198,7 @@ def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel
     if overlap == "overlap":
         rows = []
         for i in np.flatnonzero(snapped.on_network):
-            one = _take(snapped, [i])
+            one = snapped.take([i])
             search = search_from_points(net, one, start_cost=None if extra is None else extra[[i]],
                                         **search_kw)
             reach[int(i)] = demand.reached(net, search)

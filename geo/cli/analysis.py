@@ -115,13 +115,13 @@ def run_service_area(args) -> int:
         open_context(args), layer=args.layer, facilities=_file(args, "facilities"),
         mode=args.mode, direction=args.direction, shape=args.shape, overlap=args.overlap,
         breaks_s=breaks_s, breaks_m=breaks_m, **_hazard_kwargs(args))
+    payload = {**result.to_dict(), "out": str(args.out) if args.out else None}
     scale = UNIT_SECONDS.get(args.unit, 1.0)
     lines = [f"{_facility(r['facility'])}: {r['from_break'] / scale:g}-{r['to_break'] / scale:g} "
              f"{args.unit}: {r['area_m2'] / 1e6:.2f} km², population {r['population']:.0f}"
-             for r in result.to_dict()["areas"]]
+             for r in payload["areas"]]
     lines += [f"facility {u['facility']}: no area ({u['reason']}, {u['snap_m']:.0f} m from a "
-              "road)" for u in result.to_dict()["unreachable_facilities"]]
-    payload = {**result.to_dict(), "out": str(args.out) if args.out else None}
+              "road)" for u in payload["unreachable_facilities"]]
     return emit(payload, "\n".join(lines) or "no areas", args, features=result.features())
 
 

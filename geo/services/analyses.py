@@ -38,7 +38,7 @@ from geo.core.validate import check_choice
 from geo.errors import ValidationError
 from geo.network.build import check_mode
 from geo.network.model import RoadNetwork
-from geo.services.context import Context, boxes_overlap, describe_box
+from geo.services.context import Context
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class _Plan:
     breaks: np.ndarray
     weight: str
     extra_cost: np.ndarray | None
-    barriers: Barriers
+    barriers: dict  # blocked / cost_scale for the analysis, None where nothing changes
     notes: tuple[str, ...]
 
 
@@ -80,17 +80,15 @@ def service_areas(ctx: Context, *, layer: str = "shelters",
     as that kind of facility), with the population each area reaches by network cost."""
     plan = _plan(ctx, layer=layer, facilities=facilities, breaks_s=breaks_s, breaks_m=breaks_m,
                  mode=mode, direction=direction, hazards=hazards, barriers=barriers)
-    population = _optional_layer(ctx, "population", [])
+    notes = list(plan.notes)
+    population = _layer(ctx, "population", notes)
     result = service_areas_of(plan.net, plan.facilities, breaks=plan.breaks, weight=plan.weight,
                               direction=plan.direction, extra_cost=plan.extra_cost,
                               shape=shape, overlap=overlap, population=population,
-                              **plan.barriers.as_kwargs())
-    notes = list(plan.notes)
+                              **plan.barriers)
     if len(result.unreachable):
         notes.append(f"{len(result.unreachable)} of {len(plan.facilities)} facilities are off "
                      "the network and have no area (see unreachable_facilities)")
-    if population is None:
-        notes.append("the registry has no population: areas show 0 people")
     return dataclasses.replace(result, notes=tuple(notes))
 
 
@@ -106,17 +104,14 @@ def coverage(ctx: Context, *, layer: str = "shelters",
                  mode=mode, direction=direction, hazards=hazards, barriers=barriers)
     notes = list(plan.notes)
     if demand is None:
-        demand = ctx.layer("population")
-        if len(demand) == 0:
-            notes.append("the registry has no population: there is no demand to cover")
-            demand = gpd.GeoDataFrame({demand_column: []}, geometry=[], crs="EPSG:4326")
+        demand = _layer(ctx, "population", notes)
     else:
-        _check_same_place(plan.net, demand, field="demand")
+        _check_same_place(ctx, plan.net, demand, field="demand")
     capacity = "capacity_people" if "capacity_people" in plan.facilities else None
     result = coverage_of(plan.net, plan.facilities, demand, breaks=plan.breaks,
                          weight=plan.weight, direction=plan.direction,
                          demand_column=demand_column, capacity_column=capacity,
-                         extra_cost=plan.extra_cost, **plan.barriers.as_kwargs())
+                         extra_cost=plan.extra_cost, **plan.barriers)
     return dataclasses.replace(result, notes=tuple(notes))
 
 
@@ -130,26 +125,19 @@ def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
     notes = _demo_notes(ctx)
     drive = ctx.network("drive")
     drive_barriers = _barriers(ctx, drive, hazards=hazards, extra=barriers, notes=notes)
-    teams = ctx.layer("teams")
-    if len(teams) == 0:
-        notes.append("the registry has no teams")
-    result = nearest_teams(drive, at, teams, k=k, types=list(team_types),
-                           min_headcount=min_headcount, **drive_barriers.as_kwargs())
+    result = nearest_teams(drive, at, _layer(ctx, "teams", notes), k=k, types=list(team_types),
+                           min_headcount=min_headcount, **drive_barriers)
     supplies = None
     if items:
-        depots = _optional_layer(ctx, "depots", notes)
-        if depots is None:
-            depots = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+        depots = _layer(ctx, "depots", notes)
         inventory = pd.DataFrame(ctx.layer("inventory").drop(columns="geometry"))
-        supplies = depots_for_items(drive, at, depots, inventory, items,
-                                    **drive_barriers.as_kwargs())
+        supplies = depots_for_items(drive, at, depots, inventory, items, **drive_barriers)
     shelters = None
     if shelters_k:
         walk = ctx.network("walk")
         walk_barriers = _barriers(ctx, walk, hazards=hazards, extra=barriers, notes=[])
-        layer = _optional_layer(ctx, "shelters", notes)
-        shelters = [] if layer is None else shelters_with_room(
-            walk, at, layer, k=shelters_k, **walk_barriers.as_kwargs())
+        shelters = shelters_with_room(walk, at, _layer(ctx, "shelters", notes), k=shelters_k,
+                                      **walk_barriers)
     return DispatchResult(at, result, supplies, shelters, tuple(notes))
 
 
@@ -163,12 +151,11 @@ def exposure(ctx: Context, *, mode: str = "drive") -> ExposureResult:
     if len(hazards) == 0:
         notes.append("the registry has no hazards")
     zones = hazard_zones(hazards, crs=net.crs, rules=ctx.rules, active_only=False)
-    layers = {name: _optional_layer(ctx, name, notes) for name in ("shelters", "depots", "teams")}
-    population = _optional_layer(ctx, "population", notes)
-    table = exposure_of(zones, layers=layers, population=population, net=net)
-    shelters = layers["shelters"]
-    unsafe = (unsafe_shelters(shelters, zones) if shelters is not None
-              else pd.DataFrame(columns=["shelter", "hazard", "type", "distance_m", "required_m"]))
+    layers = {name: _layer(ctx, name, notes) for name in ("shelters", "depots", "teams")}
+    population = _layer(ctx, "population", notes)
+    table = exposure_of(zones, layers=layers, population=population if len(population) else None,
+                        net=net)
+    unsafe = unsafe_shelters(layers["shelters"], zones)
     return ExposureResult(zones, table, unsafe, tuple(notes))
 
 
@@ -185,11 +172,9 @@ def _plan(ctx: Context, *, layer, facilities, breaks_s, breaks_m, mode, directio
     notes = _demo_notes(ctx)
     net = ctx.network(check_mode(mode or defaults.mode))
     if facilities is None:
-        facilities = ctx.layer(layer)
-        if len(facilities) == 0:
-            notes.append(f"the registry has no {layer}")
+        facilities = _layer(ctx, layer, notes)
     else:
-        _check_same_place(net, facilities, field="facilities")
+        _check_same_place(ctx, net, facilities, field="facilities")
     extra_cost = _turnout(facilities, direction=direction, weight=weight, notes=notes)
     chosen = _barriers(ctx, net, hazards=hazards, extra=barriers, notes=notes)
     return _Plan(net, facilities, direction, breaks, weight, extra_cost, chosen, tuple(notes))
@@ -219,23 +204,25 @@ def _turnout(facilities, *, direction: str, weight: str, notes: list[str]) -> np
 
 
 def _barriers(ctx: Context, net: RoadNetwork, *, hazards: bool,
-              extra: gpd.GeoDataFrame | None, notes: list[str]) -> Barriers:
-    none = Barriers(np.zeros(net.n_edges, dtype=bool), np.ones(net.n_edges))
-    chosen = none
+              extra: gpd.GeoDataFrame | None, notes: list[str]) -> dict:
+    """``blocked`` / ``cost_scale`` of the registry's hazards (unless not wanted) and of the
+    ad-hoc barriers, for the analysis functions."""
+    chosen: Barriers | None = None
     if hazards:
         if len(ctx.layer("hazards")) == 0:
             notes.append("the registry has no hazards: none applied")
         chosen = ctx.hazard_barriers(net.mode)
     if extra is not None:
-        chosen = chosen.combined(road_barriers(net, extra=extra))
-    return chosen
+        drawn = road_barriers(net, extra=extra)
+        chosen = drawn if chosen is None else chosen.combined(drawn)
+    return {} if chosen is None else chosen.as_kwargs()
 
 
-def _optional_layer(ctx: Context, name: str, notes: list[str]) -> gpd.GeoDataFrame | None:
+def _layer(ctx: Context, name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Registry layer ``name``, possibly empty: then the notes say it is absent."""
     frame = ctx.layer(name)
     if len(frame) == 0:
         notes.append(f"the registry has no {name}")
-        return None
     return frame
 
 
@@ -244,7 +231,8 @@ def _demo_notes(ctx: Context) -> list[str]:
     return [note] if note else []
 
 
-def _check_same_place(net: RoadNetwork, frame: gpd.GeoDataFrame, *, field: str) -> None:
+def _check_same_place(ctx: Context, net: RoadNetwork, frame: gpd.GeoDataFrame, *,
+                      field: str) -> None:
     """Refuse features that all lie away from the network: a file of another region would
     otherwise give "all unreachable" as if it were an answer."""
     if len(frame) == 0:
@@ -252,7 +240,5 @@ def _check_same_place(net: RoadNetwork, frame: gpd.GeoDataFrame, *, field: str) 
     if frame.crs is None:
         raise ValidationError(f"{field}: the features have no CRS; set one (EPSG:4326 for "
                               "lon/lat)")
-    box = tuple(frame.to_crs("EPSG:4326").total_bounds)
-    if not boxes_overlap(box, net.bounds_lonlat):
-        raise ValidationError(f"{field}: the features cover {describe_box(box)}, but the "
-                              f"{net.mode} network covers {describe_box(net.bounds_lonlat)}")
+    ctx.require_same_place(net, tuple(frame.to_crs("EPSG:4326").total_bounds), field=field,
+                           what_covers="the features cover")

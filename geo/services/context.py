@@ -94,20 +94,21 @@ class Context:
                 net = build_network(self.source.osm_path, mode=mode,
                                     settings=self.source.settings,
                                     cache_dir=self.source.cache_dir, progress=self.progress)
-                self._check_same_place(net)
+                if self.registry is not None and (extent := self.registry.extent()):
+                    self.require_same_place(net, extent, field="registry",
+                                            what_covers=f"{self.registry.url} covers")
                 self._networks[mode] = net
             return net
 
-    def _check_same_place(self, net: RoadNetwork) -> None:
-        if self.registry is None:
-            return
-        extent = self.registry.extent()
-        if extent is not None and not boxes_overlap(extent, net.bounds_lonlat):
+    def require_same_place(self, net: RoadNetwork, box, *, field: str, what_covers: str) -> None:
+        """Refuse data covering ``box`` (west, south, east, north) that does not overlap the
+        network: analysed there, every point would be "unreachable", as if that were an
+        answer."""
+        if not boxes_overlap(box, net.bounds_lonlat):
             raise ValidationError(
-                f"registry: {self.registry.url} covers {describe_box(extent)}, but the "
-                f"{net.mode} network of {self.source.osm_path.name} covers "
-                f"{describe_box(net.bounds_lonlat)}: they are different places; give the "
-                "matching --osm extract or --db registry")
+                f"{field}: {what_covers} {describe_box(box)}, but the {net.mode} network of "
+                f"{self.source.osm_path.name} covers {describe_box(net.bounds_lonlat)}: they "
+                "are different places; give the matching --osm extract or input")
 
     # ---- registry layers ----------------------------------------------------------------------
 
