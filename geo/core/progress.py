@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from tqdm import tqdm
 
@@ -25,3 +26,14 @@ class Stages:
     def close(self) -> None:
         self._bar.close()
 
+
+def row_progress(description: str, *, enabled: bool | None = None) -> Callable:
+    """A wrapper ``wrap(items, total=None)`` that shows a bar over rows (an import's checks),
+    on a terminal by default."""
+    show = on_terminal() if enabled is None else enabled
+
+    def wrap(items, total=None):
+        return tqdm(items, total=total, desc=description, disable=not show, file=sys.stderr,
+                    mininterval=0.5, leave=False)
+
+    return wrap

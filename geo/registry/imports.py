@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import csv
 import logging
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm import tqdm
-
-from geo.core.progress import on_terminal
+from geo.core.progress import row_progress
 from geo.errors import RowProblem
 from geo.io.vector import read_rows
 from geo.registry import Registry
@@ -44,22 +41,11 @@ def import_file(registry: Registry, path: str | Path, *, layer: str, crs: str | 
         for record in rows.records:
             if not record.get("source"):
                 record["source"] = name
-    wrap = tqdm_progress(f"checking {name}", enabled=progress)
+    wrap = row_progress(f"checking {name}", enabled=progress)
     ids = registry.add_many(layer, rows.records, actor=actor, labels=rows.labels,
                             known_problems=rows.problems, progress=wrap)
     log.info("imported %d %s from %s", len(ids), layer, path)
     return ids
-
-
-def tqdm_progress(description: str, *, enabled: bool | None = None) -> Callable:
-    """A progress wrapper for :meth:`Registry.add_many` (shown on a terminal by default)."""
-    show = on_terminal() if enabled is None else enabled
-
-    def wrap(items, total=None):
-        return tqdm(items, total=total, desc=description, disable=not show, file=sys.stderr,
-                    mininterval=0.5, leave=False)
-
-    return wrap
 
 
 def write_report(problems: Sequence[RowProblem], path: str | Path) -> Path:
