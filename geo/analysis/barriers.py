@@ -1,17 +1,17 @@
 """Hazards as road barriers.
 
 An active hazard becomes a zone (its polygon, or its point buffered by its impact radius). For
-routing, each zone turns into per-edge arrays for the kernel: ``blocked`` (roads inside or crossing
-the zone cannot be used) or ``cost_scale`` (roads are slowed by a factor). The network is never
-edited. Rules per hazard type (radius, effect, factor, safety distance) are data:
-``geo/data/hazard_rules.yaml``.
+routing, each zone turns into the stretches of road it covers (:class:`RoadEffects`): blocked (that
+part of the road cannot be passed; the rest of the road stays reachable from its open ends) or
+slowed by a factor (only the part inside the zone). A barrier line blocks a road where it crosses
+it. The network is never edited. Rules per hazard type (radius, effect, factor, safety distance)
+are data: ``geo/data/hazard_rules.yaml``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -22,31 +22,25 @@ from geo.core.crs import check_projected, to_crs
 from geo.core.hazard_rules import HazardRules, load_hazard_rules
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
+from geo.routing.costs import RoadEffects
 
 ROAD_EFFECTS = ("block", "slow")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Barriers:
-    """Per-edge arrays for the routing kernel."""
+    """The stretches of road that hazards and barriers block or slow."""
 
-    blocked: np.ndarray
-    cost_scale: np.ndarray
-
-    @cached_property
-    def _kwargs(self) -> dict:
-        # None where an array changes nothing: the search then uses the network's own read-only
-        # costs, which the kernel keeps loaded between queries instead of copying new ones.
-        return {"blocked": self.blocked if self.blocked.any() else None,
-                "cost_scale": self.cost_scale if (self.cost_scale != 1).any() else None}
+    effects: RoadEffects
 
     def as_kwargs(self) -> dict:
-        """``blocked`` and ``cost_scale`` for the analyses (None where they change nothing)."""
-        return self._kwargs
+        """``effects`` for the analyses (nothing when they change nothing: the search then uses
+        the network's own costs, which the kernel keeps loaded between queries)."""
+        return {"effects": self.effects} if len(self.effects) else {}
 
     def combined(self, other: Barriers) -> Barriers:
-        """Both sets at once: blocked where either blocks, the larger slow factor."""
-        return Barriers(self.blocked | other.blocked, np.maximum(self.cost_scale, other.cost_scale))
+        """Both sets at once (where they overlap, blocked wins, else the larger slow factor)."""
+        return Barriers(self.effects.combined(other.effects))
 
 
 def hazard_zones(hazards: gpd.GeoDataFrame | None, *, crs: str,
@@ -110,31 +104,50 @@ def _zone(index, hazard, geometry, rule):
 
 def road_barriers(net: RoadNetwork, zones: gpd.GeoDataFrame | None = None, *,
                   extra: Iterable | gpd.GeoDataFrame | None = None) -> Barriers:
-    """Per-edge ``blocked`` / ``cost_scale`` arrays from hazard zones and ad-hoc barriers.
+    """The stretches of road blocked or slowed by hazard zones and ad-hoc barriers.
 
     ``zones`` (from :func:`hazard_zones`) may be in any projected CRS; they are converted to the
     network's. ``extra`` are barriers drawn by a user (a closed bridge as a line, an area as a
     polygon): shapely geometries in lon/lat (which block) or a GeoDataFrame in the CRS it
-    declares, with optional ``road_effect`` / ``slow_factor`` columns. A road edge is affected
-    when its geometry intersects the zone; where several slow an edge, the largest factor
-    applies.
+    declares, with optional ``road_effect`` / ``slow_factor`` columns. Each road is affected
+    exactly where it meets a zone; where several slow a stretch, the largest factor applies.
     """
-    blocked = np.zeros(net.n_edges, dtype=bool)
-    scale = np.ones(net.n_edges)
+    parts = [RoadEffects.none()]
     for frame in (zones, _extra_zones(extra, net.crs)):
         if frame is None or len(frame) == 0:
             continue
         frame = to_crs(frame, net.crs, field="zones")
         zone_index, geom = net.edge_index.query(frame.geometry.to_numpy(), predicate="intersects")
-        effects = frame["road_effect"].to_numpy()[zone_index]
-        factors = frame["slow_factor"].to_numpy(dtype=float)[zone_index]
-        for side in (0, 1):
-            edges = net.geom_edges[geom, side]
-            valid = edges >= 0
-            blocked[edges[valid & (effects == "block")]] = True
-            slow = valid & (effects == "slow")
-            np.maximum.at(scale, edges[slow], factors[slow])
-    return Barriers(blocked, scale)
+        blocks = frame["road_effect"].to_numpy()[zone_index] == "block"
+        factor = np.where(blocks, np.inf,
+                          frame["slow_factor"].to_numpy(dtype=float)[zone_index])
+        parts.append(_covered_stretches(net, frame.geometry.to_numpy()[zone_index], geom,
+                                        factor))
+    effects = parts[0]
+    for part in parts[1:]:
+        effects = effects.combined(part)
+    return Barriers(effects)
+
+
+def _covered_stretches(net: RoadNetwork, zones: np.ndarray, geom: np.ndarray,
+                       factor: np.ndarray) -> RoadEffects:
+    """For each (zone, road geometry) pair, the stretches of the road inside the zone, as
+    fractions along the road (a crossing point gives a stretch of zero length)."""
+    lines = net.geometries[geom]
+    pieces, pair = shapely.get_parts(shapely.intersection(lines, zones), return_index=True)
+    pieces, sub = shapely.get_parts(pieces, return_index=True)  # collections hold lines/points
+    pair = pair[sub]
+    keep = ~shapely.is_empty(pieces)
+    pieces, pair = pieces[keep], pair[keep]
+    first = shapely.get_point(pieces, 0)
+    last = shapely.get_point(pieces, -1)
+    is_point = shapely.get_type_id(pieces) == 0
+    first = np.where(is_point, pieces, first)
+    last = np.where(is_point, pieces, last)
+    road = lines[pair]
+    a = shapely.line_locate_point(road, first, normalized=True)
+    b = shapely.line_locate_point(road, last, normalized=True)
+    return RoadEffects(geom[pair], np.minimum(a, b), np.maximum(a, b), factor[pair])
 
 
 def _extra_zones(extra, crs) -> gpd.GeoDataFrame | None:

@@ -64,7 +64,7 @@ class CoverageResult:
 def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, breaks,
              weight: str = "travel_time_s", direction: str = "to",
              demand_column: str = "population", capacity_column: str | None = None,
-             extra_cost=None, blocked=None, cost_scale=None,
+             extra_cost=None, blocked=None, cost_scale=None, effects=None,
              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> CoverageResult:
     """Coverage of ``demand`` by ``facilities`` within each break (seconds or metres, by
     ``weight``).
@@ -82,9 +82,10 @@ def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoData
         raise ValidationError(f"demand.{demand_column}: expected finite, non-negative numbers")
     ids, lon, lat = lonlat_points(facilities)
     sources = snap_points(net, lon, lat, max_snap_m=max_snap_m)
-    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
+                       effects=effects)
     # Unbounded only when barriers may cut demand off: then "not reached" must mean "cannot".
-    cutoff = None if np.isinf(costs).any() else breaks[-1]
+    cutoff = None if np.isinf(costs.full).any() else breaks[-1]
     search = search_from_points(net, sources, costs=costs, reverse=direction == "to",
                                 cutoff=cutoff,
                                 start_cost=per_point_costs("extra_cost", extra_cost, len(ids)))

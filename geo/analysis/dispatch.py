@@ -73,7 +73,7 @@ class TeamDispatch:
 
 def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.GeoDataFrame, *,
                   k: int = 5, types: Sequence[str] | None = None, min_headcount: int = 0,
-                  blocked=None, cost_scale=None,
+                  blocked=None, cost_scale=None, effects=None,
                   max_snap_m: float = DEFAULT_MAX_SNAP_M) -> TeamDispatch:
     """The k available teams of the requested types with the smallest ETA to ``incident``
     (lon, lat): ETA = turnout time + network travel time from the team to the incident.
@@ -92,7 +92,7 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     all_ids, all_lon, all_lat = lonlat_points(teams)
     ids = [all_ids[r] for r in rows]
     turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
-    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
+    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale, effects=effects)
     ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
                           start_s=turnout, k=k, max_snap_m=max_snap_m)
     options = [_team_option(net, ranked, i, ids[i], teams.iloc[rows[i]]) for i in ranked.order]
@@ -155,6 +155,7 @@ def _parse_items(items: Mapping[str, object]) -> dict[str, float]:
 
 def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gpd.GeoDataFrame,
                      inventory, items: Mapping[str, object], *, blocked=None, cost_scale=None,
+                     effects=None,
                      max_snap_m: float = DEFAULT_MAX_SNAP_M) -> dict:
     """Depots holding the requested items, nearest (travel time to the incident at (lon, lat))
     first, and how the requested quantities are covered: taken from the nearest depots first,
@@ -171,7 +172,7 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
     if not at.on_network[0] or len(holding) == 0:
         return plan
     ids, lon, lat = lonlat_points(holding)
-    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
+    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale, effects=effects)
     ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m)
     plan["unreachable_depots"] = jsonable([ids[i] for i in np.flatnonzero(ranked.reasons != "")])
     left = dict(wanted)
@@ -200,6 +201,7 @@ def _room(shelters) -> np.ndarray:
 
 def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
                        shelters: gpd.GeoDataFrame, *, k: int = 3, blocked=None, cost_scale=None,
+                       effects=None,
                        max_snap_m: float = DEFAULT_MAX_SNAP_M) -> list[dict]:
     """The k nearest open shelters with free capacity, by walking time from the incident at
     (lon, lat). ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
@@ -211,7 +213,7 @@ def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
     if not at.on_network[0] or len(candidates) == 0:
         return []
     ids, lon, lat = lonlat_points(candidates)
-    costs = edge_costs(walk_net, blocked=blocked, cost_scale=cost_scale)
+    costs = edge_costs(walk_net, blocked=blocked, cost_scale=cost_scale, effects=effects)
     ranked = rank_by_cost(walk_net, at, lon, lat, costs=costs, inbound=False, k=k,
                           max_snap_m=max_snap_m)
     room = _room(candidates)

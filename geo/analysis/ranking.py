@@ -16,6 +16,7 @@ import numpy as np
 
 from geo.core.vocabulary import CUT_OFF, ISLAND, OFF_NETWORK
 from geo.network.model import RoadNetwork
+from geo.routing.costs import EdgeCosts
 from geo.routing.paths import Route, route_from_pieces, trace
 from geo.routing.search import Search, cost_to_points, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, snap_points
@@ -54,10 +55,10 @@ class Ranked:
 
 
 def rank_by_cost(net: RoadNetwork, at: Snapped, lon: np.ndarray, lat: np.ndarray, *,
-                 costs: np.ndarray, inbound: bool, start_s: np.ndarray | None = None,
+                 costs: EdgeCosts, inbound: bool, start_s: np.ndarray | None = None,
                  k: int | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Ranked:
     """Rank the candidates at (``lon``, ``lat``) by travel to ``at`` (``inbound``) or from it,
-    over per-edge ``costs``; ``k`` None ranks every candidate (one unbounded search)."""
+    over the edge ``costs``; ``k`` None ranks every candidate (one unbounded search)."""
     candidates = snap_points(net, lon, lat, max_snap_m=max_snap_m)
     start = np.zeros(len(candidates)) if start_s is None else np.asarray(start_s, dtype=float)
     search, travel = _search_until_certain(net, at, candidates, start, costs, inbound, k)
@@ -91,7 +92,7 @@ def _search_until_certain(net: RoadNetwork, at, candidates, start, costs, inboun
         if len(total) >= k and total[k - 1] <= bound + start[unseen].min():
             return search, travel
         # Past every finite edge cost sum the bound is useless: finish with an unbounded search.
-        longest = np.where(np.isfinite(costs), costs, 0).sum()
+        longest = np.where(np.isfinite(costs.full), costs.full, 0).sum()
         bound = np.inf if bound * 4 > longest else bound * 4
 
 
@@ -109,7 +110,7 @@ def _first_bound(net: RoadNetwork, at: Snapped, candidates: Snapped, k: int) -> 
 def _cut_off(net: RoadNetwork, at, candidates, costs, inbound, search, travel) -> np.ndarray:
     """Candidates on the network that cannot be reached at all (only possible with barriers:
     the network is one strongly connected component)."""
-    if not np.isinf(costs).any():
+    if not np.isinf(costs.full).any():
         return np.zeros(len(candidates), dtype=bool)
     if search.cutoff != np.inf:
         search = search_from_points(net, at, costs=costs, reverse=inbound)

@@ -1,8 +1,9 @@
 """Service areas: the part of the road network reached within each break, as polygons.
 
 The one place that turns reached edges into polygons. For a break B, every directed edge
-contributes the stretch of its geometry reached within B (edges at the cutoff are cut in
-proportion to the budget left), the facility's own road contributes the stretch around it, and
+contributes the stretch of its geometry reached within B (edges at the cutoff are cut where the
+budget runs out, by the exact cost along the road; a blocked stretch stops it), the facility's own
+road contributes the stretch around it, and
 the polygon is a buffer of those stretches. Areas that cannot be reached in time are therefore not
 shown as covered, holes between roads stay holes, and a larger break's polygon contains a
 smaller one's because its stretches contain theirs.
@@ -46,25 +47,19 @@ class Stretches:
 
 
 def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
-    """The stretches of road reached within ``budget`` in ``search``."""
-    costs = search.costs
+    """The stretches of road reached within ``budget`` in ``search``: along each edge from the
+    node it leaves (towards the node it enters, in a reverse search) as far as the budget left
+    there goes, stopping at a blocked stretch."""
     tail, head = np.asarray(net.edge_tail), np.asarray(net.edge_head)
-    finite = np.isfinite(costs)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if search.reverse:  # a point at t along u→v costs (1-t)·c + d[v]
-            left = budget - search.cost[head]
-            ok = finite & (left >= 0)
-            start = np.where(costs > 0, np.clip(1 - left / costs, 0, 1), 0.0)
-            end = np.ones(net.n_edges)
-            label = search.source[head]
-        else:  # a point at t along u→v costs d[u] + t·c
-            left = budget - search.cost[tail]
-            ok = finite & (left >= 0)
-            start = np.zeros(net.n_edges)
-            end = np.where(costs > 0, np.clip(left / costs, 0, 1), 1.0)
-            label = search.source[tail]
-    edges = np.flatnonzero(ok)
-    on_edges = _to_geometry(net, edges, start[edges], end[edges], label[edges])
+    entry = head if search.reverse else tail
+    left = budget - search.cost[entry]
+    edges = np.flatnonzero(left >= 0)
+    # Position of the entry node on the edge's geometry, and the way the edge runs from it.
+    along_geometry = ~np.asarray(net.edge_reversed)[edges] ^ search.reverse
+    start = np.where(along_geometry, 0.0, 1.0)
+    end = search.costs.reach(edges, start, left[edges], along_geometry)
+    on_edges = Stretches(np.asarray(net.edge_geom)[edges], np.minimum(start, end),
+                         np.maximum(start, end), search.source[entry[edges]])
     return _merged(_concat(on_edges, _own_roads(net, search, budget)))
 
 
@@ -85,14 +80,6 @@ def _merged(stretches: Stretches) -> Stretches:
                      facility[first])
 
 
-def _to_geometry(net: RoadNetwork, edges, start, end, facility) -> Stretches:
-    """Edge fractions → fractions along the edge's geometry (reversed edges run backwards)."""
-    flip = np.asarray(net.edge_reversed)[edges]
-    geom_start = np.where(flip, 1 - end, start)
-    geom_end = np.where(flip, 1 - start, end)
-    return Stretches(np.asarray(net.edge_geom)[edges], geom_start, geom_end, facility)
-
-
 def _own_roads(net: RoadNetwork, search: Search, budget: float) -> Stretches:
     """Around each facility, the stretch of its own road reached within the budget.
 
@@ -105,18 +92,10 @@ def _own_roads(net: RoadNetwork, search: Search, budget: float) -> Stretches:
     active, left = active[left >= 0], left[left >= 0]
     geom, f = points.geom[active], points.fraction[active]
     forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
-    costs = search.costs
-    forward_cost = costs[forward]
-    backward_cost = np.where(backward >= 0, costs[np.maximum(backward, 0)], np.inf)
-    with np.errstate(divide="ignore"):
-        reach_forward = np.where(forward_cost > 0, left / forward_cost, np.inf)
-        reach_backward = np.where(backward_cost > 0, left / backward_cost, np.inf)
-    if search.reverse:
-        towards_end, towards_start = reach_backward, reach_forward
-    else:
-        towards_end, towards_start = reach_forward, reach_backward
-    return Stretches(np.r_[geom, geom], np.r_[f, np.clip(f - towards_start, 0, 1)],
-                     np.r_[np.clip(f + towards_end, 0, 1), f], np.r_[active, active])
+    to_end, to_start = (backward, forward) if search.reverse else (forward, backward)
+    end = search.costs.reach(to_end, f, left, True)
+    start = search.costs.reach(to_start, f, left, False)
+    return Stretches(np.r_[geom, geom], np.r_[f, start], np.r_[end, f], np.r_[active, active])
 
 
 def _concat(*parts: Stretches) -> Stretches:
@@ -170,7 +149,8 @@ class ServiceAreaResult:
 
 def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel_time_s",
                   direction: str = "to", extra_cost=None, blocked=None, cost_scale=None,
-                  shape: str = "disks", overlap: str = "overlap", buffer_m: float | None = None,
+                  effects=None, shape: str = "disks", overlap: str = "overlap",
+                  buffer_m: float | None = None,
                   population: gpd.GeoDataFrame | None = None,
                   population_column: str = "population",
                   max_snap_m: float = DEFAULT_MAX_SNAP_M) -> ServiceAreaResult:
@@ -189,7 +169,8 @@ def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel
     ids, lon, lat = lonlat_points(facilities)
     snapped = snap_points(net, lon, lat, max_snap_m=max_snap_m)
     extra = per_point_costs("extra_cost", extra_cost, len(ids))
-    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
+                       effects=effects)
     buffer_m = DEFAULT_BUFFER_M.get(net.mode, 50.0) if buffer_m is None else buffer_m
     demand = _Demand.of(net, population, population_column, max_snap_m)
     search_kw = {"costs": costs, "reverse": direction == "to", "cutoff": breaks[-1]}

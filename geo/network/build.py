@@ -254,6 +254,9 @@ def _finish(chains, seg: _Segments, graph: _Directed, dropped, *, mode: str):
     geom_edges = np.stack([geom_chain, np.full(len(geom_chain), -1)], axis=1)
     geom_edges[geom_of_chain[backward_chains], 1] = backward_chains
     sizes = np.diff(chains.node_offsets)[geom_chain]
+    geom_segments = seg_of_edge[_ranges(chains.bounds[geom_chain], sizes - 1)]
+    geom_cum_time_s = _cumulative_per_geometry(seg_time[geom_segments], sizes)
+    geom_cum_length_m = _cumulative_per_geometry(seg.length_m[geom_segments], sizes)
     point_nodes = chains.nodes[_ranges(chains.node_offsets[geom_chain], sizes)]
     geom_lonlat = np.column_stack([seg.node_lon[point_nodes], seg.node_lat[point_nodes]])
 
@@ -276,12 +279,27 @@ def _finish(chains, seg: _Segments, graph: _Directed, dropped, *, mode: str):
         edge_tail=tail, edge_head=head, edge_travel_time_s=chain_time, edge_length_m=chain_length,
         edge_geom=geom_of_chain, edge_reversed=~is_forward,
         geom_offsets=np.r_[0, np.cumsum(sizes)].astype(np.int64), geom_lonlat=geom_lonlat,
-        geom_xy=geom_xy, geom_edges=geom_edges.astype(np.int32),
+        geom_xy=geom_xy, geom_cum_time_s=geom_cum_time_s, geom_cum_length_m=geom_cum_length_m,
+        geom_edges=geom_edges.astype(np.int32),
         fwd_indptr=np.r_[0, np.cumsum(np.bincount(tail, minlength=n))].astype(np.int64),
         fwd_edges=fwd_edges,
         rev_indptr=np.r_[0, np.cumsum(np.bincount(head, minlength=n))].astype(np.int64),
         rev_edges=rev_edges, dropped_xy=dropped_xy,
     )
+
+
+def _cumulative_per_geometry(per_segment: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """At each geometry point, the sum of ``per_segment`` from the geometry's first point.
+
+    Geometry ``g`` has ``sizes[g]`` points and ``sizes[g] - 1`` segments, listed in order.
+    Simplification merges segments of different speeds into one edge, so a point partway along
+    an edge needs these sums to get its exact share of the edge's travel time.
+    """
+    total = np.r_[0.0, np.cumsum(per_segment)]
+    first_segment = np.cumsum(sizes - 1) - (sizes - 1)
+    point_in_geom = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    segment_before = np.repeat(first_segment, sizes) + point_in_geom
+    return total[segment_before] - np.repeat(total[first_segment], sizes)
 
 
 def _dropped_segments_xy(seg: _Segments, segments: np.ndarray, project) -> np.ndarray:

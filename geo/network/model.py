@@ -52,7 +52,7 @@ def _positive(value) -> bool:
 ARRAY_FIELDS = (
     "node_osm_id", "node_lonlat", "node_xy",
     "edge_tail", "edge_head", "edge_travel_time_s", "edge_length_m", "edge_geom", "edge_reversed",
-    "geom_offsets", "geom_lonlat", "geom_xy", "geom_edges",
+    "geom_offsets", "geom_lonlat", "geom_xy", "geom_cum_time_s", "geom_cum_length_m", "geom_edges",
     "fwd_indptr", "fwd_edges", "rev_indptr", "rev_edges", "dropped_xy",
 )
 
@@ -64,8 +64,12 @@ class RoadNetwork:
     Nodes are junctions and dead ends (index ``0..n_nodes-1``). Edge ``e`` runs from
     ``edge_tail[e]`` to ``edge_head[e]`` along geometry ``edge_geom[e]`` (reversed when
     ``edge_reversed[e]``). A two-way road has one geometry and two edges: ``geom_edges[g]`` is
-    ``(forward edge, backward edge or -1)``. ``fwd_edges[fwd_indptr[n]:fwd_indptr[n+1]]`` are the
-    edges leaving node ``n``; ``rev_*`` likewise for the edges entering it.
+    ``(forward edge, backward edge or -1)``.
+    ``geom_cum_time_s`` / ``geom_cum_length_m`` give, at each point of a geometry, the travel time
+    and length from its first point (the same both ways: speeds are per way, not per direction),
+    so that a point partway along an edge whose stretches differ in speed is costed exactly.
+    ``fwd_edges[fwd_indptr[n]:fwd_indptr[n+1]]`` are the edges leaving node ``n``;
+    ``rev_*`` likewise for the edges entering it.
     """
 
     mode: str
@@ -83,6 +87,8 @@ class RoadNetwork:
     geom_offsets: np.ndarray
     geom_lonlat: np.ndarray
     geom_xy: np.ndarray
+    geom_cum_time_s: np.ndarray  # travel time from the geometry's first point, at each point
+    geom_cum_length_m: np.ndarray  # likewise, length
     geom_edges: np.ndarray
     fwd_indptr: np.ndarray
     fwd_edges: np.ndarray

@@ -38,7 +38,8 @@ from geo.core.validate import (
 )
 from geo.network.model import RoadNetwork
 from geo.routing import kernel
-from geo.routing.search import WEIGHTS, edge_costs, road_links, same_road, virtual_rows
+from geo.routing.costs import WEIGHTS, EdgeCosts, RoadEffects, edge_costs
+from geo.routing.search import road_links, same_road, virtual_rows
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
 DIRECTIONS = ("from", "to")
@@ -108,15 +109,16 @@ class CostMatrix:
 
 def cost_matrix(net: RoadNetwork, origins, destinations, *, cutoff_s: float | None,
                 direction: str = "from", weight: str = "travel_time_s", blocked=None,
-                cost_scale=None, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> CostMatrix:
+                cost_scale=None, effects: RoadEffects | None = None,
+                max_snap_m: float = DEFAULT_MAX_SNAP_M) -> CostMatrix:
     """Costs between every origin and destination within ``cutoff_s`` (see the module notes).
 
     ``origins`` and ``destinations`` are points: a GeoDataFrame in any CRS (its index gives the
     ids) or ``(lon_array, lat_array)`` (ids 0..n-1). ``cutoff_s`` bounds every search (None: no
     bound, every reachable pair is stored). ``weight`` ``"travel_time_s"`` or ``"length_m"``;
-    ``blocked`` (one bool per edge) and ``cost_scale`` (one factor per edge) apply barriers and
-    hazards as in every other search. Points farther than ``max_snap_m`` from the network get an
-    empty row or column.
+    ``effects`` (stretches of road blocked or slowed), ``blocked`` (one bool per edge) and
+    ``cost_scale`` (one factor per edge) apply barriers and hazards as in every other search.
+    Points farther than ``max_snap_m`` from the network get an empty row or column.
     """
     check_choice("direction", direction, DIRECTIONS)
     check_choice("weight", weight, WEIGHTS)
@@ -128,8 +130,8 @@ def cost_matrix(net: RoadNetwork, origins, destinations, *, cutoff_s: float | No
         check_coordinates(name, lon, lat, point_ids)
         ids.append(point_ids)
         snaps.append(snap_points(net, lon, lat, max_snap_m=max_snap_m))
-    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
-    costs.flags.writeable = False  # lets the kernel keep them loaded between chunks
+    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
+                       effects=effects)
     origin_snap, destination_snap = snaps
     forward = direction == "from"
     # Search from the side with fewer usable points: from origins along the travel direction, or
@@ -145,7 +147,7 @@ def cost_matrix(net: RoadNetwork, origins, destinations, *, cutoff_s: float | No
                       None if cutoff_s is None else limit, direction, weight)
 
 
-def _costs_between(net: RoadNetwork, costs: np.ndarray, sources: Snapped, targets: Snapped, *,
+def _costs_between(net: RoadNetwork, costs: EdgeCosts, sources: Snapped, targets: Snapped, *,
                    reverse: bool, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(source, target, cost) of every pair within ``limit``: one search per source (towards it
     when ``reverse``), a chunk of searches per kernel call."""
@@ -163,7 +165,7 @@ def _costs_between(net: RoadNetwork, costs: np.ndarray, sources: Snapped, target
         batch = source_points[start: start + chunk]
         k = len(batch)
         rows = virtual_rows(net, costs, sources.take(batch), np.arange(k), reverse, np.zeros(k))
-        node_cost = kernel.search(net, costs, n + np.arange(k), reverse=reverse,
+        node_cost = kernel.search(net, costs.full, n + np.arange(k), reverse=reverse,
                                   virtual_rows=rows, limit=limit).reshape(k, -1)
         total = np.minimum(node_cost[:, a_node] + a_link, node_cost[:, b_node] + b_link)
         del node_cost

@@ -8,13 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.network.model import RoadNetwork
-from geo.routing.search import (
-    Search,
-    edge_costs,
-    road_links,
-    same_road_pairs,
-    search_from_points,
-)
+from geo.routing.costs import EdgeCosts, RoadEffects, edge_costs
+from geo.routing.search import Search, road_links, same_road_pairs, search_from_points
 from geo.routing.snapping import (
     DEFAULT_MAX_SNAP_M,
     Snapped,
@@ -56,7 +51,8 @@ def trace(net: RoadNetwork, search: Search, targets: Snapped,
         first_edge = _source_edge(net, search, s, nodes[0], leaving=True)
         first = (first_edge, _position(net, first_edge, sources, s), 1.0)
         last = (edge, 0.0, _position(net, edge, targets, t))
-    middle = [(e, 0.0, 1.0) for e in _cheapest_edges(net, search.costs, nodes[:-1], nodes[1:])]
+    middle = [(e, 0.0, 1.0)
+              for e in _cheapest_edges(net, search.costs.full, nodes[:-1], nodes[1:])]
     return _drop_empty(net, [first, *middle, last], targets, t)
 
 
@@ -128,7 +124,7 @@ class Route:
 
 def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[float, float], *,
           weight: str = "travel_time_s", blocked=None, cost_scale=None,
-          max_snap_m: float = DEFAULT_MAX_SNAP_M,
+          effects: RoadEffects | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
           fields: tuple[str, str] = ("origin", "destination")) -> Route | None:
     """Fastest (or shortest, ``weight="length_m"``) route between two (lon, lat) points.
 
@@ -141,19 +137,24 @@ def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[floa
         require_on_network(point, field=field, max_snap_m=max_snap_m)
         snapped.append(point)
     start, end = snapped
-    search = search_from_points(net, start, weight=weight, blocked=blocked, cost_scale=cost_scale)
+    barriers = {"blocked": blocked, "cost_scale": cost_scale, "effects": effects}
+    search = search_from_points(net, start, weight=weight, **barriers)
     pieces = trace(net, search, end, 0)
     if pieces is None:
         return None
-    time_s = edge_costs(net, weight="travel_time_s", blocked=blocked, cost_scale=cost_scale)
+    time_s = edge_costs(net, weight="travel_time_s", **barriers)
     return route_from_pieces(net, pieces, time_s=time_s,
                              snap_m=(start.snap_m[0], end.snap_m[0]))
 
 
-def route_from_pieces(net: RoadNetwork, pieces, *, time_s, snap_m) -> Route:
-    """Totals and GeoJSON geometry of a traced path; ``time_s`` are per-edge travel times."""
-    total_time = sum((end - start) * time_s[e] for e, start, end in pieces)
-    total_length = sum((end - start) * net.edge_length_m[e] for e, start, end in pieces)
+def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) -> Route:
+    """Totals and GeoJSON geometry of a traced path; ``time_s`` are the travel-time costs."""
+    edges = np.array([e for e, _, _ in pieces])
+    start, end = np.array([p[1:] for p in pieces], dtype=float).T
+    flip = np.asarray(net.edge_reversed)[edges]
+    lo, hi = np.where(flip, 1 - end, start), np.where(flip, 1 - start, end)
+    total_time = time_s.span(edges, lo, hi).sum()
+    total_length = edge_costs(net, weight="length_m").span(edges, lo, hi).sum()
     coords = np.concatenate([_edge_coords(net, e, start, end) for e, start, end in pieces])
     keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]
     coords = coords[keep]

@@ -3,10 +3,11 @@
 All searches go through the project's one shortest-path kernel (:mod:`geo.routing.kernel`, scipy's
 compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start
 from nodes or from snapped points; a snapped point becomes a virtual node joined to the two ends
-of its road with the partial edge costs, so the first and last part-edges are counted exactly.
-Every query takes optional per-edge arrays: ``blocked`` (edges that cannot be used) and
-``cost_scale`` (a factor on each edge's cost), which is how hazard zones and ad-hoc barriers
-reach the kernel without touching the network.
+of its road with the exact costs of those parts of the road (:mod:`geo.routing.costs`), so the
+first and last part-edges are counted exactly. Every query takes ``effects`` (stretches of road
+blocked or slowed: hazards and barriers) and optional per-edge arrays ``blocked`` (whole edges
+that cannot be used) and ``cost_scale`` (a factor on each edge's cost); the network is never
+edited.
 """
 
 from __future__ import annotations
@@ -19,36 +20,14 @@ from geo.core.validate import check_cutoff, per_point_costs
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
 from geo.routing import kernel
+from geo.routing.costs import WEIGHTS, EdgeCosts, RoadEffects, edge_costs
 from geo.routing.snapping import Snapped
 
-WEIGHTS = ("travel_time_s", "length_m")
+__all__ = ["WEIGHTS", "EdgeCosts", "RoadEffects", "Search", "cost_to_points", "edge_costs",
+           "road_links", "same_road", "same_road_pairs", "search_from_points",
+           "shortest_from_nodes", "virtual_rows"]
+
 _NO_PREDECESSOR = -9999  # scipy's marker
-
-
-def edge_costs(net: RoadNetwork, *, weight: str = "travel_time_s", blocked=None,
-               cost_scale=None) -> np.ndarray:
-    """Per-edge search costs: ``weight`` scaled by ``cost_scale``, ``inf`` where ``blocked``."""
-    if weight not in WEIGHTS:
-        raise ValidationError(
-            f"weight: unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
-    costs = getattr(net, f"edge_{weight}")  # the read-only array itself: the kernel reuses it
-    if cost_scale is not None:
-        scale = _edge_array(net, cost_scale, "cost_scale", float)
-        if not (np.isfinite(scale).all() and (scale > 0).all()):
-            raise ValidationError("cost_scale: factors must be finite and positive "
-                                  "(use blocked= for impassable edges)")
-        costs = costs * scale
-    if blocked is not None:
-        costs = np.where(_edge_array(net, blocked, "blocked", bool), np.inf, costs)
-    return costs
-
-
-def _edge_array(net: RoadNetwork, values, name: str, dtype) -> np.ndarray:
-    array = np.asarray(values, dtype=dtype)
-    if array.shape != (net.n_edges,):
-        raise ValidationError(f"{name}: expected one value per edge ({net.n_edges}), "
-                              f"got shape {array.shape}")
-    return array
 
 
 @dataclass(frozen=True)
@@ -64,7 +43,7 @@ class Search:
     cost: np.ndarray
     source: np.ndarray
     predecessor: np.ndarray
-    costs: np.ndarray  # the per-edge costs searched with
+    costs: EdgeCosts  # the edge costs searched with
     reverse: bool
     cutoff: float
     sources: Snapped
@@ -73,6 +52,7 @@ class Search:
 
 def shortest_from_nodes(net: RoadNetwork, nodes, *, cutoff=None, weight: str = "travel_time_s",
                         reverse: bool = False, blocked=None, cost_scale=None,
+                        effects: RoadEffects | None = None,
                         min_only: bool = False) -> np.ndarray:
     """Costs from network nodes to every node (to them, when ``reverse``).
 
@@ -82,16 +62,17 @@ def shortest_from_nodes(net: RoadNetwork, nodes, *, cutoff=None, weight: str = "
     nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
     if ((nodes < 0) | (nodes >= net.n_nodes)).any():
         raise ValidationError(f"nodes: node indices must be in 0..{net.n_nodes - 1}")
-    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
-    result = kernel.search(net, costs, nodes, reverse=reverse, limit=check_cutoff("cutoff", cutoff),
-                           min_only=min_only)
+    costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
+                       effects=effects)
+    result = kernel.search(net, costs.full, nodes, reverse=reverse,
+                           limit=check_cutoff("cutoff", cutoff), min_only=min_only)
     return result[0] if result.ndim == 2 and len(nodes) == 1 else result
 
 
 def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
                        weight: str = "travel_time_s", reverse: bool = False, blocked=None,
-                       cost_scale=None, costs: np.ndarray | None = None,
-                       start_cost=None) -> Search:
+                       cost_scale=None, effects: RoadEffects | None = None,
+                       costs: EdgeCosts | None = None, start_cost=None) -> Search:
     """One multi-source search from snapped points (to them, when ``reverse``).
 
     Points not on the network take no part. Each node gets the cost from its nearest point and
@@ -99,7 +80,8 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
     (one value per point, e.g. a team's turnout time) is added to everything a point reaches.
     """
     if costs is None:
-        costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale)
+        costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
+                           effects=effects)
     start = per_point_costs("start_cost", start_cost, len(snapped))
     start = np.zeros(len(snapped)) if start is None else start
     limit = check_cutoff("cutoff", cutoff)
@@ -109,42 +91,32 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
         return Search(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs,
                       reverse, limit, snapped, start)
     rows = virtual_rows(net, costs, snapped, active, reverse, start)
-    cost, predecessor, source = kernel.search(net, costs, n + active, reverse=reverse,
+    cost, predecessor, source = kernel.search(net, costs.full, n + active, reverse=reverse,
                                               virtual_rows=rows, limit=limit, min_only=True,
                                               return_predecessors=True)
     label = np.where(source[:n] >= 0, source[:n] - n, -1)
     return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
 
 
-def road_links(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points, *, leaving: bool):
+def road_links(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points, *, leaving: bool):
     """Each point's two links to the ends of its road, as (node, cost, edge) arrays per side.
 
-    A point at fraction f of geometry A→B, leaving: to B along the forward edge costs (1-f)·c,
-    to A along the backward edge f·c. Arriving: from A along the forward edge f·c, from B along
-    the backward edge (1-f)·c. A missing or blocked edge costs inf.
+    A point at fraction f of geometry A→B, leaving: to B along the forward edge over f..1, to A
+    along the backward edge over 0..f. Arriving: from A along the forward edge over 0..f, from B
+    along the backward edge over f..1. A missing edge, or one blocked on that part, costs inf.
     """
     points = np.atleast_1d(points)
     geom = snapped.geom[points]
     f = snapped.fraction[points]
     forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
-    has_back = backward >= 0
-    fwd_cost = costs[forward]
-    back_cost = np.where(has_back, costs[np.where(has_back, backward, 0)], np.inf)
     a, b = net.edge_tail[forward], net.edge_head[forward]
+    to_start, to_end = costs.span(backward, 0.0, f), costs.span(forward, f, 1.0)
     if leaving:
-        return (b, _part(1 - f, fwd_cost), forward), (a, _part(f, back_cost), backward)
-    return (a, _part(f, fwd_cost), forward), (b, _part(1 - f, back_cost), backward)
+        return (b, to_end, forward), (a, to_start, backward)
+    return (a, costs.span(forward, 0.0, f), forward), (b, costs.span(backward, f, 1.0), backward)
 
 
-def _part(fraction, cost):
-    """``fraction * cost`` of an edge; inf for an unusable (missing or blocked) edge, except
-    that a point sitting exactly on the node (fraction 0) reaches it at no cost: a team parked
-    at the start of a one-way street does not have to drive the street first."""
-    with np.errstate(invalid="ignore"):
-        return np.where(fraction <= 0, 0.0, np.where(np.isinf(cost), np.inf, fraction * cost))
-
-
-def virtual_rows(net: RoadNetwork, costs: np.ndarray, snapped: Snapped, points: np.ndarray,
+def virtual_rows(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points: np.ndarray,
                  reverse: bool, start: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """One virtual row per snapped point (numbered ``n_nodes + point index``): its links to the
     ends of its road. In a reverse search the graph is reversed, so a row holds the links
@@ -197,7 +169,7 @@ def same_road_pairs(net: RoadNetwork, search: Search, targets: Snapped, points):
     return s, t, cost + search.start_cost[s], edge
 
 
-def same_road(net: RoadNetwork, costs: np.ndarray, sources: Snapped, source_points,
+def same_road(net: RoadNetwork, costs: EdgeCosts, sources: Snapped, source_points,
               targets: Snapped, target_points, *, reverse: bool = False):
     """Every (source, target) pair of points on the same road geometry, as arrays (source index,
     target index, cost, edge) of travelling along that road only, from the source to the target
@@ -220,9 +192,7 @@ def same_road(net: RoadNetwork, costs: np.ndarray, sources: Snapped, source_poin
         f_from, f_to = f_to, f_from
     forward, backward = net.geom_edges[sources.geom[s]].T
     ahead = f_to >= f_from
-    has_back = backward >= 0
-    back_cost = np.where(has_back, costs[np.where(has_back, backward, 0)], np.inf)
-    cost = np.where(ahead, _part(f_to - f_from, costs[forward]),
-                    np.where(has_back, _part(f_from - f_to, back_cost), np.inf))
-    edge = np.where(ahead, forward, np.where(has_back, backward, -1))
+    lo, hi = np.minimum(f_from, f_to), np.maximum(f_from, f_to)
+    cost = np.where(ahead, costs.span(forward, lo, hi), costs.span(backward, lo, hi))
+    edge = np.where(ahead, forward, np.where(backward >= 0, backward, -1))
     return s, t, cost, edge

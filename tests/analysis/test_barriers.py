@@ -4,6 +4,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.ops
 
 from geo.analysis.barriers import hazard_zones, road_barriers
 from geo.analysis.exposure import exposure, unsafe_shelters
@@ -18,36 +19,53 @@ def _hazards(**columns):
     return gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
 
 
-def test_point_hazard_blocks_roads_inside_or_crossing_its_radius(li_drive):
+def _blocked_roads(barriers) -> set[int]:
+    effects = barriers.effects
+    return set(effects.geom[np.isinf(effects.factor)].tolist())
+
+
+def _stretch_lines(net, effects):
+    return [shapely.ops.substring(net.geometries[g], a, b, normalized=True)
+            for g, a, b in zip(effects.geom, effects.start, effects.end)]
+
+
+def test_point_hazard_blocks_exactly_the_parts_of_roads_inside_its_radius(li_drive):
     zones = hazard_zones(_hazards(type=["fuel_station"], radius_m=[150.0]), crs=li_drive.crs)
-    barriers = road_barriers(li_drive, zones)
+    effects = road_barriers(li_drive, zones).effects
     zone = zones.geometry.iloc[0]
-    crossing = shapely.intersects(li_drive.geometries, zone)
-    expected = np.zeros(li_drive.n_edges, dtype=bool)
-    for side in (0, 1):
-        edges = li_drive.geom_edges[crossing, side]
-        expected[edges[edges >= 0]] = True
-    np.testing.assert_array_equal(barriers.blocked, expected)
-    assert expected.sum() > 4 and (barriers.cost_scale == 1).all()
+    crossing = np.flatnonzero(shapely.intersects(li_drive.geometries, zone))
+    assert set(effects.geom.tolist()) == set(crossing.tolist()) and len(crossing) > 4
+    assert np.isinf(effects.factor).all()
+    # Each stretch lies in the zone and the roads' parts outside it are not covered.
+    for line in _stretch_lines(li_drive, effects):
+        assert line.difference(zone.buffer(0.01)).length < 1e-6
+    covered = sum(line.length for line in _stretch_lines(li_drive, effects))
+    inside = sum(li_drive.geometries[g].intersection(zone).length for g in crossing)
+    assert covered == pytest.approx(inside, rel=1e-6)
+    # roads leaving the zone stay open outside it (they were closed whole)
+    assert covered < shapely.length(li_drive.geometries[crossing]).sum() - 100.0
 
 
-def test_slow_hazard_scales_costs_and_inactive_hazards_do_nothing(li_drive):
+def test_slow_hazard_slows_the_parts_inside_and_inactive_hazards_do_nothing(li_drive):
     hazards = _hazards(type=["flood_zone", "chemical_plant"], active=[True, False],
                        geometry=[shapely.Point(CENTRE).buffer(0.003), shapely.Point(CENTRE)])
     zones = hazard_zones(hazards, crs=li_drive.crs)
     assert len(zones) == 1
-    barriers = road_barriers(li_drive, zones)
-    assert not barriers.blocked.any()
-    assert set(np.unique(barriers.cost_scale)) == {1.0, 2.0}
+    effects = road_barriers(li_drive, zones).effects
+    assert len(effects) > 4 and set(effects.factor.tolist()) == {2.0}
 
 
-def test_ad_hoc_barrier_line_blocks_only_the_roads_it_crosses(li_drive):
+def test_ad_hoc_barrier_line_blocks_the_roads_where_it_crosses_them(li_drive):
     closed_bridge = shapely.LineString([(9.5200, 47.1405), (9.5220, 47.1415)])
-    barriers = road_barriers(li_drive, extra=[closed_bridge])
+    effects = road_barriers(li_drive, extra=[closed_bridge]).effects
     xy = li_drive.to_xy.transform(*np.array(closed_bridge.coords).T)
     line = shapely.LineString(np.column_stack(xy))
-    crossing = shapely.intersects(li_drive.geometries, line)
-    assert barriers.blocked.sum() == sum((li_drive.geom_edges[crossing] >= 0).sum(axis=1))
+    crossing = np.flatnonzero(shapely.intersects(li_drive.geometries, line))
+    assert set(effects.geom.tolist()) == set(crossing.tolist()) and len(crossing) > 0
+    assert np.isinf(effects.factor).all()
+    at = shapely.line_interpolate_point(li_drive.geometries[effects.geom], effects.start,
+                                        normalized=True)
+    assert (shapely.distance(at, line) < 1e-6).all()  # each stretch is where the line crosses
     with pytest.raises(ValidationError, match=r"barriers\[0\]"):
         road_barriers(li_drive, extra=["not a geometry"])
 
@@ -103,17 +121,16 @@ def test_hazards_in_any_crs_block_the_same_roads(li_drive):
     network's roads in the network's CRS (they used to be queried in whatever CRS they came in
     and blocked nothing)."""
     hazard = _hazards(type=["fuel_station"], radius_m=[150.0])
-    expected = road_barriers(li_drive, hazard_zones(hazard, crs=li_drive.crs)).blocked
+    expected = _blocked_roads(road_barriers(li_drive, hazard_zones(hazard, crs=li_drive.crs)))
     mercator = hazard_zones(hazard.to_crs("EPSG:3857"), crs=li_drive.crs)
-    np.testing.assert_array_equal(road_barriers(li_drive, mercator).blocked, expected)
+    assert _blocked_roads(road_barriers(li_drive, mercator)) == expected
     # Zones buffered in another metric CRS (ETRS89 / LAEA Europe) reach the same roads.
     laea = hazard_zones(hazard, crs="EPSG:3035")
-    np.testing.assert_array_equal(road_barriers(li_drive, laea).blocked, expected)
-    assert expected.sum() > 4
+    assert _blocked_roads(road_barriers(li_drive, laea)) == expected
+    assert len(expected) > 4
     drawn = gpd.GeoDataFrame(geometry=[shapely.Point(CENTRE).buffer(0.001)], crs="EPSG:4326")
-    by_wgs84 = road_barriers(li_drive, extra=drawn).blocked
-    np.testing.assert_array_equal(road_barriers(li_drive, extra=drawn.to_crs("EPSG:3857")).blocked,
-                                  by_wgs84)
+    by_wgs84 = _blocked_roads(road_barriers(li_drive, extra=drawn))
+    assert _blocked_roads(road_barriers(li_drive, extra=drawn.to_crs("EPSG:3857"))) == by_wgs84
 
 
 @pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4490", None])

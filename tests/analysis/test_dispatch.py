@@ -14,14 +14,14 @@ from tests.analysis_inputs import points_along_roads, teams_frame
 from tests.reference import path_cost, split_graph
 
 
-def _brute_force(net, incident, teams, *, types=None, costs=None):
+def _brute_force(net, incident, teams, *, types=None, costs=None, zones=()):
     """ETA of every eligible team: turnout + networkx shortest path team → incident."""
     eligible = teams[(teams["status"] == "available")
                      & (teams["type"].isin(types) if types else True)]
     points = {"incident": snap_points(net, incident[0], incident[1])}
     for i, geom in zip(eligible.index, eligible.geometry):
         points["team", i] = snap_points(net, geom.x, geom.y)  # names apart from node numbers
-    graph = split_graph(net, points, costs)
+    graph = split_graph(net, points, costs, zones=zones)
     eta = {i: eligible.loc[i, "turnout_s"] + path_cost(graph, ("team", i), "incident")
            for i in eligible.index if points["team", i].on_network[0]}
     return pd.Series(eta).sort_values(kind="stable")
@@ -65,11 +65,12 @@ def test_ranking_with_a_blocking_hazard_equals_brute_force(networks, region, rng
     centre = coords[len(coords) // 2]
     hazards = gpd.GeoDataFrame({"type": ["chemical_plant"], "radius_m": [80.0]},
                                geometry=[shapely.Point(centre)], crs="EPSG:4326")
-    barriers = road_barriers(net, hazard_zones(hazards, crs=net.crs))
-    assert barriers.blocked.any()
+    zones = hazard_zones(hazards, crs=net.crs)
+    barriers = road_barriers(net, zones)
+    assert len(barriers.effects)
     result = nearest_teams(net, incident, teams, k=3, **barriers.as_kwargs())
-    costs = np.where(barriers.blocked, np.inf, net.edge_travel_time_s)
-    _check_ranking(result, _brute_force(net, incident, teams, costs=costs), 3)
+    circle = [(zones.geometry.iloc[0], np.inf)]
+    _check_ranking(result, _brute_force(net, incident, teams, zones=circle), 3)
     best = [o.id for o in result.options]
     assert best != [o.id for o in free.options] or result.options[0].eta_s > free.options[0].eta_s
 

@@ -1,0 +1,310 @@
+"""Edge costs, whole and partial: what a search pays for all of an edge, or for a part of it.
+
+Simplification merges OSM segments of different speeds into one edge, and a hazard may close or
+slow only part of a road, so the cost of a part of an edge is not a share of the whole edge's
+cost. Each geometry carries, at each of its points, the cost from its first point
+(:attr:`RoadNetwork.geom_cum_time_s`); within one OSM segment speed is constant, so interpolating
+between points is exact. :class:`RoadEffects` adds stretches of road that are blocked or slowed.
+
+Everything is laid out on one line: a position at fraction ``f`` along geometry ``g`` has the
+*key* ``2·g + f`` (the gap of 1 between geometries keeps keys of different roads apart), and the
+cumulative cost is one non-decreasing array over all keys. The cost between two positions on a
+road is then a difference of two interpolations, and how far a budget reaches an inverse one,
+for any number of queries at once.
+
+Costs do not depend on the direction of travel (speeds are per way); which *edge* is used only
+decides whether that direction exists and which whole-edge ``cost_scale`` / ``blocked`` apply.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from geo.errors import ValidationError
+from geo.network.model import RoadNetwork
+
+WEIGHTS = ("travel_time_s", "length_m")
+# The network's cumulative array of each weight along its geometries.
+_ALONG = {"travel_time_s": "geom_cum_time_s", "length_m": "geom_cum_length_m"}
+
+
+@dataclass(frozen=True, eq=False)
+class RoadEffects:
+    """Stretches of road geometry where travel is slowed or blocked: stretch ``i`` covers
+    geometry ``geom[i]`` from fraction ``start[i]`` to ``end[i]`` (``start == end`` for a line
+    crossing the road) with cost ``factor[i]`` (≥ 1; ``inf`` blocks it). Where stretches overlap
+    the largest factor applies."""
+
+    geom: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    factor: np.ndarray
+
+    def __post_init__(self):
+        for name in ("geom", "start", "end", "factor"):
+            array = np.asarray(getattr(self, name), dtype=np.int64 if name == "geom" else float)
+            array.flags.writeable = False
+            object.__setattr__(self, name, array)
+        if not (len(self.geom) == len(self.start) == len(self.end) == len(self.factor)):
+            raise ValidationError("effects: geom, start, end and factor must have one entry each")
+        if len(self.factor) and not (self.factor >= 1).all():
+            raise ValidationError("effects.factor: must be ≥ 1 (inf blocks)")
+
+    @classmethod
+    def none(cls) -> RoadEffects:
+        return cls(np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+
+    def __len__(self) -> int:
+        return len(self.geom)
+
+    def combined(self, other: RoadEffects) -> RoadEffects:
+        return RoadEffects(*(np.r_[getattr(self, n), getattr(other, n)]
+                             for n in ("geom", "start", "end", "factor")))
+
+
+class _Profile:
+    """Cumulative cost over the key line of one network, weight and set of effects."""
+
+    def __init__(self, net: RoadNetwork, weight: str, effects: RoadEffects | None):
+        keys, cumulative = _point_profile(net, weight)
+        blocks = np.empty((0, 2))
+        if effects is not None and len(effects):
+            keys, cumulative, blocks = _with_effects(keys, cumulative, effects)
+        self.keys, self.cumulative = keys, cumulative
+        self.block_start, self.block_end = blocks[:, 0], blocks[:, 1]
+        whole_edge = _whole_road(net, self)
+        base = np.asarray(getattr(net, f"edge_{weight}"))
+        if effects is None or len(effects) == 0:
+            self.edge_costs = base
+            return
+        # Scale each edge's own total by its road's factor, so that untouched edges keep their
+        # exact cost (and one blocked stretch closes the whole edge for a search through it).
+        base_road = _whole_road(net, _base_profile(net, weight))[net.edge_geom]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(base_road > 0, whole_edge[net.edge_geom] / base_road, 1.0)
+        costs = base * ratio
+        costs[self.blocked(net.edge_geom, np.zeros(net.n_edges), np.ones(net.n_edges))] = np.inf
+        costs.flags.writeable = False
+        self.edge_costs = costs
+
+    def at(self, geom, fraction) -> np.ndarray:
+        return np.interp(2.0 * geom + fraction, self.keys, self.cumulative)
+
+    def between(self, geom, lo, hi) -> np.ndarray:
+        """Cost from fraction ``lo`` to ``hi`` (lo ≤ hi) of ``geom``; inf across a block."""
+        cost = self.at(geom, hi) - self.at(geom, lo)
+        return np.where(self.blocked(geom, lo, hi), np.inf, np.maximum(cost, 0.0))
+
+    def blocked(self, geom, lo, hi) -> np.ndarray:
+        """Whether a blocked stretch touches fractions ``lo..hi`` of ``geom``."""
+        if len(self.block_start) == 0:
+            return np.zeros(np.shape(geom), dtype=bool)
+        lo_key, hi_key = 2.0 * geom + lo, 2.0 * geom + hi
+        i = np.searchsorted(self.block_end, lo_key, side="left")
+        inside = i < len(self.block_end)
+        return inside & (self.block_start[np.minimum(i, len(self.block_end) - 1)] <= hi_key)
+
+    def reach(self, geom, start, budget, towards_end) -> np.ndarray:
+        """The fraction of ``geom`` reached from ``start`` with ``budget``, moving towards the
+        geometry's end (or its start), stopping before any blocked stretch."""
+        geom, start = np.asarray(geom), np.asarray(start, dtype=float)
+        key = 2.0 * geom + start
+        level = np.interp(key, self.keys, self.cumulative)
+        with np.errstate(invalid="ignore"):
+            up = self._key_at(level + budget, upward=True)
+            down = self._key_at(level - budget, upward=False)
+        road = 2.0 * geom
+        reached = np.where(towards_end, np.minimum(up, road + 1), np.maximum(down, road))
+        reached = self._stop_at_blocks(key, reached, towards_end)
+        return np.clip(reached - road, 0.0, 1.0)
+
+    def _key_at(self, level, *, upward: bool) -> np.ndarray:
+        """Inverse of the cumulative cost: the last key at ``level`` (the first, downward)."""
+        found = (np.searchsorted(self.cumulative, level, side="right") if upward
+                 else np.searchsorted(self.cumulative, level, side="left"))
+        i = np.clip(found, 1, len(self.keys) - 1)
+        c0, c1 = self.cumulative[i - 1], self.cumulative[i]
+        k0, k1 = self.keys[i - 1], self.keys[i]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(c1 > c0, (level - c0) / (c1 - c0), 1.0 if upward else 0.0)
+        key = k0 + np.clip(t, 0.0, 1.0) * (k1 - k0)
+        return np.where(np.isposinf(level), np.inf, np.where(np.isneginf(level), -np.inf, key))
+
+    def _stop_at_blocks(self, key, reached, towards_end) -> np.ndarray:
+        """``reached``, or the edge of the first blocked stretch between ``key`` and it (``key``
+        itself when it lies on a block)."""
+        n = len(self.block_start)
+        if n == 0:
+            return reached
+        ahead = np.minimum(np.searchsorted(self.block_end, key, side="left"), n - 1)
+        behind = np.maximum(np.searchsorted(self.block_start, key, side="right") - 1, 0)
+        on_block = (((self.block_start[ahead] <= key) & (self.block_end[ahead] >= key))
+                    | ((self.block_start[behind] <= key) & (self.block_end[behind] >= key)))
+        next_start, last_end = self.block_start[ahead], self.block_end[behind]
+        up = np.where(next_start >= key, np.minimum(reached, next_start), reached)
+        down = np.where(last_end <= key, np.maximum(reached, last_end), reached)
+        return np.where(on_block, key, np.where(towards_end, up, down))
+
+
+def _whole_road(net: RoadNetwork, profile: _Profile) -> np.ndarray:
+    geoms = np.arange(net.n_geometries)
+    return profile.at(geoms, np.ones(len(geoms))) - profile.at(geoms, np.zeros(len(geoms)))
+
+
+def _point_profile(net: RoadNetwork, weight: str) -> tuple[np.ndarray, np.ndarray]:
+    """(key, cumulative cost) at every point of every geometry."""
+    offsets = np.asarray(net.geom_offsets)
+    sizes = np.diff(offsets)
+    geom_of_point = np.repeat(np.arange(len(sizes)), sizes)
+    step = np.r_[0.0, np.hypot(*np.diff(net.geom_xy, axis=0).T)]
+    step[offsets[:-1]] = 0.0
+    along = np.cumsum(step)
+    along -= np.repeat(along[offsets[:-1]], sizes)
+    length = np.repeat(along[offsets[1:] - 1], sizes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(length > 0, along / length, 0.0)
+    fraction[offsets[1:] - 1] = 1.0  # the last point, even of a zero-length road
+    within = np.asarray(getattr(net, _ALONG[weight]))
+    increment = np.r_[0.0, np.diff(within)]
+    increment[offsets[:-1]] = 0.0  # nothing is paid between the end of one road and the next
+    return 2.0 * geom_of_point + fraction, np.cumsum(np.maximum(increment, 0.0))
+
+
+def _with_effects(keys, cumulative, effects: RoadEffects):
+    """The profile with the effects' stretch ends as extra points, each piece of road scaled by
+    the largest factor over it; and the blocked stretches as sorted, merged key intervals."""
+    lo = 2.0 * effects.geom + np.minimum(effects.start, effects.end)
+    hi = 2.0 * effects.geom + np.maximum(effects.start, effects.end)
+    all_keys = np.unique(np.r_[keys, lo, hi])
+    base = np.interp(all_keys, keys, cumulative)
+    factor = np.ones(len(all_keys) - 1)
+    slow = np.isfinite(effects.factor)
+    first = np.searchsorted(all_keys, lo[slow], side="left")
+    last = np.searchsorted(all_keys, hi[slow], side="left")
+    counts = last - first
+    pieces = np.repeat(first, counts) + np.arange(counts.sum()) - np.repeat(
+        np.cumsum(counts) - counts, counts)
+    np.maximum.at(factor, pieces, np.repeat(effects.factor[slow], counts))
+    scaled = np.r_[0.0, np.cumsum(np.diff(base) * factor)]
+    return all_keys, scaled, _merged_intervals(lo[~slow], hi[~slow])
+
+
+def _merged_intervals(lo, hi) -> np.ndarray:
+    if len(lo) == 0:
+        return np.empty((0, 2))
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    new = np.r_[True, lo[1:] > reach[:-1]]
+    first = np.flatnonzero(new)
+    return np.column_stack([lo[first], np.maximum.reduceat(hi, first)])
+
+
+# Profiles are read-only once built; a race builds one twice, harmlessly. Keyed weakly by the
+# network (and the effects), so they go when those do.
+_base_profiles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_effect_profiles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _base_profile(net: RoadNetwork, weight: str) -> _Profile:
+    per_net = _base_profiles.setdefault(net, {})
+    if weight not in per_net:
+        per_net[weight] = _Profile(net, weight, None)
+    return per_net[weight]
+
+
+def _effect_profile(net: RoadNetwork, weight: str, effects: RoadEffects) -> _Profile:
+    per_net = _effect_profiles.setdefault(effects, weakref.WeakKeyDictionary()).setdefault(net, {})
+    if weight not in per_net:
+        per_net[weight] = _Profile(net, weight, effects)
+    return per_net[weight]
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeCosts:
+    """Per-edge search costs (:attr:`full`, what the kernel uses) and exact costs of parts of
+    edges. Build with :func:`edge_costs`."""
+
+    net: RoadNetwork
+    weight: str
+    profile: _Profile
+    scale: np.ndarray | None  # whole-edge factors given per edge, or None
+    closed: np.ndarray | None  # whole edges closed per edge, or None
+
+    @cached_property
+    def full(self) -> np.ndarray:
+        costs = self.profile.edge_costs
+        if self.scale is not None:
+            costs = costs * self.scale
+        if self.closed is not None:
+            costs = np.where(self.closed, np.inf, costs)
+        if costs.flags.writeable:
+            costs.flags.writeable = False  # lets the kernel keep them loaded between queries
+        return costs
+
+    def span(self, edges, lo, hi) -> np.ndarray:
+        """Cost of travelling ``edges`` over geometry fractions ``lo..hi`` (lo ≤ hi) of their
+        roads, in either direction; inf where the edge is missing (-1) or blocked there. A span
+        of zero length costs nothing: a point on a node is at that node."""
+        edges = np.asarray(edges)
+        lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+        exists = edges >= 0
+        safe = np.where(exists, edges, 0)
+        cost = self.profile.between(self.net.edge_geom[safe], lo, hi)
+        if self.scale is not None:
+            cost = cost * self.scale[safe]
+        usable = exists if self.closed is None else exists & ~self.closed[safe]
+        return np.where(hi <= lo, 0.0, np.where(usable, cost, np.inf))
+
+    def reach(self, edges, start, budget, towards_end) -> np.ndarray:
+        """Geometry fraction reached along ``edges`` from fraction ``start`` with ``budget``,
+        moving towards the road's end (``towards_end``) or its start; ``start`` itself where the
+        edge is missing, closed or the budget is negative."""
+        edges = np.asarray(edges)
+        start = np.asarray(start, dtype=float)
+        exists = edges >= 0
+        safe = np.where(exists, edges, 0)
+        budget = np.asarray(budget, dtype=float)
+        if self.scale is not None:
+            budget = budget / self.scale[safe]
+        usable = exists & (budget >= 0)
+        if self.closed is not None:
+            usable &= ~self.closed[safe]
+        reached = self.profile.reach(self.net.edge_geom[safe], start,
+                                     np.where(usable, budget, 0.0), towards_end)
+        return np.where(usable, reached, start)
+
+
+def edge_costs(net: RoadNetwork, *, weight: str = "travel_time_s", blocked=None,
+               cost_scale=None, effects: RoadEffects | None = None) -> EdgeCosts:
+    """Search costs of ``weight``: with ``effects`` (stretches blocked or slowed, from hazards
+    and barriers), ``cost_scale`` (a factor per edge) and ``blocked`` (whole edges closed)."""
+    if weight not in WEIGHTS:
+        raise ValidationError(
+            f"weight: unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
+    scale = closed = None
+    if cost_scale is not None:
+        scale = _edge_array(net, cost_scale, "cost_scale", float)
+        if not (np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValidationError("cost_scale: factors must be finite and positive "
+                                  "(use blocked= for impassable edges)")
+    if blocked is not None:
+        closed = _edge_array(net, blocked, "blocked", bool)
+    if effects is not None and len(effects) and (
+            (effects.geom < 0).any() or (effects.geom >= net.n_geometries).any()):
+        raise ValidationError("effects.geom: road geometry ids must be in the network")
+    profile = (_base_profile(net, weight) if effects is None or len(effects) == 0
+               else _effect_profile(net, weight, effects))
+    return EdgeCosts(net, weight, profile, scale, closed)
+
+
+def _edge_array(net: RoadNetwork, values, name: str, dtype) -> np.ndarray:
+    array = np.asarray(values, dtype=dtype)
+    if array.shape != (net.n_edges,):
+        raise ValidationError(f"{name}: expected one value per edge ({net.n_edges}), "
+                              f"got shape {array.shape}")
+    return array
