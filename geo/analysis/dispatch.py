@@ -75,24 +75,59 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
                   k: int = 5, types: Sequence[str] | None = None, min_headcount: int = 0,
                   blocked=None, cost_scale=None,
                   max_snap_m: float = DEFAULT_MAX_SNAP_M) -> TeamDispatch:
-    """The k available teams of the requested types with the smallest ETA to ``incident``
-    (lon, lat): ETA = turnout time + network travel time from the team to the incident.
+    """The k available teams with the smallest ETA to ``incident`` (lon, lat): ETA = turnout
+    time + network travel time from the team to the incident.
 
-    ``teams`` (current positions) needs columns ``type``, ``status``, ``headcount``,
-    ``turnout_s`` and optionally ``name``.
+    With ``types`` (canonical names, see :data:`geo.core.vocabulary.TEAM_TYPES`), the k nearest
+    of *each* type, all in ETA order: a dispatcher asking for fire and medical teams needs both,
+    and the k nearest of either could all be fire teams. ``teams`` (current positions) needs
+    columns ``type``, ``status``, ``headcount``, ``turnout_s`` and optionally ``name``.
     """
     k = check_count("k", k)
     require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
     at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
     # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
-    rows = np.flatnonzero(_eligible(teams, types, min_headcount))
+    groups = _eligible_groups(teams, types, min_headcount)
+    eligible = sum(len(rows) for _, rows in groups)
     if not at.on_network[0]:
-        return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], len(rows),
+        return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], eligible,
                             _incident_note(at))
-    all_ids, all_lon, all_lat = lonlat_points(teams)
+    points = lonlat_points(teams)
+    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
+    options: list[Option] = []
+    unreachable: list[Unreachable] = []
+    notes = []
+    for kind, rows in groups:
+        found, lost = _rank_teams(net, at, teams, points, rows, k=k, costs=costs,
+                                  max_snap_m=max_snap_m)
+        options += found
+        unreachable += lost
+        notes.append(_team_note(len(rows), len(found), k, kind))
+    options.sort(key=lambda option: option.eta_s)  # stable: each type's order is kept in ties
+    return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, eligible,
+                        "; ".join(note for note in notes if note))
+
+
+def _eligible_groups(teams, types, min_headcount) -> list[tuple[str | None, np.ndarray]]:
+    """(type, row positions of its available teams) per requested type; one group of every
+    available team (type None) when no type is requested."""
+    mask = np.array(teams["status"] == TEAM_AVAILABLE, dtype=bool)
+    if min_headcount:
+        mask &= (teams["headcount"].to_numpy(dtype=float) >= min_headcount)
+    if not types:
+        return [(None, np.flatnonzero(mask))]
+    kinds = teams["type"].to_numpy()
+    return [(kind, np.flatnonzero(mask & (kinds == kind))) for kind in dict.fromkeys(types)]
+
+
+def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs,
+                max_snap_m) -> tuple[list[Option], list[Unreachable]]:
+    """The k best of the teams at ``rows`` and the ones that cannot reach the incident."""
+    if len(rows) == 0:
+        return [], []
+    all_ids, all_lon, all_lat = points
     ids = [all_ids[r] for r in rows]
     turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
-    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
     ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
                           start_s=turnout, k=k, max_snap_m=max_snap_m)
     options = [_team_option(net, ranked, i, ids[i], teams.iloc[rows[i]]) for i in ranked.order]
@@ -100,17 +135,7 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
                                float(ranked.candidates.snap_m[i]))
                    for i in np.flatnonzero(ranked.reasons != "")]
-    note = _team_note(len(rows), len(options), k, types)
-    return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, len(rows), note)
-
-
-def _eligible(teams, types, min_headcount) -> np.ndarray:
-    mask = np.array(teams["status"] == TEAM_AVAILABLE, dtype=bool)
-    if types:
-        mask &= teams["type"].isin(list(types)).to_numpy()
-    if min_headcount:
-        mask &= (teams["headcount"].to_numpy(dtype=float) >= min_headcount)
-    return mask
+    return options, unreachable
 
 
 def _team_option(net: RoadNetwork, ranked, i, team_id, row) -> Option:
@@ -129,8 +154,8 @@ def _incident_note(at: Snapped) -> str:
     return f"the incident is {at.snap_m[0]:.0f} m from the nearest road: no route can be given"
 
 
-def _team_note(eligible: int, found: int, k: int, types) -> str:
-    wanted = f" of type {', '.join(types)}" if types else ""
+def _team_note(eligible: int, found: int, k: int, kind: str | None) -> str:
+    wanted = f" of type {kind}" if kind else ""
     if eligible == 0:
         return f"no available team{wanted}"
     if found < k:
