@@ -21,7 +21,7 @@ from geo.core.vocabulary import ISLAND, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
 from geo.routing.search import edge_costs
-from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_point
+from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, past_island, snap_point
 
 
 @dataclass(frozen=True)
@@ -73,19 +73,21 @@ class TeamDispatch:
 
 def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.GeoDataFrame, *,
                   k: int = 5, types: Sequence[str] | None = None, min_headcount: int = 0,
-                  blocked=None, cost_scale=None,
-                  max_snap_m: float = DEFAULT_MAX_SNAP_M) -> TeamDispatch:
+                  blocked=None, cost_scale=None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                  route_islands: bool = False) -> TeamDispatch:
     """The k available teams with the smallest ETA to ``incident`` (lon, lat): ETA = turnout
     time + network travel time from the team to the incident.
 
     With ``types`` (canonical names, see :data:`geo.core.vocabulary.TEAM_TYPES`), the k nearest
     of *each* type, all in ETA order: a dispatcher asking for fire and medical teams needs both,
-    and the k nearest of either could all be fire teams. ``teams`` (current positions) needs
-    columns ``type``, ``status``, ``headcount``, ``turnout_s`` and optionally ``name``.
+    and the k nearest of either could all be fire teams. ``route_islands`` as in
+    :func:`~geo.routing.snapping.snap_points`. ``teams`` (current positions) needs columns
+    ``type``, ``status``, ``headcount``, ``turnout_s`` and optionally ``name``.
     """
     k = check_count("k", k)
     require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
-    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m,
+                    route_islands=route_islands)
     # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
     groups = _eligible_groups(teams, types, min_headcount)
     eligible = sum(len(rows) for _, rows in groups)
@@ -96,10 +98,10 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
     options: list[Option] = []
     unreachable: list[Unreachable] = []
-    notes = []
+    notes = [_past_island_note(at)]
     for kind, rows in groups:
         found, lost = _rank_teams(net, at, teams, points, rows, k=k, costs=costs,
-                                  max_snap_m=max_snap_m)
+                                  max_snap_m=max_snap_m, route_islands=route_islands)
         options += found
         unreachable += lost
         notes.append(_team_note(len(rows), len(found), k, kind))
@@ -120,8 +122,8 @@ def _eligible_groups(teams, types, min_headcount) -> list[tuple[str | None, np.n
     return [(kind, np.flatnonzero(mask & (kinds == kind))) for kind in dict.fromkeys(types)]
 
 
-def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs,
-                max_snap_m) -> tuple[list[Option], list[Unreachable]]:
+def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs, max_snap_m,
+                route_islands) -> tuple[list[Option], list[Unreachable]]:
     """The k best of the teams at ``rows`` and the ones that cannot reach the incident."""
     if len(rows) == 0:
         return [], []
@@ -129,7 +131,8 @@ def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs,
     ids = [all_ids[r] for r in rows]
     turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
     ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
-                          start_s=turnout, k=k, max_snap_m=max_snap_m)
+                          start_s=turnout, k=k, max_snap_m=max_snap_m,
+                          route_islands=route_islands)
     options = [_team_option(net, ranked, i, ids[i], teams.iloc[rows[i]]) for i in ranked.order]
     names = teams["name"].to_numpy()[rows] if "name" in teams else np.asarray(ids, dtype=object)
     unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
@@ -152,6 +155,13 @@ def _incident_note(at: Snapped) -> str:
         return (f"the incident lies on a road cut off from the network; the nearest connected "
                 f"road is {at.snap_m[0]:.0f} m away")
     return f"the incident is {at.snap_m[0]:.0f} m from the nearest road: no route can be given"
+
+
+def _past_island_note(at: Snapped) -> str:
+    if not past_island(at)[0]:
+        return ""
+    return (f"the incident's nearest road ({at.island_m[0]:.0f} m away) is cut off from the "
+            f"network: routed from the nearest connected road, {at.snap_m[0]:.0f} m away")
 
 
 def _team_note(eligible: int, found: int, k: int, kind: str | None) -> str:
@@ -180,7 +190,7 @@ def _parse_items(items: Mapping[str, object]) -> dict[str, float]:
 
 def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gpd.GeoDataFrame,
                      inventory, items: Mapping[str, object], *, blocked=None, cost_scale=None,
-                     max_snap_m: float = DEFAULT_MAX_SNAP_M) -> dict:
+                     max_snap_m: float = DEFAULT_MAX_SNAP_M, route_islands: bool = False) -> dict:
     """Depots holding the requested items, nearest (travel time to the incident at (lon, lat))
     first, and how the requested quantities are covered: taken from the nearest depots first,
     split across depots when one is not enough.
@@ -188,7 +198,8 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
     ``inventory`` is a table with ``depot`` (a depot index), ``item`` and ``quantity``.
     """
     wanted = _parse_items(items)
-    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m,
+                    route_islands=route_islands)
     stock = inventory[inventory["item"].isin(list(wanted)) & (inventory["quantity"] > 0)]
     holding = depots[depots.index.isin(stock["depot"].unique())]
     plan: dict = {"incident_snap_m": float(at.snap_m[0]), "depots": [], "allocation": [],
@@ -197,7 +208,8 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
         return plan
     ids, lon, lat = lonlat_points(holding)
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale)
-    ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m)
+    ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m,
+                          route_islands=route_islands)
     plan["unreachable_depots"] = jsonable([ids[i] for i in np.flatnonzero(ranked.reasons != "")])
     left = dict(wanted)
     for i in ranked.order:
@@ -225,20 +237,22 @@ def _room(shelters) -> np.ndarray:
 
 def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
                        shelters: gpd.GeoDataFrame, *, k: int = 3, blocked=None, cost_scale=None,
-                       max_snap_m: float = DEFAULT_MAX_SNAP_M) -> list[dict]:
+                       max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                       route_islands: bool = False) -> list[dict]:
     """The k nearest open shelters with free capacity, by walking time from the incident at
     (lon, lat). ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
     k = check_count("k", k)
     require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
     candidates = shelters[(shelters["status"] == SHELTER_OPEN).to_numpy()
                           & (_room(shelters) > 0)]
-    at = snap_point(walk_net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(walk_net, incident, field="incident", max_snap_m=max_snap_m,
+                    route_islands=route_islands)
     if not at.on_network[0] or len(candidates) == 0:
         return []
     ids, lon, lat = lonlat_points(candidates)
     costs = edge_costs(walk_net, blocked=blocked, cost_scale=cost_scale)
     ranked = rank_by_cost(walk_net, at, lon, lat, costs=costs, inbound=False, k=k,
-                          max_snap_m=max_snap_m)
+                          max_snap_m=max_snap_m, route_islands=route_islands)
     room = _room(candidates)
     result = []
     for i in ranked.order:

@@ -126,7 +126,9 @@ def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
     ``items`` (item → quantity) and the ``shelters_k`` nearest open shelters with room (walking).
 
     Types and items may be written in any case, in English or Chinese (``Fire``, ``消防``,
-    ``饮用水``); an unknown one is an error suggesting the closest.
+    ``饮用水``); an unknown one is an error suggesting the closest. A point whose nearest road is
+    cut off from the network is routed from the nearest connected road within the snap limit,
+    and the teams' note says how far that road is.
     """
     types = _resolve_team_types(team_types)
     wanted = _resolve_items(ctx, items or {})
@@ -134,18 +136,19 @@ def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
     drive = ctx.network("drive")
     drive_barriers = _barriers(ctx, drive, hazards=hazards, extra=barriers, notes=notes)
     result = nearest_teams(drive, at, _layer(ctx, "teams", notes), k=k, types=types,
-                           min_headcount=min_headcount, **drive_barriers)
+                           min_headcount=min_headcount, route_islands=True, **drive_barriers)
     supplies = None
     if wanted:
         depots = _layer(ctx, "depots", notes)
         inventory = pd.DataFrame(ctx.layer("inventory").drop(columns="geometry"))
-        supplies = depots_for_items(drive, at, depots, inventory, wanted, **drive_barriers)
+        supplies = depots_for_items(drive, at, depots, inventory, wanted, route_islands=True,
+                                    **drive_barriers)
     shelters = None
     if shelters_k:
         walk = ctx.network("walk")
         walk_barriers = _barriers(ctx, walk, hazards=hazards, extra=barriers, notes=[])
         shelters = shelters_with_room(walk, at, _layer(ctx, "shelters", notes), k=shelters_k,
-                                      **walk_barriers)
+                                      route_islands=True, **walk_barriers)
     return DispatchResult(at, result, supplies, shelters, tuple(notes))
 
 

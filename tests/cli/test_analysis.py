@@ -101,6 +101,12 @@ def test_dispatch_takes_types_and_items_as_dispatchers_type_them(run):
     assert sum(a["quantity"] for a in result["supplies"]["allocation"]) == 500
 
 
+def test_dispatch_beside_a_cut_off_road_says_how_far_the_connected_road_is(run):
+    code, stdout, _ = run("dispatch", "--at", "47.110566,9.523598", "--k", "2")
+    assert code == 0 and stdout.count("ETA") == 2
+    assert "routed from the nearest connected road, 55 m away" in stdout
+
+
 def test_exposure(run):
     code, stdout, _ = run("exposure", "--json")
     result = json.loads(stdout)

@@ -62,3 +62,13 @@ def test_items_by_name_in_any_case_or_language(ctx, typed):
 def test_unknown_or_repeated_names_are_refused(ctx, team_types, items, message):
     with pytest.raises(ValidationError, match=message):
         services.dispatch(ctx, at=VADUZ, team_types=team_types, items=items)
+
+
+def test_an_incident_beside_a_cut_off_road_gets_teams_supplies_and_shelters(ctx):
+    # Beside a one-way service road in Vaduz joined to no other road (OSM way 272650018); the
+    # nearest connected road, Sandweg, is 55 m away.
+    sent = services.dispatch(ctx, at=(9.523598, 47.110566), k=3, items={"water": 100})
+    assert len(sent.teams.options) == 3 and sent.teams.incident_status == "ok"
+    assert sent.teams.incident_snap_m == pytest.approx(54.6, abs=0.1)
+    assert "routed from the nearest connected road, 55 m away" in sent.to_dict()["note"]
+    assert sent.supplies["shortfall"] == {} and len(sent.shelters) == 3
