@@ -21,7 +21,7 @@ from geo.core.vocabulary import ISLAND, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
 from geo.routing.search import edge_costs
-from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_point
+from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, past_island, snap_point
 
 
 @dataclass(frozen=True)
@@ -74,43 +74,72 @@ class TeamDispatch:
 def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.GeoDataFrame, *,
                   k: int = 5, types: Sequence[str] | None = None, min_headcount: int = 0,
                   blocked=None, cost_scale=None, effects=None,
-                  max_snap_m: float = DEFAULT_MAX_SNAP_M) -> TeamDispatch:
-    """The k available teams of the requested types with the smallest ETA to ``incident``
-    (lon, lat): ETA = turnout time + network travel time from the team to the incident.
+                  max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                  route_islands: bool = False) -> TeamDispatch:
+    """The k available teams with the smallest ETA to ``incident`` (lon, lat): ETA = turnout
+    time + network travel time from the team to the incident.
 
-    ``teams`` (current positions) needs columns ``type``, ``status``, ``headcount``,
-    ``turnout_s`` and optionally ``name``.
+    With ``types`` (canonical names, see :data:`geo.core.vocabulary.TEAM_TYPES`), the k nearest
+    of *each* type, all in ETA order: a dispatcher asking for fire and medical teams needs both,
+    and the k nearest of either could all be fire teams. ``route_islands`` as in
+    :func:`~geo.routing.snapping.snap_points`. ``teams`` (current positions) needs columns
+    ``type``, ``status``, ``headcount``, ``turnout_s`` and optionally ``name``.
     """
     k = check_count("k", k)
     require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
-    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m,
+                    route_islands=route_islands)
     # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
-    rows = np.flatnonzero(_eligible(teams, types, min_headcount))
+    groups = _eligible_groups(teams, types, min_headcount)
+    eligible = sum(len(rows) for _, rows in groups)
     if not at.on_network[0]:
-        return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], len(rows),
+        return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], eligible,
                             _incident_note(at))
-    all_ids, all_lon, all_lat = lonlat_points(teams)
+    points = lonlat_points(teams)
+    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale, effects=effects)
+    options: list[Option] = []
+    unreachable: list[Unreachable] = []
+    notes = [_past_island_note(at)]
+    for kind, rows in groups:
+        found, lost = _rank_teams(net, at, teams, points, rows, k=k, costs=costs,
+                                  max_snap_m=max_snap_m, route_islands=route_islands)
+        options += found
+        unreachable += lost
+        notes.append(_team_note(len(rows), len(found), k, kind))
+    options.sort(key=lambda option: option.eta_s)  # stable: each type's order is kept in ties
+    return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, eligible,
+                        "; ".join(note for note in notes if note))
+
+
+def _eligible_groups(teams, types, min_headcount) -> list[tuple[str | None, np.ndarray]]:
+    """(type, row positions of its available teams) per requested type; one group of every
+    available team (type None) when no type is requested."""
+    mask = np.array(teams["status"] == TEAM_AVAILABLE, dtype=bool)
+    if min_headcount:
+        mask &= (teams["headcount"].to_numpy(dtype=float) >= min_headcount)
+    if not types:
+        return [(None, np.flatnonzero(mask))]
+    kinds = teams["type"].to_numpy()
+    return [(kind, np.flatnonzero(mask & (kinds == kind))) for kind in dict.fromkeys(types)]
+
+
+def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs, max_snap_m,
+                route_islands) -> tuple[list[Option], list[Unreachable]]:
+    """The k best of the teams at ``rows`` and the ones that cannot reach the incident."""
+    if len(rows) == 0:
+        return [], []
+    all_ids, all_lon, all_lat = points
     ids = [all_ids[r] for r in rows]
     turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
-    costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale, effects=effects)
     ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
-                          start_s=turnout, k=k, max_snap_m=max_snap_m)
+                          start_s=turnout, k=k, max_snap_m=max_snap_m,
+                          route_islands=route_islands)
     options = [_team_option(net, ranked, i, ids[i], teams.iloc[rows[i]]) for i in ranked.order]
     names = teams["name"].to_numpy()[rows] if "name" in teams else np.asarray(ids, dtype=object)
     unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
                                float(ranked.candidates.snap_m[i]))
                    for i in np.flatnonzero(ranked.reasons != "")]
-    note = _team_note(len(rows), len(options), k, types)
-    return TeamDispatch(float(at.snap_m[0]), "ok", options, unreachable, len(rows), note)
-
-
-def _eligible(teams, types, min_headcount) -> np.ndarray:
-    mask = np.array(teams["status"] == TEAM_AVAILABLE, dtype=bool)
-    if types:
-        mask &= teams["type"].isin(list(types)).to_numpy()
-    if min_headcount:
-        mask &= (teams["headcount"].to_numpy(dtype=float) >= min_headcount)
-    return mask
+    return options, unreachable
 
 
 def _team_option(net: RoadNetwork, ranked, i, team_id, row) -> Option:
@@ -129,8 +158,15 @@ def _incident_note(at: Snapped) -> str:
     return f"the incident is {at.snap_m[0]:.0f} m from the nearest road: no route can be given"
 
 
-def _team_note(eligible: int, found: int, k: int, types) -> str:
-    wanted = f" of type {', '.join(types)}" if types else ""
+def _past_island_note(at: Snapped) -> str:
+    if not past_island(at)[0]:
+        return ""
+    return (f"the incident's nearest road ({at.island_m[0]:.0f} m away) is cut off from the "
+            f"network: routed from the nearest connected road, {at.snap_m[0]:.0f} m away")
+
+
+def _team_note(eligible: int, found: int, k: int, kind: str | None) -> str:
+    wanted = f" of type {kind}" if kind else ""
     if eligible == 0:
         return f"no available team{wanted}"
     if found < k:
@@ -155,8 +191,8 @@ def _parse_items(items: Mapping[str, object]) -> dict[str, float]:
 
 def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gpd.GeoDataFrame,
                      inventory, items: Mapping[str, object], *, blocked=None, cost_scale=None,
-                     effects=None,
-                     max_snap_m: float = DEFAULT_MAX_SNAP_M) -> dict:
+                     effects=None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                     route_islands: bool = False) -> dict:
     """Depots holding the requested items, nearest (travel time to the incident at (lon, lat))
     first, and how the requested quantities are covered: taken from the nearest depots first,
     split across depots when one is not enough.
@@ -164,7 +200,8 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
     ``inventory`` is a table with ``depot`` (a depot index), ``item`` and ``quantity``.
     """
     wanted = _parse_items(items)
-    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m,
+                    route_islands=route_islands)
     stock = inventory[inventory["item"].isin(list(wanted)) & (inventory["quantity"] > 0)]
     holding = depots[depots.index.isin(stock["depot"].unique())]
     plan: dict = {"incident_snap_m": float(at.snap_m[0]), "depots": [], "allocation": [],
@@ -173,7 +210,8 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
         return plan
     ids, lon, lat = lonlat_points(holding)
     costs = edge_costs(net, blocked=blocked, cost_scale=cost_scale, effects=effects)
-    ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m)
+    ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m,
+                          route_islands=route_islands)
     plan["unreachable_depots"] = jsonable([ids[i] for i in np.flatnonzero(ranked.reasons != "")])
     left = dict(wanted)
     for i in ranked.order:
@@ -201,21 +239,22 @@ def _room(shelters) -> np.ndarray:
 
 def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
                        shelters: gpd.GeoDataFrame, *, k: int = 3, blocked=None, cost_scale=None,
-                       effects=None,
-                       max_snap_m: float = DEFAULT_MAX_SNAP_M) -> list[dict]:
+                       effects=None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                       route_islands: bool = False) -> list[dict]:
     """The k nearest open shelters with free capacity, by walking time from the incident at
     (lon, lat). ``shelters`` needs ``status``, ``capacity_people`` and ``occupancy`` columns."""
     k = check_count("k", k)
     require_columns(shelters, ("status", "capacity_people", "occupancy"), "shelters")
     candidates = shelters[(shelters["status"] == SHELTER_OPEN).to_numpy()
                           & (_room(shelters) > 0)]
-    at = snap_point(walk_net, incident, field="incident", max_snap_m=max_snap_m)
+    at = snap_point(walk_net, incident, field="incident", max_snap_m=max_snap_m,
+                    route_islands=route_islands)
     if not at.on_network[0] or len(candidates) == 0:
         return []
     ids, lon, lat = lonlat_points(candidates)
     costs = edge_costs(walk_net, blocked=blocked, cost_scale=cost_scale, effects=effects)
     ranked = rank_by_cost(walk_net, at, lon, lat, costs=costs, inbound=False, k=k,
-                          max_snap_m=max_snap_m)
+                          max_snap_m=max_snap_m, route_islands=route_islands)
     room = _room(candidates)
     result = []
     for i in ranked.order:

@@ -56,10 +56,12 @@ class Ranked:
 
 def rank_by_cost(net: RoadNetwork, at: Snapped, lon: np.ndarray, lat: np.ndarray, *,
                  costs: EdgeCosts, inbound: bool, start_s: np.ndarray | None = None,
-                 k: int | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Ranked:
+                 k: int | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                 route_islands: bool = False) -> Ranked:
     """Rank the candidates at (``lon``, ``lat``) by travel to ``at`` (``inbound``) or from it,
-    over the edge ``costs``; ``k`` None ranks every candidate (one unbounded search)."""
-    candidates = snap_points(net, lon, lat, max_snap_m=max_snap_m)
+    over the edge ``costs``; ``k`` None ranks every candidate (one unbounded search).
+    ``route_islands`` as in :func:`~geo.routing.snapping.snap_points`."""
+    candidates = snap_points(net, lon, lat, max_snap_m=max_snap_m, route_islands=route_islands)
     start = np.zeros(len(candidates)) if start_s is None else np.asarray(start_s, dtype=float)
     search, travel = _search_until_certain(net, at, candidates, start, costs, inbound, k)
     total = start + travel

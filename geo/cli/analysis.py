@@ -9,6 +9,7 @@ carries the OpenStreetMap credit.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from geo import services
@@ -50,9 +51,14 @@ def register(subparsers) -> None:
     _common(send, layer_option=False)
     send.add_argument("--at", required=True, metavar="LAT,LON", help="incident location")
     send.add_argument("--k", type=int, default=5, help="how many teams (default %(default)s)")
-    send.add_argument("--type", default="", help="team types, comma-separated (default: any)")
+    send.add_argument("--type", default="",
+                      help="team types, comma-separated, in English or Chinese, any case "
+                           "(fire,medical or 消防,医疗); with several, the --k nearest of each "
+                           "type are listed (default: the --k nearest of any type)")
     send.add_argument("--min-headcount", type=int, default=0)
-    send.add_argument("--items", default="", help="supplies, e.g. water=500,tents=20")
+    send.add_argument("--items", default="",
+                      help="supplies as catalogue items or their Chinese or English names, e.g. "
+                           "water=500,tents=20 or 饮用水=500")
     send.add_argument("--shelters", type=int, default=3, help="open shelters with room to list")
     send.set_defaults(func=run_dispatch)
 
@@ -151,20 +157,28 @@ def run_coverage(args) -> int:
     return emit(payload, "\n".join(lines), args, features=result.uncovered())
 
 
+def _split_list(text: str) -> list[str]:
+    """Comma-separated parts; the Chinese commas ， and 、 count as commas."""
+    return [part.strip() for part in re.split(r"[,，、]", text) if part.strip()]
+
+
 def _parse_items(text: str) -> dict[str, str]:
-    items = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, quantity = part.partition("=")
+    items: dict[str, str] = {}
+    for part in _split_list(text):
+        name, sep, quantity = part.replace("＝", "=").partition("=")
+        name = name.strip()
         if not sep or not name:
             raise ValidationError(f"--items: expected ITEM=QUANTITY, got {part!r}")
-        items[name.strip()] = quantity.strip()
+        if name in items:
+            raise ValidationError(f"--items: {name!r} is given twice")
+        items[name] = quantity.strip()
     return items
 
 
 def run_dispatch(args) -> int:
     at = parse_latlon(args.at, field="--at")
     items = _parse_items(args.items)
-    types = [t.strip() for t in args.type.split(",") if t.strip()]
+    types = _split_list(args.type)
     ctx = open_context(args)
     if args.mode != "drive":
         raise ValidationError("--mode: teams and depots drive and people walk to shelters; "

@@ -69,21 +69,29 @@ _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def snap_points(net: RoadNetwork, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+def snap_points(net: RoadNetwork, lon, lat, *, max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                route_islands: bool = False) -> Snapped:
     """Snap many lon/lat points at once through the network's spatial index.
+
+    ``route_islands=True`` snaps a point whose nearest road is cut off from the network to the
+    nearest connected road within ``max_snap_m`` (status ``"ok"``; :func:`past_island` tells
+    which), as a dispatcher needs an answer whenever one exists; only points with no connected
+    road within the limit are then ``"island"``. The kept network is one strongly connected
+    component (see :mod:`geo.network.build`), so every road it snaps to is a connected one.
 
     The last few results per network are kept: a dispatcher's queries snap the same team
     positions again and again, and on a large network that is most of a query's time.
     """
     lon = np.atleast_1d(np.asarray(lon, dtype=float))
     lat = np.atleast_1d(np.asarray(lat, dtype=float))
-    key = (float(max_snap_m), hashlib.blake2b(lon.tobytes() + lat.tobytes()).digest())
+    key = (float(max_snap_m), bool(route_islands),
+           hashlib.blake2b(lon.tobytes() + lat.tobytes()).digest())
     with _cache_lock:
         recent = _cache.setdefault(net, OrderedDict())
         if key in recent:
             recent.move_to_end(key)
             return recent[key]
-    snapped = _snap(net, lon, lat, max_snap_m)
+    snapped = _snap(net, lon, lat, max_snap_m, route_islands)
     with _cache_lock:
         recent[key] = snapped
         if len(recent) > _CACHE_SIZE:
@@ -91,7 +99,7 @@ def snap_points(net: RoadNetwork, lon, lat, *, max_snap_m: float = DEFAULT_MAX_S
     return snapped
 
 
-def _snap(net: RoadNetwork, lon, lat, max_snap_m) -> Snapped:
+def _snap(net: RoadNetwork, lon, lat, max_snap_m, route_islands) -> Snapped:
     x, y = net.to_xy.transform(lon, lat)
     xy = np.column_stack([x, y])
     points = shapely.points(xy)
@@ -108,13 +116,24 @@ def _snap(net: RoadNetwork, lon, lat, max_snap_m) -> Snapped:
     snapped = shapely.get_coordinates(shapely.line_interpolate_point(lines, offset))
     island_m = _distance_to_dropped_roads(net, points)
     status = np.where(snap_m > max_snap_m, FAR, OK).astype(object)
-    status[(island_m < snap_m) & (snap_m > ISLAND_TOLERANCE_M)] = ISLAND
+    island = (island_m < snap_m) & (snap_m > ISLAND_TOLERANCE_M)
+    if route_islands:
+        island &= snap_m > max_snap_m
+    status[island] = ISLAND
     geom = np.where(status == OK, geom, -1)
     result = Snapped(lon.copy(), lat.copy(), xy, geom, offset, fraction, snap_m, snapped,
                      status.astype(str), island_m)
     for array in vars(result).values():
         array.flags.writeable = False  # shared through the cache
     return result
+
+
+def past_island(snapped: Snapped) -> np.ndarray:
+    """Per point: routed from a connected road although a road cut off from the network is
+    nearer (and the connected one more than ``ISLAND_TOLERANCE_M`` away): worth telling the user,
+    with ``snap_m``."""
+    return (snapped.on_network & (snapped.island_m < snapped.snap_m)
+            & (snapped.snap_m > ISLAND_TOLERANCE_M))
 
 
 def _distance_to_dropped_roads(net: RoadNetwork, points) -> np.ndarray:
@@ -175,9 +194,9 @@ def require_on_network(snapped: Snapped, *, field: str, max_snap_m: float) -> No
 
 
 def snap_point(net: RoadNetwork, lonlat: tuple[float, float], *, field: str,
-               max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+               max_snap_m: float = DEFAULT_MAX_SNAP_M, route_islands: bool = False) -> Snapped:
     """One (lon, lat) point snapped, after checking it lies in the network's extent (a
     :class:`PointError` naming ``field`` otherwise)."""
     lon, lat = lonlat
     check_lonlat(net, lon, lat, field=field, margin_m=max_snap_m)
-    return snap_points(net, lon, lat, max_snap_m=max_snap_m)
+    return snap_points(net, lon, lat, max_snap_m=max_snap_m, route_islands=route_islands)

@@ -34,7 +34,9 @@ from geo.analysis.exposure import ExposureResult, unsafe_shelters
 from geo.analysis.exposure import exposure as exposure_of
 from geo.analysis.service_areas import DIRECTIONS, ServiceAreaResult
 from geo.analysis.service_areas import service_areas as service_areas_of
+from geo.core.names import resolve_names
 from geo.core.validate import check_choice
+from geo.core.vocabulary import TEAM_TYPE_NAMES_ZH, TEAM_TYPES
 from geo.errors import ValidationError
 from geo.network.build import check_mode
 from geo.network.model import RoadNetwork
@@ -119,26 +121,58 @@ def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
              team_types: Sequence[str] = (), min_headcount: int = 0,
              items: Mapping[str, object] | None = None, shelters_k: int = 3,
              hazards: bool = True, barriers: gpd.GeoDataFrame | None = None) -> DispatchResult:
-    """For an incident at ``at`` (lon, lat): the ``k`` nearest available teams of
-    ``team_types`` by ETA (driving, turnout included), the depots covering ``items``
-    (item → quantity) and the ``shelters_k`` nearest open shelters with room (walking)."""
+    """For an incident at ``at`` (lon, lat): the ``k`` nearest available teams of *each* of
+    ``team_types`` (any type when none) by ETA (driving, turnout included), the depots covering
+    ``items`` (item → quantity) and the ``shelters_k`` nearest open shelters with room (walking).
+
+    Types and items may be written in any case, in English or Chinese (``Fire``, ``消防``,
+    ``饮用水``); an unknown one is an error suggesting the closest. A point whose nearest road is
+    cut off from the network is routed from the nearest connected road within the snap limit,
+    and the teams' note says how far that road is.
+    """
+    types = _resolve_team_types(team_types)
+    wanted = _resolve_items(ctx, items or {})
     notes = _demo_notes(ctx)
     drive = ctx.network("drive")
     drive_barriers = _barriers(ctx, drive, hazards=hazards, extra=barriers, notes=notes)
-    result = nearest_teams(drive, at, _layer(ctx, "teams", notes), k=k, types=list(team_types),
-                           min_headcount=min_headcount, **drive_barriers)
+    result = nearest_teams(drive, at, _layer(ctx, "teams", notes), k=k, types=types,
+                           min_headcount=min_headcount, route_islands=True, **drive_barriers)
     supplies = None
-    if items:
+    if wanted:
         depots = _layer(ctx, "depots", notes)
         inventory = pd.DataFrame(ctx.layer("inventory").drop(columns="geometry"))
-        supplies = depots_for_items(drive, at, depots, inventory, items, **drive_barriers)
+        supplies = depots_for_items(drive, at, depots, inventory, wanted, route_islands=True,
+                                    **drive_barriers)
     shelters = None
     if shelters_k:
         walk = ctx.network("walk")
         walk_barriers = _barriers(ctx, walk, hazards=hazards, extra=barriers, notes=[])
         shelters = shelters_with_room(walk, at, _layer(ctx, "shelters", notes), k=shelters_k,
-                                      **walk_barriers)
+                                      route_islands=True, **walk_barriers)
     return DispatchResult(at, result, supplies, shelters, tuple(notes))
+
+
+def _resolve_team_types(team_types: Sequence[str]) -> list[str]:
+    """The canonical team types of names typed in any case, in English or Chinese, each once."""
+    labels = {kind: (TEAM_TYPE_NAMES_ZH[kind],) for kind in TEAM_TYPES}
+    return list(dict.fromkeys(resolve_names("team_types", team_types, labels, what="team type")))
+
+
+def _resolve_items(ctx: Context, items: Mapping[str, object]) -> dict[str, object]:
+    """``items`` keyed by the registry catalogue's item names, whatever name was typed (the
+    item, or its Chinese or English label, in any case)."""
+    if not items:
+        return {}
+    catalogue = ctx.catalogue()
+    labels = {str(item): (row["name_zh"], row["name_en"]) for item, row in catalogue.iterrows()}
+    names = resolve_names("items", items, labels, what="catalogue item")
+    typed_as: dict[str, str] = {}
+    for typed, name in zip(items, names):
+        if name in typed_as:  # adding the two quantities up would be a guess
+            raise ValidationError(f"items: {name!r} is asked for twice (as {typed_as[name]!r} "
+                                  f"and {typed!r})")
+        typed_as[name] = typed
+    return {name: items[typed] for name, typed in typed_as.items()}
 
 
 def exposure(ctx: Context, *, mode: str = "drive") -> ExposureResult:

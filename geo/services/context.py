@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from geo.analysis.barriers import Barriers, hazard_zones, road_barriers
 from geo.core.hazard_rules import HazardRules, load_hazard_rules
@@ -127,6 +128,10 @@ class Context:
         with self._lock:
             self._layers[name] = (revision, frame)
         return frame
+
+    def catalogue(self) -> pd.DataFrame:
+        """The registry's supply catalogue: ``name_en``, ``name_zh`` and ``unit`` by item."""
+        return self._require_registry().catalogue()
 
     def hazard_barriers(self, mode: str) -> Barriers:
         """The registry's active hazards as per-edge arrays of the ``mode`` network, cached until

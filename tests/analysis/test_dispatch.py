@@ -14,11 +14,12 @@ from tests.analysis_inputs import points_along_roads, teams_frame
 from tests.reference import path_cost, split_graph
 
 
-def _brute_force(net, incident, teams, *, types=None, costs=None, zones=()):
-    """ETA of every eligible team: turnout + networkx shortest path team → incident."""
+def _brute_force(net, incident, teams, *, types=None, costs=None, zones=(), incident_at=None):
+    """ETA of every eligible team: turnout + networkx shortest path team → incident (or
+    ``incident_at``, the incident's place on a road)."""
     eligible = teams[(teams["status"] == "available")
                      & (teams["type"].isin(types) if types else True)]
-    points = {"incident": snap_points(net, incident[0], incident[1])}
+    points = {"incident": incident_at or snap_points(net, incident[0], incident[1])}
     for i, geom in zip(eligible.index, eligible.geometry):
         points["team", i] = snap_points(net, geom.x, geom.y)  # names apart from node numbers
     graph = split_graph(net, points, costs, zones=zones)
@@ -179,3 +180,53 @@ def test_team_parked_at_the_start_of_a_one_way_road_leaves_from_the_junction(li_
     result = nearest_teams(li_drive, (lon, lat), teams, k=1)
     assert result.options[0].eta_s == pytest.approx(0.0, abs=1e-9)
     assert li_drive.edge_travel_time_s[forward] > 10
+
+
+class _OnRoad:
+    """A point placed on road geometry ``g`` at ``fraction``, as tests.reference.split_graph
+    reads a snapped point; found without the snapping code."""
+
+    def __init__(self, g: int, fraction: float):
+        self.on_network = np.array([True])
+        self.geom = np.array([g])
+        self.fraction = np.array([fraction])
+
+
+def _nearest_kept_road(net, lon, lat):
+    """(distance in metres, the point on the nearest kept road) by brute force over every road."""
+    point = shapely.Point(*net.to_xy.transform(lon, lat))
+    distance = shapely.distance(point, net.geometries)
+    g = int(np.argmin(distance))
+    fraction = shapely.line_locate_point(net.geometries[g], point, normalized=True)
+    return float(distance[g]), _OnRoad(g, float(fraction))
+
+
+# Real places where the nearest road is cut off from the network and the nearest kept road is
+# more than 50 m away. Monaco: Avenue du Maréchal Foch (OSM way 24668403), a one-way street that
+# leaves the extract into Beausoleil, so nothing comes back from its end. Vaduz: a one-way
+# service road (way 272650018) joined to no other road, beside Sandweg.
+CUT_OFF_ROADS = [("monaco", (7.420931, 43.739548)), ("liechtenstein", (9.523598, 47.110566))]
+
+
+@pytest.mark.parametrize("region, incident", CUT_OFF_ROADS)
+def test_incident_beside_a_cut_off_road_is_routed_from_the_nearest_connected_road(
+        networks, region, incident, rng):
+    net = networks(region, "drive")
+    teams = teams_frame(net, 40, rng)
+    snap_m, on_road = _nearest_kept_road(net, *incident)
+    plain = nearest_teams(net, incident, teams, k=5)
+    assert plain.incident_status == "island" and plain.options == []  # before: no team at all
+    assert 50 < snap_m < 500
+
+    result = nearest_teams(net, incident, teams, k=5, route_islands=True)
+    assert result.incident_status == "ok"
+    assert result.incident_snap_m == pytest.approx(snap_m, abs=1e-6)
+    assert f"routed from the nearest connected road, {snap_m:.0f} m away" in result.note
+    expected = _brute_force(net, incident, teams, incident_at=on_road)
+    _check_ranking(result, expected, 5)
+    # Depots where the best teams are: their supplies reach the incident too.
+    depots = teams.loc[[o.id for o in result.options[:2]]]
+    stock = pd.DataFrame({"depot": depots.index, "item": "water", "quantity": 10.0})
+    supplies = depots_for_items(net, incident, depots, stock, {"water": 20}, route_islands=True)
+    assert supplies["incident_snap_m"] == pytest.approx(snap_m, abs=1e-6)
+    assert supplies["shortfall"] == {} and len(supplies["depots"]) == 2

@@ -91,6 +91,22 @@ def test_dispatch_text_output(run):
     assert code == 0 and "ETA" in stdout and "© OpenStreetMap contributors" in stdout
 
 
+def test_dispatch_takes_types_and_items_as_dispatchers_type_them(run):
+    code, stdout, _ = run("dispatch", "--at", "47.1410,9.5209", "--k", "2", "--type",
+                          "Fire，医疗", "--items", "饮用水＝500", "--shelters", "0", "--json")
+    result = json.loads(stdout)
+    assert code == 0 and result["note"] == ""
+    assert sorted(t["type"] for t in result["teams"]) == ["fire", "fire", "medical", "medical"]
+    assert result["supplies"]["shortfall"] == {}
+    assert sum(a["quantity"] for a in result["supplies"]["allocation"]) == 500
+
+
+def test_dispatch_beside_a_cut_off_road_says_how_far_the_connected_road_is(run):
+    code, stdout, _ = run("dispatch", "--at", "47.110566,9.523598", "--k", "2")
+    assert code == 0 and stdout.count("ETA") == 2
+    assert "routed from the nearest connected road, 55 m away" in stdout
+
+
 def test_exposure(run):
     code, stdout, _ = run("exposure", "--json")
     result = json.loads(stdout)
@@ -105,6 +121,13 @@ def test_exposure(run):
     (["dispatch", "--at", "47.14,9.52", "--items", "water=lots"],
      "items.water: quantity must be a number"),
     (["dispatch", "--at", "47.14,9.52", "--k", "0"], "k: expected a positive whole number"),
+    (["dispatch", "--at", "47.14,9.52", "--type", "fire,medic"],
+     r"team_types: 'medic' is not a known team type \(did you mean medical \(医疗\)\?\); "
+     r"allowed: fire \(消防\)"),
+    (["dispatch", "--at", "47.14,9.52", "--items", "Wasser=5"],
+     r"items: 'Wasser' is not a known catalogue item \(did you mean water \(饮用水\)\?\)"),
+    (["dispatch", "--at", "47.14,9.52", "--items", "water=5,water=6"],
+     "--items: 'water' is given twice"),
     (["dispatch", "--at", "9.52,47.14"], "incident: .* look swapped"),
     (["coverage", "--layer", "incidents"], "argument --layer: invalid choice: 'incidents'"),
     (["coverage", "--breaks", "5", "--mode", "bike"], "mode: unknown mode 'bike'"),
