@@ -147,7 +147,15 @@ def _covered_stretches(net: RoadNetwork, zones: np.ndarray, geom: np.ndarray,
     road = lines[pair]
     a = shapely.line_locate_point(road, first, normalized=True)
     b = shapely.line_locate_point(road, last, normalized=True)
-    return RoadEffects(geom[pair], np.minimum(a, b), np.maximum(a, b), factor[pair])
+    # A road that comes back to a place it passed (a loop) makes locating a point ambiguous:
+    # the piece's own length settles where it ends.
+    span = np.where(is_point, 0.0, shapely.length(pieces) / shapely.length(road))
+    start, end = np.minimum(a, b), np.maximum(a, b)
+    ambiguous = np.abs((end - start) - span) > 1e-9
+    fits_after = a + span <= 1.0 + 1e-12
+    start = np.where(ambiguous, np.where(fits_after, a, np.maximum(b - span, 0.0)), start)
+    end = np.where(ambiguous, np.minimum(start + span, 1.0), end)
+    return RoadEffects(geom[pair], start, end, factor[pair])
 
 
 def _extra_zones(extra, crs) -> gpd.GeoDataFrame | None:

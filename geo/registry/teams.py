@@ -84,16 +84,17 @@ class TeamsMixin(RecordsMixin):
                 raise ValidationError(f"status: {value!r} is not one of "
                                       f"{', '.join(TEAM_STATUSES)}")
         table = db.table(db.Team)
+        # The status it had, read under a row lock (SQLite's write transaction holds the whole
+        # database), so that the audit entry shows it rather than the statuses allowed.
+        current = conn.execute(select(table.c.status).where(table.c.id == str(team_id))
+                               .with_for_update()).scalar()
+        if current is None:
+            raise NotFoundError(f"teams: no record with id {team_id!r}")
         result = conn.execute(update(table).where(table.c.id == str(team_id),
                                                   table.c.status.in_(wanted))
                               .values(status=status, updated_at=db.utc_now()))
         if result.rowcount != 1:
-            current = conn.execute(select(table.c.status)
-                                   .where(table.c.id == str(team_id))).scalar()
-            if current is None:
-                raise NotFoundError(f"teams: no record with id {team_id!r}")
             raise ConflictError(f"team {team_id} is {current}, not {' or '.join(wanted)}",
                                 current=current)
-        old_status = wanted[0] if len(wanted) == 1 else "/".join(wanted)
         self._audit(conn, actor=actor, action="status", layer="teams", record_id=team_id,
-                    old={"status": old_status}, new={"status": status})
+                    old={"status": current}, new={"status": status})

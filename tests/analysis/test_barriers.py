@@ -7,9 +7,11 @@ import shapely
 import shapely.ops
 
 from geo.analysis.barriers import hazard_zones, road_barriers
+from geo.analysis.coverage import coverage
 from geo.analysis.exposure import exposure, unsafe_shelters
 from geo.core.hazard_rules import load_hazard_rules
 from geo.errors import ValidationError
+from tests.analysis_inputs import points_along_roads
 
 CENTRE = (9.5209, 47.1410)
 
@@ -53,6 +55,50 @@ def test_slow_hazard_slows_the_parts_inside_and_inactive_hazards_do_nothing(li_d
     assert len(zones) == 1
     effects = road_barriers(li_drive, zones).effects
     assert len(effects) > 4 and set(effects.factor.tolist()) == {2.0}
+
+
+def _slow_zones(net):
+    """A flood over the whole network (factor 3) and a smaller one (factor 2) inside it, in
+    lon/lat: every road lies wholly inside the big zone, so its cost triples whether a zone
+    slows whole roads or only the part inside it."""
+    west, south, east, north = net.bounds_lonlat
+    everywhere = shapely.box(west - 0.01, south - 0.01, east + 0.01, north + 0.01)
+    x, y = net.to_xy.transform(*CENTRE)
+    town = shapely.transform(shapely.Point(x, y).buffer(1500),
+                             lambda xy: np.column_stack(net.to_lonlat.transform(*xy.T)))
+    return {3.0: everywhere, 2.0: town}
+
+
+@pytest.mark.parametrize("how", ["big zone first", "small zone first", "hazard and drawn area",
+                                 "combined"])
+def test_where_slow_zones_overlap_the_largest_factor_applies(li_drive, how):
+    zones = _slow_zones(li_drive)
+
+    def flood(*factors):
+        return _hazards(type=["flood_zone"] * len(factors), slow_factor=list(factors),
+                        geometry=[zones[f] for f in factors])
+
+    if how == "big zone first":
+        barriers = road_barriers(li_drive, hazard_zones(flood(3.0, 2.0), crs=li_drive.crs))
+    elif how == "small zone first":
+        barriers = road_barriers(li_drive, hazard_zones(flood(2.0, 3.0), crs=li_drive.crs))
+    elif how == "hazard and drawn area":
+        barriers = road_barriers(li_drive, hazard_zones(flood(3.0), crs=li_drive.crs),
+                                 extra=flood(2.0).assign(road_effect="slow"))
+    else:
+        barriers = road_barriers(li_drive, hazard_zones(flood(3.0), crs=li_drive.crs)).combined(
+            road_barriers(li_drive, extra=flood(2.0).assign(road_effect="slow")))
+    lon, lat = points_along_roads(li_drive, 300, np.random.default_rng(1))
+    demand = gpd.GeoDataFrame({"population": np.ones(300)},
+                              geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    station = gpd.GeoDataFrame(geometry=[shapely.Point(CENTRE)], crs="EPSG:4326")
+    free = coverage(li_drive, station, demand, breaks=[1e6], direction="from").demand["cost"]
+    slowed = coverage(li_drive, station, demand, breaks=[1e6], direction="from",
+                      **barriers.as_kwargs()).demand["cost"]
+    assert free.notna().all()
+    np.testing.assert_allclose(slowed, 3.0 * free, rtol=1e-9)
+    # The small zone holds many points: a product or the last factor would show there.
+    assert shapely.contains(zones[2.0], shapely.points(lon, lat)).sum() >= 10
 
 
 def test_ad_hoc_barrier_line_blocks_the_roads_where_it_crosses_them(li_drive):

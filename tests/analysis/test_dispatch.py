@@ -14,11 +14,13 @@ from tests.analysis_inputs import points_along_roads, teams_frame
 from tests.reference import path_cost, split_graph
 
 
-def _brute_force(net, incident, teams, *, types=None, costs=None, zones=(), incident_at=None):
+def _brute_force(net, incident, teams, *, types=None, min_headcount=0, costs=None, zones=(),
+                 incident_at=None):
     """ETA of every eligible team: turnout + networkx shortest path team → incident (or
     ``incident_at``, the incident's place on a road)."""
     eligible = teams[(teams["status"] == "available")
-                     & (teams["type"].isin(types) if types else True)]
+                     & (teams["type"].isin(types) if types else True)
+                     & (teams["headcount"] >= min_headcount)]
     points = {"incident": incident_at or snap_points(net, incident[0], incident[1])}
     for i, geom in zip(eligible.index, eligible.geometry):
         points["team", i] = snap_points(net, geom.x, geom.y)  # names apart from node numbers
@@ -52,6 +54,20 @@ def test_ranking_equals_brute_force(networks, region, rng):
         typed = nearest_teams(net, incident, teams, k=3, types=["medical"])
         _check_ranking(typed, _brute_force(net, incident, teams, types=["medical"]), 3)
         assert all(o.details["type"] == "medical" for o in typed.options)
+
+
+def test_minimum_headcount_leaves_smaller_teams_out(li_drive, rng):
+    teams = teams_frame(li_drive, 40, rng)
+    lon, lat = points_along_roads(li_drive, 1, rng)
+    incident = (lon[0], lat[0])
+    result = nearest_teams(li_drive, incident, teams, k=4, min_headcount=8)
+    _check_ranking(result, _brute_force(li_drive, incident, teams, min_headcount=8), 4)
+    assert all(o.details["headcount"] >= 8 for o in result.options)
+    # Smaller teams would have been sent without the minimum: the filter changed the answer.
+    anyone = nearest_teams(li_drive, incident, teams, k=4)
+    assert any(o.details["headcount"] < 8 for o in anyone.options)
+    assert result.eligible == int(((teams["status"] == "available")
+                                   & (teams["headcount"] >= 8)).sum()) < anyone.eligible
 
 
 @pytest.mark.parametrize("region", ["liechtenstein", "monaco"])

@@ -143,6 +143,43 @@ def test_turnout_time_shrinks_the_area(li_drive):
     assert (late["area_m2"].to_numpy() < plain["area_m2"].to_numpy()).all()
 
 
+@pytest.mark.parametrize("mode, direction, oneway", [("walk", "to", False),
+                                                      ("drive", "from", True),
+                                                      ("drive", "to", True)])
+def test_facility_own_road_is_covered_before_any_junction(networks, mode, direction, oneway):
+    """With a break too small to reach either end of the facility's road, the area is the band
+    around the stretch of that road reached from the facility: both ways on foot, only ahead
+    going out along a one-way road and only behind coming in."""
+    net = networks("liechtenstein", mode)
+    kind = (net.geom_edges[:, 1] < 0) == oneway
+    lengths = shapely.length(net.geometries)
+    g = int(np.flatnonzero(kind)[np.argmax(lengths[kind])])  # the longest such road
+    road, middle = net.geometries[g], lengths[g] / 2
+    reach_m = 200.0
+    assert middle > reach_m + 100  # no junction reached
+    if mode == "walk":  # on foot time is length at one speed, so give the break in seconds
+        edge = net.geom_edges[g, 0]
+        speed_mps = net.edge_length_m[edge] / net.edge_travel_time_s[edge]
+        kwargs = {"breaks": [reach_m / speed_mps], "weight": "travel_time_s"}
+        low, high = middle - reach_m, middle + reach_m
+    else:  # metres: exact along the road whatever its speeds
+        kwargs = {"breaks": [reach_m], "weight": "length_m"}
+        low, high = (middle, middle + reach_m) if direction == "from" else (middle - reach_m,
+                                                                             middle)
+    at = shapely.line_interpolate_point(road, middle)
+    lon, lat = net.to_lonlat.transform(at.x, at.y)
+    area = service_areas(net, (np.array([lon]), np.array([lat])), direction=direction,
+                         **kwargs).areas.to_crs(net.crs).geometry.iloc[0]
+    along = np.arange(0.0, lengths[g], 5.0)
+    points = shapely.line_interpolate_point(road, along)
+    reached = shapely.ops.substring(road, low, high)
+    band_m = 40.0 if mode == "walk" else 60.0
+    inside = shapely.contains(area, points)
+    assert inside[(along > low + 1) & (along < high - 1)].all()
+    far = shapely.distance(points, reached) > band_m + 5
+    assert far.sum() > 20 and not inside[far].any()
+
+
 def test_metre_breaks(li_walk):
     areas = service_areas(li_walk, FACILITIES, breaks=[500.0, 1000.0], weight="length_m").areas
     assert len(areas) == 6 and (areas["area_m2"] > 0).all()

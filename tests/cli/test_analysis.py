@@ -107,6 +107,38 @@ def test_dispatch_beside_a_cut_off_road_says_how_far_the_connected_road_is(run):
     assert "routed from the nearest connected road, 55 m away" in stdout
 
 
+def test_dispatch_minimum_headcount(run, registry_file):
+    code, stdout, _ = run("dispatch", "--at", "47.1410,9.5209", "--k", "12",
+                          "--min-headcount", "8", "--json")
+    with Registry(str(registry_file)) as reg:
+        teams = reg.layer("teams")
+    big = teams[(teams["status"] == "available") & (teams["headcount"] >= 8)]
+    assert code == 0 and 0 < len(big) < (teams["status"] == "available").sum()
+    assert {t["id"] for t in json.loads(stdout)["teams"]} == set(big.index)
+
+
+def test_barriers_file_cuts_off_a_team(run, registry_file, li_drive, tmp_path):
+    """A ring drawn around the best team's position closes every road out of it."""
+    argv = ("dispatch", "--at", "47.1410,9.5209", "--k", "3", "--shelters", "0", "--json")
+    code, stdout, _ = run(*argv)
+    free = json.loads(stdout)
+    best = free["teams"][0]["id"]
+    with Registry(str(registry_file)) as reg:
+        team = reg.layer("teams").loc[best].geometry
+    x, y = li_drive.to_xy.transform(team.x, team.y)
+    ring = shapely.Point(x, y).buffer(250).exterior.buffer(15)
+    ring = shapely.transform(ring, lambda xy: np.column_stack(li_drive.to_lonlat.transform(*xy.T)))
+    barriers = tmp_path / "ring.geojson"
+    barriers.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(ring)}]}))
+    code, stdout, _ = run(*argv, "--barriers", str(barriers))
+    cut = json.loads(stdout)
+    assert code == 0 and free["unreachable_teams"] == []
+    assert best not in [t["id"] for t in cut["teams"]] and len(cut["teams"]) == 3
+    reasons = {u["id"]: u["reason"] for u in cut["unreachable_teams"]}
+    assert reasons[best] == "cut_off_by_hazard"
+
+
 def test_exposure(run):
     code, stdout, _ = run("exposure", "--json")
     result = json.loads(stdout)
@@ -165,9 +197,19 @@ def test_a_registry_of_another_region_is_refused_in_one_line(tmp_path, cache_dir
     assert "covers longitude 24.9400..24.9400" in err and "drive network of liechtenstein" in err
 
 
-def test_exposure_reports_inactive_hazards_too(run):
-    code, stdout, _ = run("exposure", "--json")
-    assert code == 0 and "active" in json.loads(stdout)["hazards"][0]
+def test_exposure_reports_inactive_hazards_too(tmp_path, cache_dir, capsys):
+    path = tmp_path / "hazards.sqlite"
+    with Registry(str(path)) as reg:
+        reg.add_many("hazards", [
+            {"id": "ON", "type": "fuel_station", "radius_m": 80.0,
+             "geometry": shapely.Point(9.5209, 47.1410)},
+            {"id": "OFF", "type": "gas_storage", "radius_m": 120.0, "active": False,
+             "geometry": shapely.Point(9.5100, 47.1650)}])
+    code = main(["exposure", "--json", "--db", str(path), "--cache-dir", str(cache_dir)])
+    hazards = json.loads(capsys.readouterr().out)["hazards"]
+    assert code == 0
+    assert {h["hazard"]: h["active"] for h in hazards} == {"ON": True, "OFF": False}
+    assert all(h["road_km"] > 0 for h in hazards)
 
 
 def test_missing_explicit_database_is_an_error(cache_dir, capsys, tmp_path):
@@ -175,11 +217,14 @@ def test_missing_explicit_database_is_an_error(cache_dir, capsys, tmp_path):
     assert code == 2 and "there is no registry at" in capsys.readouterr().err
 
 
-def test_mode_follows_the_layer(run):
-    code, stdout, _ = run("coverage", "--layer", "teams", "--breaks", "5", "--json")
-    assert code == 0
-    walk_code, walk_out, _ = run("coverage", "--breaks", "5", "--json")
-    driven = json.loads(stdout)["summary"][0]["covered"]
-    walked = json.loads(walk_out)["summary"][0]["covered"]
-    # 8 available teams driving for 5 minutes cover more than 6 shelters reached on foot.
-    assert walk_code == 0 and driven > walked
+@pytest.mark.parametrize("layer, default, other", [("teams", "drive", "walk"),
+                                                    ("shelters", "walk", "drive")])
+def test_mode_follows_the_layer(run, layer, default, other):
+    def covered(*mode):
+        code, stdout, _ = run("coverage", "--layer", layer, "--breaks", "5", "--json", *mode)
+        assert code == 0
+        return [row["covered"] for row in json.loads(stdout)["summary"]]
+
+    # Without --mode the layer's own network is used: the same answer as naming it, and not
+    # the answer of the other network.
+    assert covered() == covered("--mode", default) != covered("--mode", other)

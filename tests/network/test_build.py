@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+from pyproj import Geod
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import NoRoadsError, SourceError, ValidationError
@@ -13,6 +14,7 @@ from geo.network.build import build_network
 from geo.network.convert import to_csr
 from geo.network.model import NetworkSettings
 from geo.network.osm_read import read_ways
+from geo.network.osm_tags import DEFAULT_DRIVE_SPEEDS_KPH
 from tests.conftest import LIECHTENSTEIN, MONACO
 
 
@@ -193,6 +195,44 @@ def test_xml_and_pbf_of_the_same_data_agree(tmp_path):
     assert xml.suffix == ".osm"
     np.testing.assert_array_equal(from_xml.node_osm_id, from_pbf.node_osm_id)
     np.testing.assert_allclose(from_xml.edge_travel_time_s, from_pbf.edge_travel_time_s)
+
+
+def test_without_maxspeed_every_road_drives_at_its_class_speed(tmp_path):
+    """One speed for every highway class: ignoring maxspeed, every edge takes its length at
+    that speed; reading it (Liechtenstein signs 20 to 80 km/h), many do not, and the two are
+    cached apart."""
+    uniform = dict.fromkeys(DEFAULT_DRIVE_SPEEDS_KPH, 36.0)  # 10 m/s
+    ignored = build_network(LIECHTENSTEIN, mode="drive", cache_dir=tmp_path,
+                            settings=NetworkSettings(drive_speeds_kph=uniform, use_maxspeed=False))
+    np.testing.assert_allclose(ignored.edge_travel_time_s, ignored.edge_length_m / 10.0)
+    read = build_network(LIECHTENSTEIN, mode="drive", cache_dir=tmp_path,
+                         settings=NetworkSettings(drive_speeds_kph=uniform))
+    signed = ~np.isclose(read.edge_travel_time_s, read.edge_length_m / 10.0)
+    assert signed.mean() > 0.1
+
+
+def test_without_maxspeed_a_signed_road_takes_its_class_default(tmp_path):
+    """A hand-written road: 111 m of primary signed 120 km/h, then 111 m of residential signed
+    50 km/h (one edge after simplification)."""
+    path = tmp_path / "signed.osm"
+    path.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
+        + "".join(f"<node id='{i}' version='1' lat='{47.1 + 0.001 * i}' lon='9.5'/>\n"
+                  for i in range(3))
+        + "<way id='10' version='1'><nd ref='0'/><nd ref='1'/>"
+          "<tag k='highway' v='primary'/><tag k='maxspeed' v='120'/></way>\n"
+          "<way id='11' version='1'><nd ref='1'/><nd ref='2'/>"
+          "<tag k='highway' v='residential'/><tag k='maxspeed' v='50'/></way>\n</osm>\n")
+    metres = Geod(ellps="WGS84").inv(9.5, 47.1, 9.5, 47.101)[2]  # each way's length
+    by_class = build_network(path, mode="drive", use_cache=False,
+                             settings=NetworkSettings(use_maxspeed=False))
+    by_sign = build_network(path, mode="drive", use_cache=False)
+    class_kph = DEFAULT_DRIVE_SPEEDS_KPH["primary"], DEFAULT_DRIVE_SPEEDS_KPH["residential"]
+    assert by_class.n_edges == by_sign.n_edges == 2
+    np.testing.assert_allclose(by_class.edge_travel_time_s,
+                               sum(metres / (kph / 3.6) for kph in class_kph), rtol=1e-3)
+    np.testing.assert_allclose(by_sign.edge_travel_time_s,
+                               metres / (120 / 3.6) + metres / (50 / 3.6), rtol=1e-3)
 
 
 def test_speed_settings_are_validated():

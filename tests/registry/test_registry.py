@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from geo.errors import ConflictError, ValidationError
 from geo.registry.registry import NotFoundError, RecordsRejectedError, Registry
 
 VADUZ = (9.5209, 47.1410)
+ROOT = Path(__file__).resolve().parents[2]  # so the other process imports this checkout's geo
 
 
 @pytest.fixture
@@ -87,6 +91,47 @@ def test_update_and_delete_are_audited_with_old_and_new_values(reg):
     assert update["new"]["radius_m"] == 150 and update["new"]["active"] is False
     with pytest.raises(NotFoundError):
         reg.get("hazards", "H1")
+
+
+def _entries(reg, layer, record_id):
+    """(action, actor, old, new) of a record's audit entries, oldest first."""
+    log = reg.audit_log(layer=layer, record_id=record_id).iloc[::-1]
+    return list(zip(log["action"], log["actor"], log["old"], log["new"], strict=True))
+
+
+def test_team_status_changes_and_assignments_are_audited(reg):
+    reg.add_many("teams", [_team("T1"), _team("T2")])
+    reg.add("incidents", {"id": "I1", "type": "fire", "geometry": shapely.Point(*VADUZ)})
+    reg.set_team_status("T1", "off_duty", expected=["en_route", "available"], actor="chief")
+    with pytest.raises(ConflictError):
+        reg.set_team_status("T1", "assigned", expected="available", actor="late")
+    assignment = reg.assign_team("I1", "T2", actor="dispatcher-a")
+    reg.release_team("T2", actor="dispatcher-b")
+    # The entry holds the status the team really had, not the ones that were allowed; the
+    # refused change left none.
+    assert _entries(reg, "teams", "T1")[1:] == [
+        ("status", "chief", {"status": "available"}, {"status": "off_duty"})]
+    assert [e for e in _entries(reg, "teams", "T2") if e[0] == "status"] == [
+        ("status", "dispatcher-a", {"status": "available"}, {"status": "assigned"}),
+        ("status", "dispatcher-b", {"status": "assigned"}, {"status": "available"})]
+    assert _entries(reg, "incidents", "I1")[1:] == [
+        ("assign", "dispatcher-a", None, {"team": "T2", "assignment": assignment})]
+
+
+def test_stock_changes_are_audited(reg):
+    reg.add("depots", {"id": "D1", "geometry": shapely.Point(*VADUZ)})
+    reg.set_stock("D1", "water", 500, actor="planner")
+    reg.set_stock("D1", "water", 450, actor="planner-b")
+    reg.adjust_stock("D1", "water", -120, actor="dispatcher")
+    with pytest.raises(ConflictError):
+        reg.adjust_stock("D1", "water", -1000, actor="greedy")
+    reg.add_many("inventory", [{"depot": "D1", "item": "water", "quantity": 80}],
+                 actor="importer")
+    assert _entries(reg, "inventory", "D1/water") == [
+        ("insert", "planner", None, {"quantity": 500.0, "unit": "L"}),
+        ("update", "planner-b", {"quantity": 500.0}, {"quantity": 450.0, "unit": "L"}),
+        ("update", "dispatcher", {"quantity": 450.0}, {"quantity": 330.0}),
+        ("update", "importer", {"quantity": 330.0}, {"quantity": 80.0, "unit": "L"})]
 
 
 def test_inventory_never_goes_negative(reg):
@@ -199,12 +244,31 @@ def test_spatial_index_follows_inserts_moves_and_deletes(reg):
     assert list(reg.nearest("teams", *VADUZ, k=1).index) == ["T3"]
 
 
+def _in_another_process(url: str, *statements: str) -> None:
+    """Run registry writes in a separate Python process, as a second server worker would."""
+    script = "\n".join(["import shapely", "from geo.registry.registry import Registry",
+                        f"with Registry({url!r}) as reg:",
+                        *(f"    {line}" for line in statements)])
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=120)
+
+
+def _add_team(team_id: str, lon: float, lat: float) -> str:
+    return (f"reg.add('teams', {{'id': {team_id!r}, 'type': 'fire', 'headcount': 6, "
+            f"'geometry': shapely.Point({lon}, {lat})}})")
+
+
 def test_index_notices_writes_by_another_process(reg):
     reg.add("teams", _team("T1"))
-    assert len(reg.nearby("teams", *VADUZ, radius_m=10)) == 1
-    with Registry(reg.url) as other:
-        other.add("teams", _team("T2"))
+    assert list(reg.nearby("teams", *VADUZ, radius_m=10).index) == ["T1"]
+    # A query after the other process wrote: the index is rebuilt.
+    _in_another_process(reg.url, _add_team("T2", *VADUZ))
     assert sorted(reg.nearby("teams", *VADUZ, radius_m=10).index) == ["T1", "T2"]
+    # A write of ours after theirs: the index is rebuilt, not merely given our own write.
+    _in_another_process(reg.url, _add_team("T3", *VADUZ), "reg.delete('teams', 'T1')",
+                        "reg.move_team('T2', 9.60, 47.20)")
+    reg.add("teams", _team("T4"))
+    assert sorted(reg.nearby("teams", *VADUZ, radius_m=10).index) == ["T3", "T4"]
+    assert list(reg.nearest("teams", 9.60, 47.20, k=1).index) == ["T2"]
 
 
 def test_incident_needs_are_checked(reg):
