@@ -75,8 +75,9 @@ def register(subparsers) -> None:
     _layer_option(load)
     load.add_argument("--crs", default=None, help="coordinates' CRS: an EPSG code, GCJ-02 or "
                                                   "BD-09 (default: the file's, else EPSG:4326)")
-    load.add_argument("--encoding", default=None, help="CSV encoding: utf-8, utf-8-sig, gbk, "
-                                                       "gb18030 (default: detected)")
+    load.add_argument("--encoding", default=None,
+                      help="CSV encoding, any Python knows: utf-8, gbk, gb18030, cp1252, ... "
+                           "(default: detected; refused when unclear)")
     load.add_argument("--report", type=Path, default=None,
                       help="write every problem of a rejected file here (CSV: row, field, problem)")
     load.add_argument("--actor", default=None, help="who imports, for the audit log")
@@ -88,7 +89,9 @@ def register(subparsers) -> None:
     export.add_argument("--out", type=Path, default=None, help="output file (default LAYER.EXT)")
     export.add_argument("--crs", default=None, help="write coordinates in this CRS (EPSG code, "
                                                     "GCJ-02, BD-09; default EPSG:4326)")
-    export.add_argument("--encoding", default="utf-8", help="CSV encoding (default utf-8)")
+    export.add_argument("--encoding", default="utf-8",
+                        help="CSV encoding, any Python knows (default utf-8; gbk for Chinese "
+                             "Excel)")
     export.set_defaults(func=run_export)
 
     people = commands.add_parser("population", parents=[common],

@@ -20,8 +20,9 @@ import shapely
 
 from geo.errors import SourceError, ValidationError
 from geo.io.crs import WGS84, crs_name, geometries_from_wgs84, is_wgs84, resolve_crs
+from geo.io.encodings import codec
 from geo.io.geojson import write_geojson
-from geo.io.vector import codec, shapefile_name
+from geo.io.vector import shapefile_name
 
 SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".txt": "csv",
             ".gpkg": "gpkg", ".zip": "shp", ".shp": "shp"}

@@ -3,9 +3,8 @@
 The file is read by :func:`geo.io.vector.read_rows` (its CRS by the policy of that module) and
 every row is checked: reading problems such as an unparseable number or WKT, and the registry's
 own checks. Either every row goes into the database in one transaction or nothing does, and
-:class:`~geo.errors.RecordsRejectedError` lists each problem as (row, field, problem). CSV
-files may be UTF-8 (with or without a byte-order mark) or GBK/GB18030 (Chinese Excel exports),
-detected or given.
+:class:`~geo.errors.RecordsRejectedError` lists each problem as (row, field, problem). The
+encoding of a CSV file is given or detected (:mod:`geo.io.encodings`).
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def test_bad_import_is_one_line_and_writes_nothing(capsys, db, tmp_path):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--crs", "EPSG:999999"], "crs: unknown CRS 'EPSG:999999'"),
-    (["--encoding", "klingon"], "encoding: 'klingon' is not one of"),
+    (["--encoding", "klingon"], "encoding: 'klingon' is not a text encoding Python knows"),
 ])
 def test_bad_options_are_reported(capsys, db, tmp_path, argv, message):
     path = tmp_path / "teams.csv"

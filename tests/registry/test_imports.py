@@ -55,18 +55,31 @@ def test_csv_with_lat_lon_columns_imports_and_keeps_chinese_names(reg, tmp_path)
     assert (shelters["source"] == "rows.csv").all()
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_encodings_are_detected(reg, tmp_path, encoding):
     path = _csv(tmp_path, [HEADER, *GOOD], encoding=encoding)
     import_file(reg, path, layer="shelters")
     assert reg.get("shelters", "S2")["name"] == "Sporthalle 体育馆"
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8", "utf-8-sig", "gb18030"])
+def test_western_european_excel_csv_keeps_its_names(tmp_path, encoding):
+    lines = ["id,name,shelter_class,capacity_people,lon,lat",
+             "S1,Sörnäisten peruskoulu,emergency,400,24.9633,60.1872",
+             "S2,Käpylän peruskoulu,emergency,300,24.9480,60.2140",
+             "S3,Töölön yhteiskoulu,short_term,500,24.9230,60.1790"]
+    with Registry(str(tmp_path / "helsinki.sqlite")) as helsinki:
+        import_file(helsinki, _csv(tmp_path, lines, encoding=encoding), layer="shelters")
+        names = helsinki.layer("shelters")["name"]
+    assert names.tolist() == ["Sörnäisten peruskoulu", "Käpylän peruskoulu",
+                              "Töölön yhteiskoulu"]
+
+
 def test_given_encoding_is_used_and_a_wrong_one_is_reported(reg, tmp_path):
     path = _csv(tmp_path, [HEADER, *GOOD], encoding="gb18030")
     with pytest.raises(SourceError, match="not valid utf-8 at byte"):
         import_file(reg, path, layer="shelters", encoding="utf-8")
-    with pytest.raises(ValidationError, match="encoding: 'latin-9' is not one of"):
+    with pytest.raises(ValidationError, match="encoding: 'latin-9' is not a text encoding"):
         import_file(reg, path, layer="shelters", encoding="latin-9")
     import_file(reg, path, layer="shelters", encoding="GBK")
     assert reg.get("shelters", "S1")["name"] == "Schulhaus Mühleholz 学校"
