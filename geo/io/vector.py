@@ -41,6 +41,7 @@ from pyproj import CRS
 from geo.errors import RowProblem, SourceError, ValidationError
 from geo.io.crs import WGS84, Crs, crs_name, geometries_to_wgs84, is_wgs84, resolve_crs, same_crs
 from geo.io.encodings import decode
+from geo.io.spreadsheet import unprotect_frame
 
 CSV_SUFFIXES = (".csv", ".txt")
 GEOJSON_SUFFIXES = (".geojson", ".json")
@@ -205,7 +206,7 @@ def _parse_csv(text: str, source: _Source, *, typed: bool) -> pd.DataFrame:
         raise SourceError(f"{source.where}: not a readable CSV "
                           f"({str(exc).splitlines()[0]})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return unprotect_frame(frame)  # the quote our CSV exports put before formula-like text
 
 
 def _find_column(columns: Iterable[str], names: Sequence[str]) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from geo.core.progress import row_progress
 from geo.errors import RowProblem
+from geo.io.spreadsheet import protect
 from geo.io.vector import read_rows
 from geo.registry import Registry
 from geo.registry.schema import DERIVED_COLUMNS, layer_spec
@@ -48,10 +49,13 @@ def import_file(registry: Registry, path: str | Path, *, layer: str, crs: str | 
 
 
 def write_report(problems: Sequence[RowProblem], path: str | Path) -> Path:
-    """The validation report as CSV (row, field, problem), UTF-8 with BOM for Excel."""
+    """The validation report as CSV (row, field, problem), UTF-8 with BOM for Excel, each cell
+    safe to open in a spreadsheet (:mod:`geo.io.spreadsheet`)."""
     path = Path(path)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "field", "problem"])
-        writer.writerows([p.row, p.field, p.problem] for p in problems)
+        # Fields and problems quote what the file held: safe to open in a spreadsheet.
+        writer.writerows([protect(p.row), protect(p.field), protect(p.problem)]
+                         for p in problems)
     return path

@@ -101,7 +101,8 @@ def test_bad_import_is_one_line_and_writes_nothing(capsys, db, tmp_path):
                   "--report", str(report))
     assert "row 4: headcount: -4 is negative" in line and "nothing imported" in line
     rows = list(csv.reader(report.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows == [["row", "field", "problem"], ["4", "headcount", "-4 is negative (must be ≥ 0)"],
+    assert rows == [["row", "field", "problem"],
+                    ["4", "headcount", "'-4 is negative (must be ≥ 0)"],  # not a formula
                     ["4", "type", "'dragons' is not one of fire, medical, search_rescue, hazmat, "
                                   "water_rescue, police, volunteer, comprehensive"]]
     with Registry(db) as registry:

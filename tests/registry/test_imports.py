@@ -3,6 +3,7 @@ exports that import again."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -313,6 +314,20 @@ def test_report_lists_every_problem(reg, tmp_path):
     assert rows[0] == "row,field,problem"
     assert [r.split(",")[:2] for r in rows[1:]] == [["3", "capacity_people"],
                                                     ["3", "shelter_class"], ["4", "geometry"]]
+
+
+def test_report_cells_open_as_text_in_a_spreadsheet(reg, tmp_path):
+    lines = ['id,name,shelter_class,capacity_people,lon,lat,"=HYPERLINK(""http://evil/"",""x"")"',
+             "S1,Park,emergency,@SUM(1+1),9.52,47.14,1",
+             "S2,-2+3,+cmd|' /C calc'!A0,-5,9.52,47.14,1"]
+    with pytest.raises(RecordsRejectedError) as caught:
+        import_file(reg, _csv(tmp_path, lines), layer="shelters")
+    report = write_report(caught.value.problems, tmp_path / "report.csv")
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert '\'=HYPERLINK("http://evil/","x")' in cells  # the unknown column, quoted
+    assert "'-5 is negative (must be ≥ 0)" in cells
 
 
 @pytest.mark.slow
