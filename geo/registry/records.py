@@ -16,8 +16,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from geo.core import labels
 from geo.core.standards import ShelterStandards
-from geo.core.vocabulary import TEAM_TYPES
 from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, ValidationError
 from geo.registry import database as db
 from geo.registry.inventory import InventoryMixin
@@ -240,22 +240,31 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
         return None
 
 
-def _check_needs(needs: Mapping, choices: Mapping) -> list[Problem]:
+def _check_needs(needs: dict, choices: Mapping) -> list[Problem]:
+    """Problems of an incident's needs. Team types and items may be given by their Chinese or
+    English names: ``needs`` (the record's own parsed copy) gets them by key."""
     problems = []
     unknown = set(needs) - {"teams", "supplies"}
     if unknown:
         problems.append(("needs", f"unknown keys {sorted(unknown)}; expected teams, supplies"))
-    for key, allowed in (("teams", TEAM_TYPES), ("supplies", choices.get("items", ()))):
+    team_types = labels.names("team_types")
+    for key, allowed in (("teams", team_types), ("supplies", choices.get("items", {}))):
         part = needs.get(key) or {}
         if not isinstance(part, Mapping):
             problems.append((f"needs.{key}", "expected a mapping of name to amount"))
             continue
+        by_key = {}
         for name, amount in part.items():
-            if name not in allowed:
+            found = labels.resolve(str(name), allowed)
+            if found is None:
                 problems.append((f"needs.{key}", f"{name!r} is not one of "
-                                                 f"{', '.join(sorted(allowed))}"))
+                                                 f"{labels.shown(allowed)}"))
             elif not (isinstance(amount, int | float) and np.isfinite(amount) and amount >= 0):
                 problems.append((f"needs.{key}.{name}", f"{amount!r} is negative or not a number"))
+            else:
+                by_key[found] = amount
+        if key in needs:
+            needs[key] = by_key
     return problems
 
 

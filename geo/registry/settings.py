@@ -95,7 +95,11 @@ class SettingsMixin(Store):
             self._audit(conn, actor=actor, action="insert", layer="catalogue", record_id=key,
                         old=None, new=values)
 
-    def _choices(self) -> dict[str, set[str]]:
-        """The sets records are checked against that live in the registry, not the schema."""
-        return {"shelter_classes": set(self.standards.classes),
-                "items": set(self.catalogue().index)}
+    def _choices(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """The values records are checked against that live in the registry, not the schema,
+        each with its Chinese and English names (which a record may give instead)."""
+        catalogue = self.catalogue()
+        return {"shelter_classes": {key: (entry.name_zh, entry.name_en)
+                                    for key, entry in self.standards.classes.items()},
+                "items": {str(item): (str(row.name_zh), str(row.name_en))
+                          for item, row in catalogue.iterrows()}}

@@ -103,8 +103,10 @@ def test_bad_import_is_one_line_and_writes_nothing(capsys, db, tmp_path):
     rows = list(csv.reader(report.read_text(encoding="utf-8-sig").splitlines()))
     assert rows == [["row", "field", "problem"],
                     ["4", "headcount", "'-4 is negative (must be ≥ 0)"],  # not a formula
-                    ["4", "type", "'dragons' is not one of fire, medical, search_rescue, hazmat, "
-                                  "water_rescue, police, volunteer, comprehensive"]]
+                    ["4", "type", "'dragons' is not one of fire (消防), medical (医疗), "
+                                  "search_rescue (搜救), hazmat (危化品处置), "
+                                  "water_rescue (水上救援), police (公安), volunteer (志愿者), "
+                                  "comprehensive (综合救援)"]]
     with Registry(db) as registry:
         assert registry.counts()["teams"] == 0
 

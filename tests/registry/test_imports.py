@@ -86,6 +86,56 @@ def test_given_encoding_is_used_and_a_wrong_one_is_reported(reg, tmp_path):
     assert reg.get("shelters", "S1")["name"] == "Schulhaus Mühleholz 学校"
 
 
+CHINESE_SHELTERS = ["名称,纬度,经度,容纳人数,类别,状态",
+                    "实验小学操场,47.1496,9.5175,800,紧急避难场所,开放",
+                    "体育馆,47.1338,9.5231,1200,短期固定避难场所,已满",
+                    "Rheinpark Stadion,47.1415,9.5056,2000,long_term,Closed"]
+
+
+def test_chinese_excel_csv_names_fields_and_choices_in_chinese(reg, tmp_path):
+    path = _csv(tmp_path, CHINESE_SHELTERS, name="避难场所.csv", encoding="gbk")
+    import_file(reg, path, layer="shelters")
+    shelters = reg.layer("shelters").set_index("name")
+    columns = ["shelter_class", "capacity_people", "status"]
+    assert shelters.loc["实验小学操场", columns].tolist() == ["emergency", 800, "open"]
+    assert shelters.loc["体育馆", ["shelter_class", "status"]].tolist() == ["short_term", "full"]
+    assert shelters.loc["Rheinpark Stadion", "status"] == "closed"  # any case of the key
+    assert shelters.loc["体育馆", "geometry"].equals(shapely.Point(9.5231, 47.1338))
+
+
+def test_chinese_names_of_team_types_statuses_and_items(reg, tmp_path):
+    teams = ["编号,名称,类型,人数,状态,出动时间（秒）,经度,纬度",
+             "T1,瓦杜兹消防队,消防,9,可用,240,9.5209,47.1410",
+             "T2,红十字急救队,医疗,3,休息,60,9.5103,47.1640"]
+    import_file(reg, _csv(tmp_path, teams, encoding="gb18030"), layer="teams")
+    assert reg.get("teams", "T1")["type"] == "fire" and reg.get("teams", "T1")["turnout_s"] == 240
+    assert (reg.get("teams", "T2")["type"], reg.get("teams", "T2")["status"]) == (
+        "medical", "off_duty")
+    reg.add("depots", {"id": "D1", "name": "应急物资储备库",
+                       "geometry": shapely.Point(9.52, 47.14)})
+    stock = ["仓库,物资,数量", "D1,饮用水,500", "D1,帐篷,20", "D1,Blanket,30"]
+    import_file(reg, _csv(tmp_path, stock, name="stock.csv", encoding="gbk"), layer="inventory")
+    assert reg.stock("D1") == {"water": 500, "tents": 20, "blankets": 30}
+
+
+def test_a_chinese_file_is_answered_with_its_own_column_names(reg, tmp_path):
+    lines = [*CHINESE_SHELTERS[:2], "酒店,47.14,9.52,-5,宾馆,开放", "公园,47.14,9.52,,,开放"]
+    problems = _rejected(reg, _csv(tmp_path, lines, encoding="gbk"))
+    assert [(row, name) for row, name, _ in problems] == [(3, "容纳人数"), (3, "类别"),
+                                                          (4, "类别")]
+    assert ("'宾馆' is not one of emergency (紧急避难场所), short_term (短期固定避难场所), "
+            "medium_term (中期固定避难场所), long_term (长期固定避难场所), central (中心避难场所)"
+            in problems[1][2])
+    with pytest.raises(RecordsRejectedError, match="row 3: 容纳人数: -5 is negative"):
+        import_file(reg, _csv(tmp_path, lines, encoding="gbk"), layer="shelters")
+
+
+def test_a_field_named_twice_is_refused(reg, tmp_path):
+    lines = ["name,名称,shelter_class,capacity_people,lon,lat", "a,b,emergency,1,9.52,47.14"]
+    with pytest.raises(ValidationError, match="columns 'name' and '名称' both give name"):
+        import_file(reg, _csv(tmp_path, lines), layer="shelters")
+
+
 def test_csv_with_wkt_polygons(reg, tmp_path):
     lines = ["id,name,shelter_class,effective_area_m2,wkt",
              '1,Park,emergency,5000,'
@@ -183,7 +233,7 @@ BAD_ROWS = [
     ("unknown class", HEADER, "9,x,hotel,10,open,9.52,47.14", "shelter_class",
      "'hotel' is not one of"),
     ("unknown status", HEADER, "9,x,emergency,10,burning,9.52,47.14", "status",
-     "'burning' is not one of open, closed, full, unsafe"),
+     "'burning' is not one of open (开放), closed (关闭), full (已满), unsafe (不安全)"),
     ("duplicate id", HEADER, "S1,x,emergency,10,open,9.52,47.14", "id",
      "duplicate id 'S1' (also row 2)"),
     ("missing required field", HEADER, "9,x,,10,open,9.52,47.14", "shelter_class",
