@@ -15,6 +15,7 @@ import shapely
 
 from geo.cli.main import main
 from geo.registry.registry import Registry
+from tests.conftest import MONACO
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ("id,name,type,headcount,status,lon,lat\n"
@@ -74,11 +75,31 @@ def test_demo_then_list(capsys, demo_db):
     assert "not empty" in _error(capsys, "registry", "demo", "--db", demo_db)
 
 
+def test_demo_of_another_region_says_where_its_population_comes_from(capsys, tmp_path):
+    code, out, _ = _run(capsys, "registry", "demo", "--osm", str(MONACO),
+                        "--db", str(tmp_path / "estimated.sqlite"))
+    assert code == 0
+    line = out.splitlines()[-1]
+    assert line.startswith("population (estimated): ") and "people estimated from" in line
+    assert "40 m² per person, a planning assumption" in line and "39,000" not in line
+    code, out, _ = _run(capsys, "registry", "demo", "--osm", str(MONACO), "--population", "38350",
+                        "--db", str(tmp_path / "given.sqlite"))
+    assert code == 0 and out.splitlines()[-1] == (
+        "population (given): 38,350 people, the total given by the user, spread over "
+        "residential floor area")
+    with Registry(str(tmp_path / "given.sqlite")) as registry:
+        assert registry.layer("population")["population"].sum() == pytest.approx(38_350)
+    assert "m2_per_person: expected a positive number" in _error(
+        capsys, "registry", "demo", "--osm", str(MONACO), "--m2-per-person", "-1",
+        "--db", str(tmp_path / "bad.sqlite"))
+
+
 @pytest.mark.slow  # builds the demo twice
 def test_demo_replace_and_population_total(capsys, db):
     assert _run(capsys, "registry", "demo", "--db", db, "--population", "1200")[0] == 0
     code, out, _ = _run(capsys, "registry", "demo", "--db", db, "--replace")
     assert code == 0 and "shelters" in out
+    assert "population (official): 39,000 people (Liechtenstein's resident population" in out
     with Registry(db) as registry:
         assert registry.layer("population")["population"].sum() == pytest.approx(39_000)
 
@@ -201,7 +222,10 @@ def test_population_from_census_polygons_replaces_the_proxy(capsys, tmp_path):
     assert code == 0 and "2 points, 2,200 people from census.gpkg" in out
     with Registry(db) as registry:
         population = registry.layer("population")
+        source = registry.population_source
     assert population["population"].tolist() == [1500, 700]
+    assert source == {"people": 2200, "method": "polygons",
+                      "note": "2,200 people from census.gpkg (census polygons)"}
     assert "'people' is not a column" in _error(capsys, "registry", "population", "--polygons",
                                                 str(path), "--column", "people", "--db", db)
     with Registry(db) as registry:
