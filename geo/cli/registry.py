@@ -209,9 +209,11 @@ def run_population(args) -> int:
     source = (args.raster or args.polygons).name
     frame["source"] = source
     people = float(frame["population"].sum())
-    with _open(args, create=True) as registry, registry.transaction():
-        registry.clear("population", actor=_actor(args))
-        registry.add_many("population", frame.to_dict("records"), actor=_actor(args))
+    with _open(args, create=True) as registry:
+        # Staged, then switched in with the old layer's removal in one short write: a grid of
+        # millions of cells does not lock dispatchers out while it loads.
+        registry.add_many("population", frame.to_dict("records"), actor=_actor(args),
+                          replace=True)
         registry.set_population_source(people=people, method=method,
                                        note=f"{people:,.0f} people from {source} ({kind})",
                                        actor=_actor(args))
