@@ -34,7 +34,7 @@ from geo.registry.schema import (
 )
 from geo.registry.spatial import SpatialMixin
 from geo.registry.spatial_index import Bounds
-from geo.registry.staging import STAGE_ABOVE_ROWS, staged
+from geo.registry.staging import STAGE_ABOVE_ROWS, copy_in, staged
 from geo.registry.store import CHUNK, MODELS
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
                 self._audit(conn, actor=actor, action="clear", layer=layer,
                             record_id=f"{removed} records", old={"count": removed}, new=None)
             if staging is not None:
-                columns = [column.name for column in table.columns]
-                conn.execute(insert(table).from_select(columns, select(staging)))
+                copy_in(conn, table, staging)
             else:
                 for start in range(0, len(rows), CHUNK):
                     conn.execute(insert(table), rows[start:start + CHUNK])

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from uuid import uuid4
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, insert
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, insert, select
 
 from geo.registry.store import CHUNK
 
@@ -38,10 +38,13 @@ STAGE_ABOVE_ROWS = CHUNK
 def staged(engine: Engine, table: Table, rows: Sequence[Mapping]) -> Iterator[
         tuple[Connection, Table]]:
     """A write transaction (``BEGIN IMMEDIATE`` on SQLite) on a connection that holds ``rows``
-    in a temporary copy of ``table``'s columns, written before the transaction began; the caller
-    copies them in (``insert(table).from_select(...)``) and commits by leaving the block."""
+    in a temporary table with their columns (typed as in ``table``), written before the
+    transaction began; the caller copies them in (:func:`copy_in`) and commits by leaving the
+    block."""
+    given = set(rows[0]) if rows else set()
     staging = Table(f"staging_{table.name}_{uuid4().hex[:12]}", MetaData(),
-                    *(Column(column.name, column.type) for column in table.columns),
+                    *(Column(column.name, column.type) for column in table.columns
+                      if column.name in given),
                     prefixes=["TEMPORARY"])
     with engine.connect() as conn:
         try:
@@ -56,6 +59,12 @@ def staged(engine: Engine, table: Table, rows: Sequence[Mapping]) -> Iterator[
                 yield conn, staging
         finally:
             _drop(conn, staging)
+
+
+def copy_in(conn: Connection, table: Table, staging: Table) -> None:
+    """Copy the staged rows into ``table``; its columns the rows lack get their defaults."""
+    columns = [column.name for column in staging.columns]
+    conn.execute(insert(table).from_select(columns, select(*staging.columns)))
 
 
 def _drop(conn: Connection, staging: Table) -> None:
