@@ -36,6 +36,11 @@ class ConflictError(GeoError):
         self.current = current
 
 
+class BusyError(GeoError):
+    """Another writer held the database longer than a write may wait: nothing was written;
+    trying again shortly will do (an HTTP 503)."""
+
+
 class NotFoundError(ValidationError):
     """No record with that id in that layer."""
 

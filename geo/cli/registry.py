@@ -24,7 +24,7 @@ from geo.registry.demo import DEMO_OSM, build_demo
 from geo.registry.imports import import_file, write_report
 from geo.registry.population import (
     DEFAULT_LEVELS,
-    LIECHTENSTEIN_POPULATION,
+    M2_PER_PERSON,
     population_from_polygons,
     population_from_raster,
 )
@@ -61,9 +61,13 @@ def register(subparsers) -> None:
                                help="build the demo registry from real OSM features")
     demo.add_argument("--osm", type=Path, default=DEMO_OSM, help="OSM extract (default: "
                       "the embedded Liechtenstein extract)")
-    demo.add_argument("--population", type=float, default=LIECHTENSTEIN_POPULATION,
-                      help="total population spread over residential buildings "
-                           "(default %(default)g)")
+    demo.add_argument("--population", type=float, default=None, metavar="PEOPLE",
+                      help="total population spread over residential buildings (default: "
+                           "Liechtenstein's published total for the embedded extract, else "
+                           "estimated from residential floor area; the output says which)")
+    demo.add_argument("--m2-per-person", type=float, default=M2_PER_PERSON,
+                      help="floor area per person for that estimate (default %(default)g, a "
+                           "planning assumption)")
     demo.add_argument("--default-levels", type=float, default=DEFAULT_LEVELS,
                       help="storeys assumed where building:levels is missing (default %(default)g)")
     demo.add_argument("--replace", action="store_true", help="replace the layers of a "
@@ -75,8 +79,9 @@ def register(subparsers) -> None:
     _layer_option(load)
     load.add_argument("--crs", default=None, help="coordinates' CRS: an EPSG code, GCJ-02 or "
                                                   "BD-09 (default: the file's, else EPSG:4326)")
-    load.add_argument("--encoding", default=None, help="CSV encoding: utf-8, utf-8-sig, gbk, "
-                                                       "gb18030 (default: detected)")
+    load.add_argument("--encoding", default=None,
+                      help="CSV encoding, any Python knows: utf-8, gbk, gb18030, cp1252, ... "
+                           "(default: detected; refused when unclear)")
     load.add_argument("--report", type=Path, default=None,
                       help="write every problem of a rejected file here (CSV: row, field, problem)")
     load.add_argument("--actor", default=None, help="who imports, for the audit log")
@@ -88,7 +93,9 @@ def register(subparsers) -> None:
     export.add_argument("--out", type=Path, default=None, help="output file (default LAYER.EXT)")
     export.add_argument("--crs", default=None, help="write coordinates in this CRS (EPSG code, "
                                                     "GCJ-02, BD-09; default EPSG:4326)")
-    export.add_argument("--encoding", default="utf-8", help="CSV encoding (default utf-8)")
+    export.add_argument("--encoding", default="utf-8",
+                        help="CSV encoding, any Python knows (default utf-8; gbk for Chinese "
+                             "Excel)")
     export.set_defaults(func=run_export)
 
     people = commands.add_parser("population", parents=[common],
@@ -149,11 +156,14 @@ def _region(text: str) -> list[float]:
 def run_demo(args) -> int:
     with _open(args, create=True) as registry:
         counts = build_demo(registry, osm_path=args.osm, total_population=args.population,
-                            default_levels=args.default_levels, replace=args.replace,
+                            default_levels=args.default_levels,
+                            m2_per_person=args.m2_per_person, replace=args.replace,
                             actor=_actor(args))
+        population = registry.population_source or {}
         print(f"demo registry at {registry.url} from {args.osm.name} (real OSM features; team "
               f"attributes and inventories are demo values)")
         print(", ".join(f"{n} {name}" for name, n in counts.items()))
+        print(f"population ({population.get('method')}): {population.get('note')}")
     return 0
 
 
@@ -192,15 +202,22 @@ def run_export(args) -> int:
 
 def run_population(args) -> int:
     if args.raster is not None:
-        frame = population_from_raster(args.raster)
+        frame, method, kind = population_from_raster(args.raster), "raster", "population raster"
     else:
         frame = population_from_polygons(args.polygons, column=args.column)
+        method, kind = "polygons", "census polygons"
     source = (args.raster or args.polygons).name
     frame["source"] = source
-    with _open(args, create=True) as registry, registry.transaction():
-        registry.clear("population", actor=_actor(args))
-        registry.add_many("population", frame.to_dict("records"), actor=_actor(args))
-    print(f"population: {len(frame)} points, {frame['population'].sum():,.0f} people from {source}")
+    people = float(frame["population"].sum())
+    with _open(args, create=True) as registry:
+        # Staged, then switched in with the old layer's removal in one short write: a grid of
+        # millions of cells does not lock dispatchers out while it loads.
+        registry.add_many("population", frame.to_dict("records"), actor=_actor(args),
+                          replace=True)
+        registry.set_population_source(people=people, method=method,
+                                       note=f"{people:,.0f} people from {source} ({kind})",
+                                       actor=_actor(args))
+    print(f"population: {len(frame)} points, {people:,.0f} people from {source}")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Coordinates are written in WGS84 or, on request, in any CRS pyproj knows (an EPSG code) or in
 the Chinese web-map systems GCJ-02 and BD-09; GeoJSON is always WGS84 lon/lat (RFC 7946). CSV
-may be written in UTF-8 or GBK/GB18030 for Chinese Excel. Reading the files back is
+may be written in any encoding (GBK for Chinese Excel), its text cells safe to open in a
+spreadsheet (:mod:`geo.io.spreadsheet`). Reading the files back is
 :func:`geo.io.vector.read_rows`; importing them into the registry is
 :mod:`geo.registry.imports`.
 """
@@ -20,8 +21,10 @@ import shapely
 
 from geo.errors import SourceError, ValidationError
 from geo.io.crs import WGS84, crs_name, geometries_from_wgs84, is_wgs84, resolve_crs
+from geo.io.encodings import codec
 from geo.io.geojson import write_geojson
-from geo.io.vector import codec, shapefile_name
+from geo.io.spreadsheet import protect_frame
+from geo.io.vector import shapefile_name
 
 SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".txt": "csv",
             ".gpkg": "gpkg", ".zip": "shp", ".shp": "shp"}
@@ -100,7 +103,8 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, *, encoding: str) -> None:
     else:
         table["wkt"] = shapely.to_wkt(geometry.to_numpy(), rounding_precision=-1)
     try:
-        table.to_csv(path, index=False, encoding=name)
+        # CRLF as Excel writes it; it also makes the writer quote a name holding a lone CR.
+        protect_frame(table).to_csv(path, index=False, encoding=name, lineterminator="\r\n")
     except UnicodeEncodeError as exc:
         raise ValidationError(f"encoding: a value cannot be written as {encoding} "
                               f"({exc.object[exc.start:exc.end]!r}); use utf-8") from None

@@ -40,9 +40,9 @@ from pyproj import CRS
 
 from geo.errors import RowProblem, SourceError, ValidationError
 from geo.io.crs import WGS84, Crs, crs_name, geometries_to_wgs84, is_wgs84, resolve_crs, same_crs
+from geo.io.encodings import decode
+from geo.io.spreadsheet import unprotect_frame
 
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk": "gbk",
-             "gb2312": "gbk", "gb18030": "gb18030", "cp936": "gbk"}
 CSV_SUFFIXES = (".csv", ".txt")
 GEOJSON_SUFFIXES = (".geojson", ".json")
 LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
@@ -168,36 +168,6 @@ def _check_lonlat(geometries: np.ndarray, labels: Sequence[object], *, where: st
             f"projected CRS, give it (e.g. EPSG:32632)")
 
 
-# ---- text -----------------------------------------------------------------------------------
-
-
-def decode(data: bytes, encoding: str | None = None, *, name: str = "file") -> str:
-    """Text of a CSV: the given encoding, else UTF-8 (BOM or not), else GB18030 (covers GBK)."""
-    if encoding is not None:
-        try:
-            return data.decode(codec(encoding))
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{name}: not valid {encoding} at byte {exc.start}; "
-                              f"try another --encoding") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig")
-    for candidate in ("utf-8", "gb18030"):
-        try:
-            return data.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-    raise SourceError(f"{name}: neither UTF-8 nor GBK/GB18030 text; give --encoding")
-
-
-def codec(encoding: str) -> str:
-    """Python's codec for an encoding name users give (GBK, gb2312, utf8, ...)."""
-    name = ENCODINGS.get(encoding.strip().lower())
-    if name is None:
-        raise ValidationError(f"encoding: {encoding!r} is not one of "
-                              f"{', '.join(sorted(set(ENCODINGS)))}")
-    return name
-
-
 def _read_bytes(source: _Source) -> bytes:
     try:
         return source.path.read_bytes()
@@ -236,7 +206,7 @@ def _parse_csv(text: str, source: _Source, *, typed: bool) -> pd.DataFrame:
         raise SourceError(f"{source.where}: not a readable CSV "
                           f"({str(exc).splitlines()[0]})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return unprotect_frame(frame)  # the quote our CSV exports put before formula-like text
 
 
 def _find_column(columns: Iterable[str], names: Sequence[str]) -> str | None:

@@ -2,6 +2,7 @@
 the demo registry built from real OSM features."""
 
 from geo.errors import (
+    BusyError,
     ConflictError,
     NotFoundError,
     RecordsRejectedError,
@@ -10,5 +11,5 @@ from geo.errors import (
 )
 from geo.registry.registry import Registry
 
-__all__ = ["ConflictError", "NotFoundError", "RecordsRejectedError", "Registry", "RowProblem",
-           "ValidationError"]
+__all__ = ["BusyError", "ConflictError", "NotFoundError", "RecordsRejectedError", "Registry",
+           "RowProblem", "ValidationError"]

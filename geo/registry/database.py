@@ -1,7 +1,9 @@
 """The registry database: SQLAlchemy 2 models, engine and schema version.
 
-SQLite is the default (one file, WAL journal, foreign keys on, write transactions taken with
-``BEGIN IMMEDIATE`` so that a read-then-write cannot interleave with another writer). Any other
+SQLite is the default (one file, WAL journal so that readers and the writer do not block each
+other, foreign keys on, write transactions taken with ``BEGIN IMMEDIATE`` so that a
+read-then-write cannot interleave with another writer, and a busy wait after which a write gives
+up with :class:`~geo.errors.BusyError`). Any other
 SQLAlchemy URL (``postgresql://...``) works without touching the callers: geometries are stored
 portably as hex WKB text (``geometry_wkb``) with their lon/lat bounds in plain float columns.
 With PostGIS one would add a ``geometry(Geometry, 4326)`` column and a GiST index next to
@@ -14,7 +16,10 @@ Where the database lives: the ``--db`` option (a path or a URL), else ``$GEO_DB_
 from __future__ import annotations
 
 import logging
+import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,18 +41,21 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.core.vocabulary import INCIDENT_OPEN, SHELTER_OPEN, TEAM_AVAILABLE
-from geo.errors import GeoError, SourceError
+from geo.errors import BusyError, GeoError, SourceError, ValidationError
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 DEFAULT_DB_PATH = Path("instance") / "registry.sqlite"
 DB_URL_ENV = "GEO_DB_URL"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a write waits for another writer before giving up with "registry busy". Long imports
+# hold the write lock only for their last short transaction (see geo.registry.staging).
+SQLITE_BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_ENV = "GEO_DB_BUSY_TIMEOUT_S"
 
 
 def utc_now() -> datetime:
@@ -222,10 +230,49 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder, WAL, foreign keys and a busy wait."""
+def busy_timeout_s(value: float | None = None) -> float:
+    """How long a write waits for another writer: ``value``, else ``$GEO_DB_BUSY_TIMEOUT_S``,
+    else 30 s."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV) if value is None else value
+    if text is None or text == "":
+        return SQLITE_BUSY_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        where = f"${BUSY_TIMEOUT_ENV}" if value is None else "busy_timeout_s"
+        raise ValidationError(f"{where}: expected a number of seconds ≥ 0, got {text!r}")
+    return seconds
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means that another connection holds the lock (SQLite's
+    SQLITE_BUSY / SQLITE_LOCKED), as opposed to a real fault."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return "database is locked" in text or "database table is locked" in text or (
+        "database is busy" in text)
+
+
+@contextmanager
+def busy_as_error(url: str) -> Iterator[None]:
+    """Turn a wait for another writer that ran out into :class:`~geo.errors.BusyError`."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        raise BusyError(f"registry busy: another process is writing to {_safe(url)}; "
+                        f"nothing was written, try again in a moment") from exc
+
+
+def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
+    """An engine for ``url``; SQLite files get their folder, WAL, foreign keys and a busy wait
+    of ``busy_timeout`` seconds (:func:`busy_timeout_s`)."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_timeout_s(busy_timeout))
     try:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:
@@ -237,11 +284,11 @@ def _sqlite_path(url: str) -> str:
     return url.split(":///", 1)[1] if ":///" in url else ""
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, timeout_s: float) -> Engine:
     path = _sqlite_path(url)
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(url, connect_args={"timeout": timeout_s})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -250,7 +297,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={round(timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -261,7 +308,8 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def open_database(url: str, *, create: bool = True) -> Engine:
+def open_database(url: str, *, create: bool = True,
+                  busy_timeout: float | None = None) -> Engine:
     """Connect, create the schema in an empty database, and check its version.
 
     A database written by newer code (a higher schema version) is refused with a
@@ -269,7 +317,7 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     """
     if not create and url.startswith("sqlite") and not _sqlite_file_exists(url):
         raise SourceError(f"database {url}: no registry here (run 'registry init')")
-    engine = make_engine(url)
+    engine = make_engine(url, busy_timeout=busy_timeout)
     try:
         stored = _stored_version(engine)
         if stored is None:
@@ -288,6 +336,8 @@ def open_database(url: str, *, create: bool = True) -> Engine:
                            f"needs {SCHEMA_VERSION} and has no migration for it")
     except SQLAlchemyError as exc:
         engine.dispose()
+        with busy_as_error(url):
+            raise
         raise SourceError(f"database {_safe(url)}: {str(exc).splitlines()[0]}") from exc
     except GeoError:
         engine.dispose()

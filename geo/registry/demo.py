@@ -1,7 +1,9 @@
 """The demo registry, built from the real OSM features of an extract (Liechtenstein by default).
 
 Real from OpenStreetMap: where shelters, team bases, depots and hazards are, their names and
-footprints, the Rhine, and the buildings the population proxy is spread over. Invented, and
+footprints, the Rhine, and the buildings the population proxy is spread over (the total is the
+user's, Liechtenstein's published one, or estimated from their floor area, and the registry
+says which: :attr:`~geo.registry.Registry.population_source`). Invented, and
 marked ``demo`` in each record's notes: effective-area shares, shelter classes for open sites,
 facilities, the teams themselves (type, headcount, equipment, status, turnout time), depot
 inventories, and the width of the flood band. Areas are measured in the extract's UTM zone.
@@ -37,7 +39,10 @@ from geo.io.osm_features import read_features, tag
 from geo.registry.population import (
     DEFAULT_LEVELS,
     LIECHTENSTEIN_POPULATION,
+    LIECHTENSTEIN_SOURCE,
+    M2_PER_PERSON,
     population_from_buildings,
+    population_total,
     residential_buildings,
 )
 from geo.registry.registry import Registry
@@ -92,12 +97,17 @@ REGISTRY_NOTE = ("demo registry: positions, names and footprints are real OpenSt
 
 
 def build_demo(registry: Registry, *, osm_path: str | Path = DEMO_OSM,
-               total_population: float = LIECHTENSTEIN_POPULATION,
-               default_levels: float = DEFAULT_LEVELS, seed: int = 0,
-               replace: bool = False, actor: str = DEMO_ACTOR) -> dict[str, int]:
+               total_population: float | None = None,
+               default_levels: float = DEFAULT_LEVELS, m2_per_person: float = M2_PER_PERSON,
+               seed: int = 0, replace: bool = False, actor: str = DEMO_ACTOR) -> dict[str, int]:
     """Fill ``registry`` with the demo layers of ``osm_path``; returns the layer counts.
 
-    The registry must be empty unless ``replace`` (which clears the demo layers first)."""
+    The population is ``total_population`` if given; else, for the embedded Liechtenstein
+    extract, its published total; else estimated from residential floor area at
+    ``m2_per_person``. Which one it is goes into the registry (``population_source``, and the
+    demo note every output shows). The registry must be empty unless ``replace`` (which clears
+    the demo layers first)."""
+    _check_population_options(total_population, default_levels, m2_per_person)
     counts = registry.counts()
     if any(counts.values()) and not replace:
         raise ValidationError("registry: not empty; build the demo into a new database, or "
@@ -105,34 +115,62 @@ def build_demo(registry: Registry, *, osm_path: str | Path = DEMO_OSM,
     features = read_features(osm_path)
     if len(features) == 0:
         raise ValidationError(f"{osm_path}: no OSM features to build a demo from")
-    layers = demo_layers(features, standards=registry.standards,
-                         total_population=total_population, default_levels=default_levels,
-                         seed=seed)
+    homes = residential_buildings(features, metric_crs=metric_crs(features))
+    official = ((LIECHTENSTEIN_POPULATION, LIECHTENSTEIN_SOURCE)
+                if Path(osm_path).resolve() == DEMO_OSM.resolve() else None)
+    total = population_total(homes, given=total_population, official=official,
+                             default_levels=default_levels, m2_per_person=m2_per_person)
+    layers = demo_layers(features, standards=registry.standards, total_population=total.people,
+                         default_levels=default_levels, seed=seed, homes=homes)
     with registry.transaction():  # all layers or none
         if replace:
             for name in ("inventory", *DEMO_LAYERS, "incidents"):
                 registry.clear(name, actor=actor)
         west, south, east, north = features.total_bounds
         registry.set_region([west, south, east, north], actor=actor)
-        registry.mark_demo(Path(osm_path).name, note=REGISTRY_NOTE, actor=actor)
+        registry.mark_demo(Path(osm_path).name, note=f"{REGISTRY_NOTE}; population: {total.note}",
+                           actor=actor)
+        registry.set_population_source(**total.to_dict(), actor=actor)
         for name in DEMO_LAYERS:
             registry.add_many(name, _records(layers[name]), actor=actor)
         registry.add_many("inventory", layers["inventory"].to_dict("records"), actor=actor)
-    log.info("built the demo registry from %s", osm_path)
+    log.info("built the demo registry from %s; population: %s", osm_path, total.note)
     return registry.counts()
 
 
+def _check_population_options(total_population: float | None, default_levels: float,
+                              m2_per_person: float) -> None:
+    """Every bad population option at once, before the extract is read."""
+    problems = []
+    if total_population is not None and not (np.isfinite(total_population)
+                                             and total_population >= 0):
+        problems.append(f"population: expected a non-negative number of people, got "
+                        f"{total_population!r}")
+    if not (np.isfinite(default_levels) and default_levels > 0):
+        problems.append(f"default_levels: expected a positive number, got {default_levels!r}")
+    if not (np.isfinite(m2_per_person) and m2_per_person > 0):
+        problems.append(f"m2_per_person: expected a positive number, got {m2_per_person!r}")
+    if problems:
+        raise ValidationError("; ".join(problems))
+
+
 def demo_layers(features: gpd.GeoDataFrame, *, standards: ShelterStandards,
-                total_population: float = LIECHTENSTEIN_POPULATION,
-                default_levels: float = DEFAULT_LEVELS, seed: int = 0) -> dict[str, pd.DataFrame]:
+                total_population: float | None = None,
+                default_levels: float = DEFAULT_LEVELS, seed: int = 0,
+                homes: gpd.GeoDataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The demo layers (GeoDataFrames in EPSG:4326; ``inventory`` a DataFrame) from OSM
-    features read by :func:`geo.osm_features.read_features`."""
+    features read by :func:`geo.osm_features.read_features`. The population spreads
+    ``total_population`` (default: estimated, see :func:`population_total`) over ``homes``
+    (default: the :func:`residential_buildings` of the features)."""
     rng = np.random.default_rng(seed)
     metric = metric_crs(features)
     shelters = demo_shelters(features, standards=standards, metric_crs=metric)
     bases = team_bases(features)
     depots = demo_depots(features, metric_crs=metric)
-    homes = residential_buildings(features, metric_crs=metric)
+    if homes is None:
+        homes = residential_buildings(features, metric_crs=metric)
+    if total_population is None:
+        total_population = population_total(homes, default_levels=default_levels).people
     return {
         "shelters": shelters,
         "teams": demo_teams(bases, rng=rng),

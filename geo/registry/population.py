@@ -1,9 +1,11 @@
 """Population as demand points: a building-based proxy, a population raster, or census polygons.
 
-The proxy spreads a known total population over residential buildings in proportion to their
-floor area (footprint × ``building:levels``, with a default where the tag is missing). It is a
-stand-in for real figures: where a population grid (e.g. GHS-POP, WorldPop, a national 100 m
-grid) or census polygons exist, load them with :func:`population_from_raster` or
+The proxy spreads a total population over residential buildings in proportion to their floor
+area (footprint × ``building:levels``, with a default where the tag is missing); the total is
+the user's, a published figure for the extract, or estimated from that floor area at a stated
+floor area per person (:func:`population_total` says which). It is a stand-in for real
+figures: where a population grid (e.g. GHS-POP, WorldPop, a national 100 m grid) or census
+polygons exist, load them with :func:`population_from_raster` or
 :func:`population_from_polygons` instead. Every function returns points in EPSG:4326 with a
 ``population`` column (people), ready for :meth:`geo.registry.Registry.add_many` and coverage.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,7 +31,18 @@ log = logging.getLogger(__name__)
 # 31 Dec 2021 (Amt für Statistik Liechtenstein, Bevölkerungsstand, statistikportal.li); 40,015
 # on 31 Dec 2023. The extract is older (OSM data up to 2015). Configurable.
 LIECHTENSTEIN_POPULATION = 39_000
+LIECHTENSTEIN_SOURCE = ("Liechtenstein's resident population in 2020-21, Amt für Statistik "
+                        "Liechtenstein")
 DEFAULT_LEVELS = 2.0
+# Floor area per resident, to estimate a total where none is given: a planning assumption, of
+# the order of the national averages of housing floor area per person, 41.8 m² in China (2020
+# census, 家庭户人均住房建筑面积, 《中国人口普查年鉴-2020》) and 30-45 m² of useful floor space in
+# most European countries (UNECE and Eurostat housing statistics). Footprint × levels also
+# counts walls, stairs and some non-residential "building=yes", and tall buildings without
+# building:levels count as DEFAULT_LEVELS storeys: the estimate is rough (on the extracts here,
+# Monaco gets about 27,000 people for some 38,000 residents, Liechtenstein about 79,000 for
+# 39,000). Where the real total is known, give it.
+M2_PER_PERSON = 40.0
 MIN_FOOTPRINT_M2 = 30.0  # smaller "building=yes" outlines are sheds, kiosks, carports
 RESIDENTIAL_BUILDINGS = frozenset({
     "residential", "house", "apartments", "detached", "semidetached_house", "terrace", "farm",
@@ -75,6 +89,59 @@ def residential_buildings(features: gpd.GeoDataFrame, *, metric_crs: str) -> gpd
     return homes
 
 
+@dataclass(frozen=True)
+class PopulationTotal:
+    """The people a building-based population layer spreads, and where the number comes from:
+    ``method`` is "given" (by the user), "official" (a published figure for the extract) or
+    "estimated" (from residential floor area); ``note`` says so in one line."""
+
+    people: float
+    method: str
+    note: str
+
+    def to_dict(self) -> dict:
+        return {"people": self.people, "method": self.method, "note": self.note}
+
+
+def population_total(homes: gpd.GeoDataFrame, *, given: float | None = None,
+                     official: tuple[float, str] | None = None,
+                     default_levels: float = DEFAULT_LEVELS,
+                     m2_per_person: float = M2_PER_PERSON) -> PopulationTotal:
+    """The total to spread over ``homes`` (from :func:`residential_buildings`): ``given`` if
+    the user gave one, else an ``official`` (people, source) figure known for the extract, else
+    an estimate: residential floor area ÷ ``m2_per_person``."""
+    if given is not None:
+        if not (np.isfinite(given) and given >= 0):
+            raise ValidationError(f"population: expected a non-negative number of people, got "
+                                  f"{given!r}")
+        return PopulationTotal(float(given), "given", f"{given:,.0f} people, the total given "
+                               f"by the user, spread over residential floor area")
+    if official is not None:
+        people, source = official
+        return PopulationTotal(float(people), "official", f"{people:,.0f} people ({source}), "
+                               f"spread over residential floor area")
+    if not (np.isfinite(m2_per_person) and m2_per_person > 0):
+        raise ValidationError(f"m2_per_person: expected a positive number, got "
+                              f"{m2_per_person!r}")
+    area_m2 = float(floor_area_m2(homes, default_levels=default_levels).sum())
+    people = area_m2 / m2_per_person
+    return PopulationTotal(people, "estimated", (
+        f"{people:,.0f} people estimated from {area_m2:,.0f} m² of residential floor area in "
+        f"OSM (footprint × building:levels, {default_levels:g} where missing) at "
+        f"{m2_per_person:g} m² per person, a planning assumption; give the real total where "
+        f"known"))
+
+
+def floor_area_m2(homes: gpd.GeoDataFrame, *, default_levels: float = DEFAULT_LEVELS,
+                  ) -> np.ndarray:
+    """Each home's floor area: footprint × levels (``default_levels`` where unknown)."""
+    if not (np.isfinite(default_levels) and default_levels > 0):
+        raise ValidationError(f"default_levels: expected a positive number, got "
+                              f"{default_levels!r}")
+    levels = homes["levels"].fillna(default_levels).to_numpy(dtype=float)
+    return homes["footprint_m2"].to_numpy(dtype=float) * levels
+
+
 def population_from_buildings(homes: gpd.GeoDataFrame, *, total_population: float,
                               default_levels: float = DEFAULT_LEVELS) -> gpd.GeoDataFrame:
     """Demand points: ``total_population`` apportioned to ``homes`` (from
@@ -83,13 +150,9 @@ def population_from_buildings(homes: gpd.GeoDataFrame, *, total_population: floa
     if not (np.isfinite(total_population) and total_population >= 0):
         raise ValidationError(f"total_population: expected a non-negative number, got "
                               f"{total_population!r}")
-    if not (np.isfinite(default_levels) and default_levels > 0):
-        raise ValidationError(f"default_levels: expected a positive number, got "
-                              f"{default_levels!r}")
     if len(homes) == 0:
         raise ValidationError("population: no residential buildings to spread the population on")
-    levels = homes["levels"].fillna(default_levels).to_numpy(dtype=float)
-    floor_area = homes["footprint_m2"].to_numpy(dtype=float) * levels
+    floor_area = floor_area_m2(homes, default_levels=default_levels)
     share = floor_area / floor_area.sum()
     points = homes.geometry.representative_point().to_crs("EPSG:4326")
     frame = gpd.GeoDataFrame({

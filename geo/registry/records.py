@@ -7,7 +7,8 @@ whole before anything is written: every bad row is reported at once, and none is
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import uuid4
 
@@ -15,9 +16,10 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from geo.core import labels
 from geo.core.standards import ShelterStandards
-from geo.core.vocabulary import TEAM_TYPES
 from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, ValidationError
 from geo.registry import database as db
 from geo.registry.inventory import InventoryMixin
@@ -32,6 +34,7 @@ from geo.registry.schema import (
 )
 from geo.registry.spatial import SpatialMixin
 from geo.registry.spatial_index import Bounds
+from geo.registry.staging import STAGE_ABOVE_ROWS, copy_in, staged
 from geo.registry.store import CHUNK, MODELS
 
 log = logging.getLogger(__name__)
@@ -53,13 +56,15 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
     def add_many(self, layer: str, records: Sequence[Mapping], *, actor: str = "system",
                  labels: Sequence[object] | None = None,
                  known_problems: Sequence[RowProblem] = (), audit_each: bool | None = None,
-                 progress=None) -> list[str]:
+                 progress=None, replace: bool = False) -> list[str]:
         """Insert many records in one transaction, or none: every bad row is reported at once in
         :class:`RecordsRejectedError` (with ``labels`` as the row numbers, default 1, 2, ...).
 
         ``known_problems`` are problems the caller found while reading (unparseable cells);
         ``progress`` wraps the row iteration (e.g. a tqdm factory) for long imports. Large
-        batches get one audit entry listing the ids unless ``audit_each``."""
+        batches get one audit entry listing the ids unless ``audit_each``. ``replace`` deletes
+        the layer's records in the same transaction. Large batches are staged first and hold
+        the write lock only to switch in (:mod:`geo.registry.staging`)."""
         labels = list(labels) if labels is not None else list(range(1, len(records) + 1))
         if layer == "inventory":
             return self._add_inventory(records, actor=actor, labels=labels,
@@ -68,19 +73,52 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         iterator = progress(records, total=len(records)) if progress else records
         rows, ids, seen, problems = self._checked_rows(spec, iterator, labels, known_problems)
         table = db.table(MODELS[layer])
-        with self._write() as conn:
-            problems += [RowProblem(seen[i], "id", f"id {i!r} already exists in {layer}")
-                         for i in _existing(conn, table, ids)]
-            if problems:
-                raise RecordsRejectedError(layer, sorted(problems, key=_problem_order),
-                                           total=len(records))
-            for start in range(0, len(rows), CHUNK):
-                conn.execute(insert(table), rows[start:start + CHUNK])
-            each = audit_each if audit_each is not None else len(rows) <= AUDIT_EACH_UP_TO
-            self._audit_batch(conn, layer, rows, actor=actor, each=each)
-            revision = self._bump_revision(conn, layer)
-        self._after_write(layer, revision, inserted=[(r["id"], _bounds_of(r)) for r in rows])
+        if not replace:
+            problems += self._taken_ids(table, layer, ids, seen)
+        if problems:
+            raise RecordsRejectedError(layer, sorted(problems, key=_problem_order),
+                                       total=len(records))
+        try:
+            revision = self._write_rows(layer, table, rows, actor=actor, replace=replace,
+                                        each=audit_each if audit_each is not None
+                                        else len(rows) <= AUDIT_EACH_UP_TO)
+        except IntegrityError:  # another writer took one of the ids since they were checked
+            taken = [] if replace else self._taken_ids(table, layer, ids, seen)
+            if not taken:
+                raise
+            raise RecordsRejectedError(layer, taken, total=len(records)) from None
+        if replace:
+            self._forget_index(layer)
+        else:
+            self._after_write(layer, revision,
+                              inserted=[(r["id"], _bounds_of(r)) for r in rows])
         return ids
+
+    def _write_rows(self, layer: str, table: Table, rows: list[dict], *, actor: str,
+                    replace: bool, each: bool) -> int:
+        """The one write transaction of :meth:`add_many` (after staging the rows, if many);
+        returns the layer's new revision."""
+        stage = len(rows) > STAGE_ABOVE_ROWS and not self._in_transaction()
+        source = staged(self.engine, table, rows) if stage else _unstaged(self._write())
+        with db.busy_as_error(self.url), source as (conn, staging):
+            if replace:
+                removed = conn.execute(delete(table)).rowcount
+                self._audit(conn, actor=actor, action="clear", layer=layer,
+                            record_id=f"{removed} records", old={"count": removed}, new=None)
+            if staging is not None:
+                copy_in(conn, table, staging)
+            else:
+                for start in range(0, len(rows), CHUNK):
+                    conn.execute(insert(table), rows[start:start + CHUNK])
+            self._audit_batch(conn, layer, rows, actor=actor, each=each)
+            return self._bump_revision(conn, layer)
+
+    def _taken_ids(self, table: Table, layer: str, ids: list[str],
+                   seen: Mapping[str, object]) -> list[RowProblem]:
+        """A problem for each id the layer already holds (a read: no lock taken)."""
+        with self._read() as conn:
+            return [RowProblem(seen[i], "id", f"id {i!r} already exists in {layer}")
+                    for i in _existing(conn, table, ids)]
 
     def _checked_rows(self, spec: LayerSpec, records, labels: list,
                       known_problems: Sequence[RowProblem]):
@@ -185,6 +223,13 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         return removed
 
 
+@contextmanager
+def _unstaged(write) -> Iterator[tuple[Connection, None]]:
+    """A write transaction with nothing staged: the shape of :func:`staged`'s."""
+    with write as conn:
+        yield conn, None
+
+
 # ---- checks ---------------------------------------------------------------------------------
 
 
@@ -240,22 +285,31 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
         return None
 
 
-def _check_needs(needs: Mapping, choices: Mapping) -> list[Problem]:
+def _check_needs(needs: dict, choices: Mapping) -> list[Problem]:
+    """Problems of an incident's needs. Team types and items may be given by their Chinese or
+    English names: ``needs`` (the record's own parsed copy) gets them by key."""
     problems = []
     unknown = set(needs) - {"teams", "supplies"}
     if unknown:
         problems.append(("needs", f"unknown keys {sorted(unknown)}; expected teams, supplies"))
-    for key, allowed in (("teams", TEAM_TYPES), ("supplies", choices.get("items", ()))):
+    team_types = labels.names("team_types")
+    for key, allowed in (("teams", team_types), ("supplies", choices.get("items", {}))):
         part = needs.get(key) or {}
         if not isinstance(part, Mapping):
             problems.append((f"needs.{key}", "expected a mapping of name to amount"))
             continue
+        by_key = {}
         for name, amount in part.items():
-            if name not in allowed:
+            found = labels.resolve(str(name), allowed)
+            if found is None:
                 problems.append((f"needs.{key}", f"{name!r} is not one of "
-                                                 f"{', '.join(sorted(allowed))}"))
+                                                 f"{labels.shown(allowed)}"))
             elif not (isinstance(amount, int | float) and np.isfinite(amount) and amount >= 0):
                 problems.append((f"needs.{key}.{name}", f"{amount!r} is negative or not a number"))
+            else:
+                by_key[found] = amount
+        if key in needs:
+            needs[key] = by_key
     return problems
 
 

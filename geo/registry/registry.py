@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from geo.core.standards import ShelterStandards
 from geo.errors import (  # re-exported: callers catch them from here too
+    BusyError,
     ConflictError,
     NotFoundError,
     RecordsRejectedError,
@@ -33,7 +34,7 @@ from geo.registry.spatial import SpatialMixin
 from geo.registry.store import MODELS, WGS84, Store
 from geo.registry.teams import TeamsMixin
 
-__all__ = ["MODELS", "REGION_KEY", "WGS84", "ConflictError", "NotFoundError",
+__all__ = ["MODELS", "REGION_KEY", "WGS84", "BusyError", "ConflictError", "NotFoundError",
            "RecordsRejectedError", "Registry", "RowProblem", "ValidationError"]
 
 
@@ -41,10 +42,12 @@ class Registry(TeamsMixin, RecordsMixin, SpatialMixin, InventoryMixin, LayersMix
                SettingsMixin, Store):
     """The registry in the database at ``url`` (see :func:`geo.registry.database.resolve_url`).
 
-    ``create=False`` refuses a database that has no registry yet instead of creating one."""
+    ``create=False`` refuses a database that has no registry yet instead of creating one;
+    ``busy_timeout`` is how many seconds a write waits for another writer before
+    :class:`~geo.errors.BusyError` (default ``$GEO_DB_BUSY_TIMEOUT_S``, else 30)."""
 
     def __init__(self, url: str | None = None, *, standards: ShelterStandards | None = None,
-                 create: bool = True):
-        super().__init__(url, standards=standards, create=create)
+                 create: bool = True, busy_timeout: float | None = None):
+        super().__init__(url, standards=standards, create=create, busy_timeout=busy_timeout)
         if create:
             self._seed_catalogue()

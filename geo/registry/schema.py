@@ -8,6 +8,7 @@ stopping at the first.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Collection, Mapping
@@ -17,6 +18,7 @@ from datetime import datetime
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.core import labels
 from geo.core.vocabulary import (
     HAZARD_TYPES,
     INCIDENT_OPEN,
@@ -54,7 +56,8 @@ DEFAULT_CATALOGUE = {
 class Field:
     """One attribute of a layer. ``kind``: str, int, float, bool, list, dict or datetime.
     ``choices_from`` names a set given at check time (e.g. the shelter classes of the standards
-    table, or the item catalogue) instead of fixed ``choices``."""
+    table, or the item catalogue) instead of fixed ``choices``; ``labels`` names the vocabulary
+    of :mod:`geo.core.labels` whose English and Chinese names fixed choices may be given by."""
 
     name: str
     kind: str = "str"
@@ -64,6 +67,7 @@ class Field:
     choices_from: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    labels: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
         Field("effective_area_m2", "float", minimum=0),
         Field("capacity_people", "int", minimum=0),  # derived from the area when missing
         Field("occupancy", "int", default=0, minimum=0),
-        Field("status", default=SHELTER_OPEN, choices=SHELTER_STATUSES),
+        Field("status", default=SHELTER_OPEN, choices=SHELTER_STATUSES, labels="shelter_statuses"),
         Field("facilities", "list", default=()),
         Field("contact", default=""),
     ), geometry_types=POLYGONAL),
@@ -102,25 +106,26 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
         Field("unit", default=""),
     ), has_geometry=False),
     LayerSpec("teams", "T", _COMMON + (
-        Field("type", required=True, choices=TEAM_TYPES),
+        Field("type", required=True, choices=TEAM_TYPES, labels="team_types"),
         Field("headcount", "int", required=True, minimum=0),
         Field("equipment", "list", default=()),
         Field("home_base", default=""),
-        Field("status", default=TEAM_AVAILABLE, choices=TEAM_STATUSES),
+        Field("status", default=TEAM_AVAILABLE, choices=TEAM_STATUSES, labels="team_statuses"),
         Field("turnout_s", "float", default=0.0, minimum=0),
     )),
     LayerSpec("hazards", "H", _COMMON + (
-        Field("type", required=True, choices=HAZARD_TYPES),
+        Field("type", required=True, choices=HAZARD_TYPES, labels="hazard_types"),
         Field("risk_level", "int", default=2, minimum=1, maximum=4),
         Field("radius_m", "float", minimum=0),
         Field("active", "bool", default=True),
     ), geometry_types=POLYGONAL + ("LineString", "MultiLineString")),
     LayerSpec("incidents", "I", _COMMON + (
-        Field("type", required=True, choices=INCIDENT_TYPES),
+        Field("type", required=True, choices=INCIDENT_TYPES, labels="incident_types"),
         Field("severity", "int", default=2, minimum=1, maximum=4),
         Field("reported_at", "datetime"),
         Field("needs", "dict", default=None),
-        Field("status", default=INCIDENT_OPEN, choices=INCIDENT_STATUSES),
+        Field("status", default=INCIDENT_OPEN, choices=INCIDENT_STATUSES,
+              labels="incident_statuses"),
     ), geometry_types=POLYGONAL),
     LayerSpec("population", "P", _COMMON + (
         Field("population", "float", required=True, minimum=0),
@@ -196,11 +201,31 @@ def _convert(spec_field: Field, raw,
             return None, f"{value:g} is {what} (must be ≥ {spec_field.minimum:g})"
         if spec_field.maximum is not None and value > spec_field.maximum:
             return None, f"{value:g} is above {spec_field.maximum:g}"
-    allowed = spec_field.choices or choices.get(spec_field.choices_from or "")
-    if allowed is not None and value not in allowed:
-        shown = ", ".join(allowed if isinstance(allowed, tuple) else sorted(allowed))
-        return None, f"{value!r} is not one of {shown}"
+    allowed = choice_names(spec_field, choices)
+    if allowed is not None:
+        key = labels.resolve(value, allowed)
+        if key is None:
+            return None, f"{value!r} is not one of {labels.shown(allowed)}"
+        value = key  # the key a name, another case or spaces stood for
     return value, None
+
+
+def choice_names(spec_field: Field, choices: Mapping[str, Collection[str]],
+                 ) -> labels.Names | Collection[str] | None:
+    """The values ``spec_field`` allows, with the other names of each where known: fixed
+    choices with their labels, or the set ``choices`` holds for ``choices_from`` (a mapping of
+    key to names, as the registry gives shelter classes and items)."""
+    if spec_field.choices is not None:
+        return _fixed_choice_names(spec_field)
+    return choices.get(spec_field.choices_from or "")
+
+
+@functools.cache
+def _fixed_choice_names(spec_field: Field) -> labels.Names | tuple[str, ...]:
+    if spec_field.choices is None or spec_field.labels is None:
+        return spec_field.choices or ()
+    known = labels.names(spec_field.labels)
+    return {key: known.get(key, ()) for key in spec_field.choices}
 
 
 def _as_int(raw) -> int:

@@ -16,6 +16,7 @@ from geo.registry.store import Store, meta_value, set_meta_value
 
 REGION_KEY = "region_bounds"
 DEMO_KEY = "demo"
+POPULATION_KEY = "population_source"
 
 
 class SettingsMixin(Store):
@@ -62,6 +63,26 @@ class SettingsMixin(Store):
                         old=old, new=mark)
         return mark
 
+    @property
+    def population_source(self) -> dict | None:
+        """Where the population layer's numbers come from: ``{"people", "method", "note"}``,
+        ``method`` one of given, official, estimated (a building proxy), raster or polygons;
+        None if never said. One primary-key read."""
+        with self._read() as conn:
+            value = meta_value(conn, POPULATION_KEY)
+        return dict(value) if value else None
+
+    def set_population_source(self, *, people: float, method: str, note: str,
+                              actor: str = "system") -> dict:
+        """Say where the population layer's numbers come from (for every output to show)."""
+        source = {"people": float(people), "method": str(method), "note": str(note)}
+        with self._write() as conn:
+            old = meta_value(conn, POPULATION_KEY)
+            set_meta_value(conn, POPULATION_KEY, source)
+            self._audit(conn, actor=actor, action="update", layer="meta",
+                        record_id=POPULATION_KEY, old=old, new=source)
+        return source
+
     def _seed_catalogue(self) -> None:
         """Put the default items in an empty catalogue (a write only when one is missing)."""
         table = db.table(db.CatalogueItem)
@@ -95,7 +116,11 @@ class SettingsMixin(Store):
             self._audit(conn, actor=actor, action="insert", layer="catalogue", record_id=key,
                         old=None, new=values)
 
-    def _choices(self) -> dict[str, set[str]]:
-        """The sets records are checked against that live in the registry, not the schema."""
-        return {"shelter_classes": set(self.standards.classes),
-                "items": set(self.catalogue().index)}
+    def _choices(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """The values records are checked against that live in the registry, not the schema,
+        each with its Chinese and English names (which a record may give instead)."""
+        catalogue = self.catalogue()
+        return {"shelter_classes": {key: (entry.name_zh, entry.name_en)
+                                    for key, entry in self.standards.classes.items()},
+                "items": {str(item): (str(row.name_zh), str(row.name_en))
+                          for item, row in catalogue.iterrows()}}

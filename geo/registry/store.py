@@ -1,6 +1,7 @@
 """The registry's store: the database engine, transactions, the audit log, and the per-layer
 write counters (revisions) in the ``meta`` table. Every other part of the registry reads and
-writes through it.
+writes through it; a write that waited too long for another writer raises
+:class:`~geo.errors.BusyError` ("registry busy, try again").
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ class Store:
     """The database at ``url`` (see :func:`geo.registry.database.resolve_url`)."""
 
     def __init__(self, url: str | None = None, *, standards: ShelterStandards | None = None,
-                 create: bool = True):
+                 create: bool = True, busy_timeout: float | None = None):
         self.url = db.resolve_url(url)
-        self.engine = db.open_database(self.url, create=create)
+        self.engine = db.open_database(self.url, create=create, busy_timeout=busy_timeout)
         self.standards = standards or load_standards()
         # The spatial indexes live here because transaction() must drop them when it ends.
         self._indexes: dict[str, SpatialIndex] = {}
@@ -56,7 +57,8 @@ class Store:
             yield
             return
         try:
-            with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            with db.busy_as_error(self.url), self.engine.connect().execution_options(
+                    write=True) as conn, conn.begin():
                 self._local.conn = conn
                 yield
         finally:
@@ -82,7 +84,8 @@ class Store:
         if outer is not None:
             yield outer
             return
-        with self.engine.connect().execution_options(write=write) as conn, conn.begin():
+        with db.busy_as_error(self.url), self.engine.connect().execution_options(
+                write=write) as conn, conn.begin():
             yield conn
 
     def _audit(self, conn: Connection, *, actor: str, action: str, layer: str, record_id: str,

@@ -15,6 +15,7 @@ import shapely
 
 from geo.cli.main import main
 from geo.registry.registry import Registry
+from tests.conftest import MONACO
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ("id,name,type,headcount,status,lon,lat\n"
@@ -74,11 +75,31 @@ def test_demo_then_list(capsys, demo_db):
     assert "not empty" in _error(capsys, "registry", "demo", "--db", demo_db)
 
 
+def test_demo_of_another_region_says_where_its_population_comes_from(capsys, tmp_path):
+    code, out, _ = _run(capsys, "registry", "demo", "--osm", str(MONACO),
+                        "--db", str(tmp_path / "estimated.sqlite"))
+    assert code == 0
+    line = out.splitlines()[-1]
+    assert line.startswith("population (estimated): ") and "people estimated from" in line
+    assert "40 m² per person, a planning assumption" in line and "39,000" not in line
+    code, out, _ = _run(capsys, "registry", "demo", "--osm", str(MONACO), "--population", "38350",
+                        "--db", str(tmp_path / "given.sqlite"))
+    assert code == 0 and out.splitlines()[-1] == (
+        "population (given): 38,350 people, the total given by the user, spread over "
+        "residential floor area")
+    with Registry(str(tmp_path / "given.sqlite")) as registry:
+        assert registry.layer("population")["population"].sum() == pytest.approx(38_350)
+    assert "m2_per_person: expected a positive number" in _error(
+        capsys, "registry", "demo", "--osm", str(MONACO), "--m2-per-person", "-1",
+        "--db", str(tmp_path / "bad.sqlite"))
+
+
 @pytest.mark.slow  # builds the demo twice
 def test_demo_replace_and_population_total(capsys, db):
     assert _run(capsys, "registry", "demo", "--db", db, "--population", "1200")[0] == 0
     code, out, _ = _run(capsys, "registry", "demo", "--db", db, "--replace")
     assert code == 0 and "shelters" in out
+    assert "population (official): 39,000 people (Liechtenstein's resident population" in out
     with Registry(db) as registry:
         assert registry.layer("population")["population"].sum() == pytest.approx(39_000)
 
@@ -101,16 +122,19 @@ def test_bad_import_is_one_line_and_writes_nothing(capsys, db, tmp_path):
                   "--report", str(report))
     assert "row 4: headcount: -4 is negative" in line and "nothing imported" in line
     rows = list(csv.reader(report.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows == [["row", "field", "problem"], ["4", "headcount", "-4 is negative (must be ≥ 0)"],
-                    ["4", "type", "'dragons' is not one of fire, medical, search_rescue, hazmat, "
-                                  "water_rescue, police, volunteer, comprehensive"]]
+    assert rows == [["row", "field", "problem"],
+                    ["4", "headcount", "'-4 is negative (must be ≥ 0)"],  # not a formula
+                    ["4", "type", "'dragons' is not one of fire (消防), medical (医疗), "
+                                  "search_rescue (搜救), hazmat (危化品处置), "
+                                  "water_rescue (水上救援), police (公安), volunteer (志愿者), "
+                                  "comprehensive (综合救援)"]]
     with Registry(db) as registry:
         assert registry.counts()["teams"] == 0
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--crs", "EPSG:999999"], "crs: unknown CRS 'EPSG:999999'"),
-    (["--encoding", "klingon"], "encoding: 'klingon' is not one of"),
+    (["--encoding", "klingon"], "encoding: 'klingon' is not a text encoding Python knows"),
 ])
 def test_bad_options_are_reported(capsys, db, tmp_path, argv, message):
     path = tmp_path / "teams.csv"
@@ -198,7 +222,10 @@ def test_population_from_census_polygons_replaces_the_proxy(capsys, tmp_path):
     assert code == 0 and "2 points, 2,200 people from census.gpkg" in out
     with Registry(db) as registry:
         population = registry.layer("population")
+        source = registry.population_source
     assert population["population"].tolist() == [1500, 700]
+    assert source == {"people": 2200, "method": "polygons",
+                      "note": "2,200 people from census.gpkg (census polygons)"}
     assert "'people' is not a column" in _error(capsys, "registry", "population", "--polygons",
                                                 str(path), "--column", "people", "--db", db)
     with Registry(db) as registry:

@@ -16,7 +16,7 @@ from geo import OSM_ATTRIBUTION
 from geo.errors import ValidationError
 from geo.io import cn_coords
 from geo.io.layer_files import export_layer
-from geo.io.vector import decode, read_rows
+from geo.io.vector import read_rows
 
 HEADER = "id,name,shelter_class,capacity_people,status,lon,lat"
 
@@ -29,12 +29,6 @@ def _layer(sources=("rows.csv", "osm:way/1")) -> gpd.GeoDataFrame:
         geometry=[shapely.Point(9.5175, 47.1496), shapely.box(9.52, 47.14, 9.521, 47.141)],
         crs=4326, index=pd.Index(["S1", "S2"], name="id"))
     return frame
-
-
-def test_decoding_prefers_utf8_then_gb18030():
-    assert decode("名称".encode()) == "名称"
-    assert decode("\ufeff名称".encode()) == "名称"
-    assert decode("名称".encode("gbk")) == "名称"
 
 
 def test_read_rows_reports_reading_problems(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Column, ForeignKey, Integer, Table, text
 from sqlalchemy.orm import DeclarativeBase, column_property
 
-from geo.errors import GeoError, SourceError
+from geo.errors import GeoError, SourceError, ValidationError
 from geo.registry import database as db
 from geo.registry.registry import Registry
 
@@ -30,12 +30,23 @@ def test_default_location_is_created_under_the_current_directory(tmp_path, monke
     assert (tmp_path / "instance" / "registry.sqlite").is_file()
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_wait(tmp_path, monkeypatch):
+    monkeypatch.delenv(db.BUSY_TIMEOUT_ENV, raising=False)
     engine = db.open_database(f"sqlite:///{tmp_path / 'r.sqlite'}")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
     engine.dispose()
+    monkeypatch.setenv(db.BUSY_TIMEOUT_ENV, "2.5")
+    with Registry(str(tmp_path / "r.sqlite")) as registry, registry.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 2_500
+    with Registry(str(tmp_path / "r.sqlite"), busy_timeout=0.25) as registry, \
+            registry.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 250
+    monkeypatch.setenv(db.BUSY_TIMEOUT_ENV, "soon")
+    with pytest.raises(ValidationError, match=r"\$GEO_DB_BUSY_TIMEOUT_S: expected a number"):
+        Registry(str(tmp_path / "r.sqlite"))
 
 
 def test_database_rejects_negative_stock_even_past_the_api(tmp_path):

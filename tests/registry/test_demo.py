@@ -23,6 +23,10 @@ from geo.registry.demo import (
     metric_crs,
 )
 from geo.registry.population import (
+    DEFAULT_LEVELS,
+    LIECHTENSTEIN_POPULATION,
+    LIECHTENSTEIN_SOURCE,
+    M2_PER_PERSON,
     population_from_buildings,
     population_from_polygons,
     population_from_raster,
@@ -70,7 +74,9 @@ def test_demo_layers_are_stored_and_counted(demo, features):
 
 
 def test_demo_registry_is_marked_with_its_source(demo):
-    assert demo.demo == {"source": LIECHTENSTEIN.name, "note": REGISTRY_NOTE}
+    assert demo.demo == {"source": LIECHTENSTEIN.name, "note": (
+        f"{REGISTRY_NOTE}; population: 39,000 people ({LIECHTENSTEIN_SOURCE}), spread over "
+        f"residential floor area")}
     assert "invented" in demo.demo["note"] and "OpenStreetMap" in demo.demo["note"]
     assert demo.extent() == tuple(demo.region.as_list())
     entry = demo.audit_log(layer="meta", record_id="demo").iloc[0]
@@ -229,9 +235,35 @@ def test_demo_layers_are_deterministic(features):
 
 def test_demo_works_for_another_region_without_some_features(tmp_path):
     with Registry(str(tmp_path / "monaco.sqlite")) as registry:
-        counts = build_demo(registry, osm_path=MONACO, total_population=38_000)
+        counts = build_demo(registry, osm_path=MONACO, total_population=38_350)
         assert counts["teams"] > 0 and counts["shelters"] > 0
         assert registry.demo["source"] == MONACO.name
         assert counts["depots"] == 0 and counts["inventory"] == 0  # no warehouses mapped there
-        assert registry.layer("population")["population"].sum() == pytest.approx(38_000)
+        assert registry.layer("population")["population"].sum() == pytest.approx(38_350,
+                                                                                rel=1e-12)
+        assert registry.population_source == {
+            "people": 38_350, "method": "given",
+            "note": "38,350 people, the total given by the user, spread over residential floor "
+                    "area"}
         assert not (registry.layer("hazards")["type"] == "flood_zone").any()  # no Rhine
+
+
+def test_another_region_gets_its_own_estimate_not_liechtensteins(tmp_path):
+    features = read_features(MONACO)
+    homes = residential_buildings(features, metric_crs=metric_crs(features))
+    levels = homes["levels"].fillna(DEFAULT_LEVELS)  # Monaco's extract has no building:levels
+    expected = float((homes["footprint_m2"] * levels).sum()) / M2_PER_PERSON
+    with Registry(str(tmp_path / "monaco.sqlite")) as registry:
+        build_demo(registry, osm_path=MONACO)
+        total = registry.layer("population")["population"].sum()
+        source = registry.population_source
+        note = registry.demo["note"]
+    assert total == pytest.approx(expected, rel=1e-9)
+    assert abs(total - LIECHTENSTEIN_POPULATION) > 1000
+    assert 10_000 < total < 100_000  # Monaco has some 38,000 residents: the order is right
+    assert source["method"] == "estimated" and source["people"] == pytest.approx(total)
+    assert f"{total:,.0f} people estimated from" in source["note"]
+    assert "40 m² per person, a planning assumption" in note  # what every output shows
+    with pytest.raises(ValidationError, match="m2_per_person: expected a positive number"), \
+            Registry(str(tmp_path / "other.sqlite")) as other:
+        build_demo(other, osm_path=MONACO, m2_per_person=0)

@@ -3,6 +3,7 @@ exports that import again."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -55,21 +56,84 @@ def test_csv_with_lat_lon_columns_imports_and_keeps_chinese_names(reg, tmp_path)
     assert (shelters["source"] == "rows.csv").all()
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_encodings_are_detected(reg, tmp_path, encoding):
     path = _csv(tmp_path, [HEADER, *GOOD], encoding=encoding)
     import_file(reg, path, layer="shelters")
     assert reg.get("shelters", "S2")["name"] == "Sporthalle 体育馆"
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8", "utf-8-sig", "gb18030"])
+def test_western_european_excel_csv_keeps_its_names(tmp_path, encoding):
+    lines = ["id,name,shelter_class,capacity_people,lon,lat",
+             "S1,Sörnäisten peruskoulu,emergency,400,24.9633,60.1872",
+             "S2,Käpylän peruskoulu,emergency,300,24.9480,60.2140",
+             "S3,Töölön yhteiskoulu,short_term,500,24.9230,60.1790"]
+    with Registry(str(tmp_path / "helsinki.sqlite")) as helsinki:
+        import_file(helsinki, _csv(tmp_path, lines, encoding=encoding), layer="shelters")
+        names = helsinki.layer("shelters")["name"]
+    assert names.tolist() == ["Sörnäisten peruskoulu", "Käpylän peruskoulu",
+                              "Töölön yhteiskoulu"]
+
+
 def test_given_encoding_is_used_and_a_wrong_one_is_reported(reg, tmp_path):
     path = _csv(tmp_path, [HEADER, *GOOD], encoding="gb18030")
     with pytest.raises(SourceError, match="not valid utf-8 at byte"):
         import_file(reg, path, layer="shelters", encoding="utf-8")
-    with pytest.raises(ValidationError, match="encoding: 'latin-9' is not one of"):
+    with pytest.raises(ValidationError, match="encoding: 'latin-9' is not a text encoding"):
         import_file(reg, path, layer="shelters", encoding="latin-9")
     import_file(reg, path, layer="shelters", encoding="GBK")
     assert reg.get("shelters", "S1")["name"] == "Schulhaus Mühleholz 学校"
+
+
+CHINESE_SHELTERS = ["名称,纬度,经度,容纳人数,类别,状态",
+                    "实验小学操场,47.1496,9.5175,800,紧急避难场所,开放",
+                    "体育馆,47.1338,9.5231,1200,短期固定避难场所,已满",
+                    "Rheinpark Stadion,47.1415,9.5056,2000,long_term,Closed"]
+
+
+def test_chinese_excel_csv_names_fields_and_choices_in_chinese(reg, tmp_path):
+    path = _csv(tmp_path, CHINESE_SHELTERS, name="避难场所.csv", encoding="gbk")
+    import_file(reg, path, layer="shelters")
+    shelters = reg.layer("shelters").set_index("name")
+    columns = ["shelter_class", "capacity_people", "status"]
+    assert shelters.loc["实验小学操场", columns].tolist() == ["emergency", 800, "open"]
+    assert shelters.loc["体育馆", ["shelter_class", "status"]].tolist() == ["short_term", "full"]
+    assert shelters.loc["Rheinpark Stadion", "status"] == "closed"  # any case of the key
+    assert shelters.loc["体育馆", "geometry"].equals(shapely.Point(9.5231, 47.1338))
+
+
+def test_chinese_names_of_team_types_statuses_and_items(reg, tmp_path):
+    teams = ["编号,名称,类型,人数,状态,出动时间（秒）,经度,纬度",
+             "T1,瓦杜兹消防队,消防,9,可用,240,9.5209,47.1410",
+             "T2,红十字急救队,医疗,3,休息,60,9.5103,47.1640"]
+    import_file(reg, _csv(tmp_path, teams, encoding="gb18030"), layer="teams")
+    assert reg.get("teams", "T1")["type"] == "fire" and reg.get("teams", "T1")["turnout_s"] == 240
+    assert (reg.get("teams", "T2")["type"], reg.get("teams", "T2")["status"]) == (
+        "medical", "off_duty")
+    reg.add("depots", {"id": "D1", "name": "应急物资储备库",
+                       "geometry": shapely.Point(9.52, 47.14)})
+    stock = ["仓库,物资,数量", "D1,饮用水,500", "D1,帐篷,20", "D1,Blanket,30"]
+    import_file(reg, _csv(tmp_path, stock, name="stock.csv", encoding="gbk"), layer="inventory")
+    assert reg.stock("D1") == {"water": 500, "tents": 20, "blankets": 30}
+
+
+def test_a_chinese_file_is_answered_with_its_own_column_names(reg, tmp_path):
+    lines = [*CHINESE_SHELTERS[:2], "酒店,47.14,9.52,-5,宾馆,开放", "公园,47.14,9.52,,,开放"]
+    problems = _rejected(reg, _csv(tmp_path, lines, encoding="gbk"))
+    assert [(row, name) for row, name, _ in problems] == [(3, "容纳人数"), (3, "类别"),
+                                                          (4, "类别")]
+    assert ("'宾馆' is not one of emergency (紧急避难场所), short_term (短期固定避难场所), "
+            "medium_term (中期固定避难场所), long_term (长期固定避难场所), central (中心避难场所)"
+            in problems[1][2])
+    with pytest.raises(RecordsRejectedError, match="row 3: 容纳人数: -5 is negative"):
+        import_file(reg, _csv(tmp_path, lines, encoding="gbk"), layer="shelters")
+
+
+def test_a_field_named_twice_is_refused(reg, tmp_path):
+    lines = ["name,名称,shelter_class,capacity_people,lon,lat", "a,b,emergency,1,9.52,47.14"]
+    with pytest.raises(ValidationError, match="columns 'name' and '名称' both give name"):
+        import_file(reg, _csv(tmp_path, lines), layer="shelters")
 
 
 def test_csv_with_wkt_polygons(reg, tmp_path):
@@ -169,7 +233,7 @@ BAD_ROWS = [
     ("unknown class", HEADER, "9,x,hotel,10,open,9.52,47.14", "shelter_class",
      "'hotel' is not one of"),
     ("unknown status", HEADER, "9,x,emergency,10,burning,9.52,47.14", "status",
-     "'burning' is not one of open, closed, full, unsafe"),
+     "'burning' is not one of open (开放), closed (关闭), full (已满), unsafe (不安全)"),
     ("duplicate id", HEADER, "S1,x,emergency,10,open,9.52,47.14", "id",
      "duplicate id 'S1' (also row 2)"),
     ("missing required field", HEADER, "9,x,,10,open,9.52,47.14", "shelter_class",
@@ -300,6 +364,20 @@ def test_report_lists_every_problem(reg, tmp_path):
     assert rows[0] == "row,field,problem"
     assert [r.split(",")[:2] for r in rows[1:]] == [["3", "capacity_people"],
                                                     ["3", "shelter_class"], ["4", "geometry"]]
+
+
+def test_report_cells_open_as_text_in_a_spreadsheet(reg, tmp_path):
+    lines = ['id,name,shelter_class,capacity_people,lon,lat,"=HYPERLINK(""http://evil/"",""x"")"',
+             "S1,Park,emergency,@SUM(1+1),9.52,47.14,1",
+             "S2,-2+3,+cmd|' /C calc'!A0,-5,9.52,47.14,1"]
+    with pytest.raises(RecordsRejectedError) as caught:
+        import_file(reg, _csv(tmp_path, lines), layer="shelters")
+    report = write_report(caught.value.problems, tmp_path / "report.csv")
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert '\'=HYPERLINK("http://evil/","x")' in cells  # the unknown column, quoted
+    assert "'-5 is negative (must be ≥ 0)" in cells
 
 
 @pytest.mark.slow

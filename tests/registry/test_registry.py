@@ -56,7 +56,8 @@ def test_bad_records_name_every_field_and_write_nothing(reg):
                              "colour": "red", "geometry": shapely.Point(*VADUZ)})
     message = str(caught.value)
     for expected in ("shelter_class: 'palace' is not one of", "capacity_people: -5 is negative",
-                     "status: 'gone' is not one of open, closed, full, unsafe",
+                     "status: 'gone' is not one of open (开放), closed (关闭), full (已满), "
+                     "unsafe (不安全)",
                      "colour: unknown field"):
         assert expected in message
     with pytest.raises(ValidationError, match="headcount: -1 is negative"):
@@ -280,6 +281,20 @@ def test_incident_needs_are_checked(reg):
                                      "geometry": shapely.Point(*VADUZ)})
     assert reg.get("incidents", incident)["needs"] == {"teams": {"fire": 2},
                                                        "supplies": {"water": 200}}
+
+
+def test_records_may_name_types_statuses_and_items_in_chinese(reg):
+    needs = {"teams": {"水上救援": 2, "Fire": 1}, "supplies": {"沙袋": 500}}
+    incident = reg.add("incidents", {"type": "洪涝", "status": "待处置", "needs": needs,
+                                     "geometry": shapely.Point(*VADUZ)})
+    record = reg.get("incidents", incident)
+    assert (record["type"], record["status"]) == ("flood", "open")
+    assert record["needs"] == {"teams": {"water_rescue": 2, "fire": 1},
+                               "supplies": {"sandbags": 500}}
+    assert needs["teams"] == {"水上救援": 2, "Fire": 1}  # the caller's own mapping is kept
+    reg.add("teams", _team("T1", type="消防", status="待命"))
+    assert reg.get("teams", "T1")["type"] == "fire"
+    assert reg.get("teams", "T1")["status"] == "available"
 
 
 def test_region_refuses_points_outside_and_spots_swapped_coordinates(reg):
