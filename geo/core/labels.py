@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from geo.core.names import normalise
 from geo.core.vocabulary import (
     HAZARD_TYPES,
     INCIDENT_STATUSES,
@@ -86,7 +87,7 @@ LABELS: dict[str, dict[str, Label]] = {
         "fire": Label("fire", "消防", ("消防队", "消防救援")),
         "medical": Label("medical", "医疗", ("医疗救护", "急救")),
         "search_rescue": Label("search and rescue", "搜救", ("搜索救援",)),
-        "hazmat": Label("hazardous materials", "危化品处置", ("危化", "危险化学品处置")),
+        "hazmat": Label("hazardous materials", "危化品处置", ("危化品", "危化", "危险化学品处置")),
         "water_rescue": Label("water rescue", "水上救援", ("水域救援",)),
         "police": Label("police", "公安", ("警察", "警务")),
         "volunteer": Label("volunteers", "志愿者", ("志愿队",)),
@@ -177,4 +178,4 @@ def shown(known: Names | Iterable[str]) -> str:
 
 
 def _folded(text: str) -> str:
-    return str(text).strip().casefold()
+    return normalise(text)

@@ -12,11 +12,7 @@ SHELTER_OPEN, SHELTER_CLOSED, SHELTER_FULL, SHELTER_UNSAFE = "open", "closed", "
 SHELTER_STATUSES = (SHELTER_OPEN, SHELTER_CLOSED, SHELTER_FULL, SHELTER_UNSAFE)
 TEAM_TYPES = ("fire", "medical", "search_rescue", "hazmat", "water_rescue", "police", "volunteer",
               "comprehensive")
-# The Chinese name of each team type, as Chinese emergency offices write it; accepted wherever a
-# team type is typed (see geo.core.names).
-TEAM_TYPE_NAMES_ZH = {"fire": "消防", "medical": "医疗", "search_rescue": "搜救",
-                      "hazmat": "危化品", "water_rescue": "水上救援", "police": "公安",
-                      "volunteer": "志愿者", "comprehensive": "综合救援"}
+# Their English and Chinese names: geo.core.labels.
 TEAM_AVAILABLE = "available"
 TEAM_ASSIGNED = "assigned"
 TEAM_EN_ROUTE = "en_route"

@@ -34,9 +34,9 @@ from geo.analysis.exposure import ExposureResult, unsafe_shelters
 from geo.analysis.exposure import exposure as exposure_of
 from geo.analysis.service_areas import DIRECTIONS, ServiceAreaResult
 from geo.analysis.service_areas import service_areas as service_areas_of
+from geo.core import labels
 from geo.core.names import resolve_names
 from geo.core.validate import check_choice
-from geo.core.vocabulary import TEAM_TYPE_NAMES_ZH, TEAM_TYPES
 from geo.errors import ValidationError
 from geo.network.build import check_mode
 from geo.network.model import RoadNetwork
@@ -154,8 +154,8 @@ def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
 
 def _resolve_team_types(team_types: Sequence[str]) -> list[str]:
     """The canonical team types of names typed in any case, in English or Chinese, each once."""
-    labels = {kind: (TEAM_TYPE_NAMES_ZH[kind],) for kind in TEAM_TYPES}
-    return list(dict.fromkeys(resolve_names("team_types", team_types, labels, what="team type")))
+    known = labels.names("team_types")
+    return list(dict.fromkeys(resolve_names("team_types", team_types, known, what="team type")))
 
 
 def _resolve_items(ctx: Context, items: Mapping[str, object]) -> dict[str, object]:

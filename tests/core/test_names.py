@@ -2,18 +2,20 @@
 
 import pytest
 
+from geo.core import labels
 from geo.core.names import resolve_names
-from geo.core.vocabulary import TEAM_TYPE_NAMES_ZH, TEAM_TYPES
+from geo.core.vocabulary import TEAM_TYPES
 from geo.errors import ValidationError
 
-TYPES = {kind: (TEAM_TYPE_NAMES_ZH[kind],) for kind in TEAM_TYPES}
+TYPES = labels.names("team_types")
 ITEMS = {"water": ("饮用水", "drinking water"), "medical_kits": ("医疗包", "medical kit"),
          "tents": ("帐篷", "tent")}
 
 
 def test_every_team_type_has_one_distinct_chinese_name():
-    assert set(TEAM_TYPE_NAMES_ZH) == set(TEAM_TYPES)
-    assert len(set(TEAM_TYPE_NAMES_ZH.values())) == len(TEAM_TYPES)
+    chinese = {kind: labels.zh("team_types", kind) for kind in TEAM_TYPES}
+    assert all(name != kind for kind, name in chinese.items())
+    assert len(set(chinese.values())) == len(TEAM_TYPES)
 
 
 @pytest.mark.parametrize("typed, canonical", [
