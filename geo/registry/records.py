@@ -141,18 +141,21 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
             raise ValidationError("status: change a team's status with set_team_status(..., "
                                   "expected=...) or assign_team, which check it first")
         changes = {k: v for k, v in changes.items() if k != "id"}
-        current = self.get(layer, record_id)
-        clean, geometry, problems = _check(spec, changes, standards=self.standards,
-                                           choices=self._choices(), region=self.region,
-                                           partial=True, current=current)
-        if problems:
-            raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
-        values = dict(clean, updated_at=db.utc_now())
-        if geometry is not None:
-            values.update(_geometry_columns(geometry))
+        choices, region = self._choices(), self.region
         table = db.table(MODELS[layer])
         with self._write() as conn:
-            old = _row(conn, table, layer, record_id)
+            # The rules are checked against the row as it is under the write lock: checked
+            # against an earlier read, two concurrent edits (capacity down, occupancy up) could
+            # each pass and together break "occupancy <= capacity".
+            old = _row(conn, table, layer, record_id, lock=True)
+            clean, geometry, problems = _check(spec, changes, standards=self.standards,
+                                               choices=choices, region=region, partial=True,
+                                               current=_record(dict(old)))
+            if problems:
+                raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
+            values = dict(clean, updated_at=db.utc_now())
+            if geometry is not None:
+                values.update(_geometry_columns(geometry))
             conn.execute(update(table).where(table.c.id == str(record_id)).values(**values))
             self._audit(conn, actor=actor, action="update", layer=layer, record_id=record_id,
                         old=_changed(_public(old), values), new=_public(values))
@@ -307,8 +310,12 @@ def _bounds_of(row: Mapping) -> Bounds:
     return (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
 
 
-def _row(conn: Connection, table: Table, layer: str, record_id: str) -> dict:
-    row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
+def _row(conn: Connection, table: Table, layer: str, record_id: str, *,
+         lock: bool = False) -> dict:
+    """The stored row; ``lock`` holds it until the transaction ends (``SELECT ... FOR UPDATE``
+    on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the whole database)."""
+    query = select(table).where(table.c.id == str(record_id))
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         raise NotFoundError(f"{layer}: no record with id {record_id!r}")
     return dict(row)
