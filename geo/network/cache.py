@@ -7,6 +7,7 @@ place, so a crash or a failed build never leaves a half-written cache entry.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geo.core.files import write_text_atomically
 from geo.errors import SourceError
 
 if TYPE_CHECKING:  # the model is passed in as a factory: this module stays below it
@@ -79,7 +81,7 @@ def remember_hash(path: Path, *, cache_dir=None) -> None:
     stamp = _stamp(path)
     digest = _hashed.get((str(path.resolve()), stamp["size"], stamp["mtime_ns"]))
     if digest is not None:
-        _write_atomically(_memo_path(path, cache_dir), json.dumps({**stamp, "sha256": digest}))
+        _write_memo(_memo_path(path, cache_dir), json.dumps({**stamp, "sha256": digest}))
 
 
 _hashed: dict[tuple, str] = {}
@@ -111,14 +113,9 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError:  # a read-only cache only costs a re-hash next time
-        pass
+def _write_memo(path: Path, text: str) -> None:
+    with contextlib.suppress(SourceError):  # a read-only cache only costs a re-hash next time
+        write_text_atomically(path, text, field="cache")
 
 
 def entry_path(key: str, cache_dir: str | Path | None) -> Path:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from geo.core.files import write_atomically
 from geo.core.progress import row_progress
 from geo.errors import RowProblem
 from geo.io.vector import read_rows
@@ -48,11 +49,15 @@ def import_file(registry: Registry, path: str | Path, *, layer: str, crs: str | 
     return ids
 
 
-def write_report(problems: Sequence[RowProblem], path: str | Path) -> Path:
-    """The validation report as CSV (row, field, problem), UTF-8 with BOM for Excel."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "field", "problem"])
-        writer.writerows([p.row, p.field, p.problem] for p in problems)
-    return path
+def write_report(problems: Sequence[RowProblem], path: str | Path, *,
+                 field: str = "report") -> Path:
+    """The validation report as CSV (row, field, problem), UTF-8 with BOM for Excel, written
+    whole or not at all."""
+
+    def write(target: Path) -> None:
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "field", "problem"])
+            writer.writerows([p.row, p.field, p.problem] for p in problems)
+
+    return write_atomically(path, write, field=field)

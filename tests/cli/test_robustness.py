@@ -1,0 +1,148 @@
+"""Never a traceback, nothing written before it is valid: the command line on hostile input and
+hostile output places (full disks and devices, named pipes, missing folders, closed pipes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from geo.cli.main import main
+from geo.registry.registry import Registry
+from tests.analysis_inputs import points_along_roads
+
+ROOT = Path(__file__).resolve().parents[2]
+FULL = Path("/dev/full")
+has_dev_full = pytest.mark.skipif(not FULL.is_char_device(), reason="no /dev/full here")
+
+
+@pytest.fixture(scope="module")
+def registry_file(tmp_path_factory, li_drive) -> str:
+    """A real registry on real Liechtenstein roads, with a population layer of some size."""
+    path = str(tmp_path_factory.mktemp("robust") / "registry.sqlite")
+    lon, lat = points_along_roads(li_drive, 3006, np.random.default_rng(8))
+    with Registry(path) as registry:
+        registry.add_many("shelters", [
+            {"id": f"S{i}", "name": f"避难所 {i}", "shelter_class": "emergency",
+             "capacity_people": 300, "geometry": shapely.Point(lon[i], lat[i])}
+            for i in range(3)])
+        registry.add_many("population", [
+            {"id": f"P{i}", "population": 12.5, "notes": "a resident of the test registry",
+             "geometry": shapely.Point(lon[i], lat[i])} for i in range(3, 3006)])
+    return path
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(capsys, *argv) -> str:
+    code, _, err = _run(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+# ---- output places ----------------------------------------------------------------------------
+
+
+@has_dev_full
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg", "shp"])
+def test_export_to_a_full_device_is_an_error_and_the_device_stays(capsys, registry_file, fmt):
+    line = _one_line_error(capsys, "registry", "export", "--layer", "shelters", "--format", fmt,
+                           "--out", str(FULL), "--db", registry_file)
+    assert line == "error: --out: /dev/full: cannot write (No space left on device)"
+    assert FULL.is_char_device()
+
+
+@has_dev_full
+def test_analysis_out_to_a_full_device_is_an_error_and_the_device_stays(capsys, registry_file,
+                                                                        cache_dir):
+    line = _one_line_error(capsys, "coverage", "--db", registry_file, "--cache-dir",
+                           str(cache_dir), "--out", str(FULL))
+    assert line == "error: --out: /dev/full: cannot write (No space left on device)"
+    assert FULL.is_char_device()
+
+
+def test_analysis_out_into_a_named_pipe_streams_the_result(capsys, registry_file, cache_dir,
+                                                           tmp_path):
+    fifo = tmp_path / "areas.geojson"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text("utf-8")),
+                              daemon=True)
+    reader.start()
+    code, _, err = _run(capsys, "service-area", "--db", registry_file, "--cache-dir",
+                        str(cache_dir), "--breaks", "5", "--out", str(fifo))
+    reader.join(timeout=30)
+    assert code == 0, err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe, not a file in its place
+    assert len(json.loads(received[0])["features"]) == 3
+
+
+def test_coverage_out_writes_every_registry_column_as_json(capsys, registry_file, cache_dir,
+                                                           tmp_path):
+    out = tmp_path / "uncovered.geojson"
+    code, _, err = _run(capsys, "coverage", "--db", registry_file, "--cache-dir",
+                        str(cache_dir), "--breaks", "1", "--out", str(out))
+    assert code == 0, err
+    features = json.loads(out.read_text("utf-8"))["features"]
+    assert features and features[0]["properties"]["notes"] == "a resident of the test registry"
+    created = features[0]["properties"]["created_at"]
+    assert isinstance(created, str) and created[:2] == "20"  # an ISO 8601 time
+
+
+FULL_DISK = """
+import json, resource, signal, sys
+# A file may not grow past the limit: writes beyond it fail (EFBIG), as on a full disk.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]),) * 2)
+from geo.cli.main import main
+for argv in json.loads(sys.argv[1]):
+    print(main(argv), flush=True)
+"""
+
+
+def test_exports_on_a_full_disk_keep_the_old_file(registry_file, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    runs, outs = [], []
+    for fmt, suffix in [("csv", ".csv"), ("geojson", ".geojson"), ("gpkg", ".gpkg"),
+                        ("shp", ".zip")]:
+        out = folder / f"population{suffix}"
+        out.write_text("the previous export")
+        outs.append(out)
+        runs.append(["registry", "export", "--layer", "population", "--format", fmt, "--out",
+                     str(out), "--db", registry_file])
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, json.dumps(runs), "200000"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.stdout.split() == ["2"] * len(runs), result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == len(runs) and all(
+        line.startswith("error: --out: ") and "cannot write" in line for line in lines), lines
+    assert [out.read_text() for out in outs] == ["the previous export"] * len(runs)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(out.name for out in outs)
+
+
+def test_report_into_a_missing_folder_is_made(capsys, registry_file, tmp_path):
+    rows = tmp_path / "teams.csv"
+    rows.write_text("id,type,headcount,lon,lat\nT1,fire,-3,9.52,47.14\n", encoding="utf-8")
+    report = tmp_path / "reports" / "2024" / "teams-problems.csv"
+    db = str(tmp_path / "new.sqlite")
+    line = _one_line_error(capsys, "registry", "import", str(rows), "--layer", "teams",
+                           "--db", db, "--report", str(report))
+    assert "headcount: -3 is negative" in line and str(report) in line
+    assert "headcount" in report.read_text(encoding="utf-8-sig")
