@@ -7,6 +7,7 @@ whole before anything is written: every bad row is reported at once, and none is
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import uuid4
@@ -237,6 +238,9 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
             # shape() reads any mapping, but its stub takes a dict: copy other mappings.
             return shapely.geometry.shape(value if isinstance(value, dict) else dict(value))
         return shapely.from_wkt(str(value))
+    except RecursionError:
+        problems.append(("geometry", "not a geometry (nested too deeply)"))
+        return None
     except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError,
             AttributeError) as exc:
         problems.append(("geometry", f"not a geometry ({str(exc).splitlines()[0]})"))
@@ -257,9 +261,18 @@ def _check_needs(needs: Mapping, choices: Mapping) -> list[Problem]:
             if name not in allowed:
                 problems.append((f"needs.{key}", f"{name!r} is not one of "
                                                  f"{', '.join(sorted(allowed))}"))
-            elif not (isinstance(amount, int | float) and np.isfinite(amount) and amount >= 0):
+            elif not _amount(amount):
                 problems.append((f"needs.{key}.{name}", f"{amount!r} is negative or not a number"))
     return problems
+
+
+def _amount(value) -> bool:
+    """Whether a needed amount is a finite number ≥ 0 (a huge int overflows a float)."""
+    try:
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and 0 <= float(value) < math.inf)
+    except OverflowError:
+        return False
 
 
 def _record_id(value, spec: LayerSpec, problems: list[Problem]) -> str:

@@ -146,3 +146,49 @@ def test_report_into_a_missing_folder_is_made(capsys, registry_file, tmp_path):
                            "--db", db, "--report", str(report))
     assert "headcount: -3 is negative" in line and str(report) in line
     assert "headcount" in report.read_text(encoding="utf-8-sig")
+
+
+# ---- bad input files --------------------------------------------------------------------------
+
+
+def _feature_collection(geometry: str, properties: str = '{"type": "fire", "headcount": 3}'):
+    return ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            f'{properties}, "geometry": {geometry}}}]}}')
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (_feature_collection('{"type": "Point", "coordinates": ' + "[" * 100_000 + "]" * 100_000
+                         + "}"), "not GeoJSON (arrays or objects nested too deeply)"),
+    (_feature_collection('{"type": "Point", "coordinates": ' + "[" * 600 + "]" * 600 + "}"),
+     "row 1: geometry: not a GeoJSON geometry (coordinates nested too deeply)"),
+    (_feature_collection('{"type": "Point", "coordinates": [9.52, 47.14]}',
+                         '{"type": "fire", "headcount": "1e300"}'),
+     "row 1: headcount: 1e+300 is above the maximum 10,000"),
+])
+def test_hostile_geojson_is_one_line_and_imports_nothing(capsys, tmp_path, text, message):
+    path = tmp_path / "teams.geojson"
+    path.write_text(text, encoding="utf-8")
+    db = tmp_path / "registry.sqlite"
+    Registry(str(db)).close()
+    assert message in _one_line_error(capsys, "registry", "import", str(path), "--layer",
+                                      "teams", "--db", str(db))
+    with Registry(str(db)) as registry:
+        assert registry.counts()["teams"] == 0
+
+
+def test_deeply_nested_json_in_a_csv_cell_is_a_row_problem(capsys, tmp_path):
+    path = tmp_path / "incidents.csv"
+    needs = '"' + '{""a"":' * 50_000 + "1" + "}" * 50_000 + '"'
+    path.write_text(f"type,needs,lon,lat\nfire,{needs},9.52,47.14\n", encoding="utf-8")
+    line = _one_line_error(capsys, "registry", "import", str(path), "--layer", "incidents",
+                           "--db", str(tmp_path / "registry.sqlite"))
+    assert "row 2: needs: " in line and "is not a valid dict" in line and len(line) < 400
+
+
+def test_shelter_capacity_of_1e300_is_one_line(capsys, tmp_path):
+    path = tmp_path / "shelters.csv"
+    path.write_text("name,shelter_class,capacity_people,lon,lat\n"
+                    "Gym,emergency,1e300,9.52,47.14\n", encoding="utf-8")
+    line = _one_line_error(capsys, "registry", "import", str(path), "--layer", "shelters",
+                           "--db", str(tmp_path / "registry.sqlite"))
+    assert "row 2: capacity_people: 1e+300 is above the maximum 10,000,000" in line
