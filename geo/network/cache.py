@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,8 @@ import numpy as np
 
 from geo.core.files import write_text_atomically
 from geo.errors import SourceError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the model is passed in as a factory: this module stays below it
     from geo.network.model import RoadNetwork
@@ -123,15 +126,34 @@ def entry_path(key: str, cache_dir: str | Path | None) -> Path:
 
 
 def load(key: str, *, cache_dir, factory):
-    """The cached network for ``key`` (built by ``factory(**fields)``), or None."""
+    """The cached network for ``key`` (built by ``factory(**fields)``), or None.
+
+    An entry that cannot be read as it was written (a truncated or garbled file, a missing
+    part) is removed with a warning, and None returned, so that the network is built again."""
     folder = entry_path(key, cache_dir)
-    meta_file = folder / "meta.json"
-    if not meta_file.is_file():
+    if not folder.exists():
         return None
-    header = json.loads(meta_file.read_text())
-    # Plain read-only ndarray views of the maps: slicing a np.memmap is several times slower.
-    arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))
-              for name in header["arrays"]}
+    try:
+        return _load(folder, factory)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("network cache %s is damaged (%s); building the network again", folder,
+                    reason)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+def _load(folder: Path, factory):
+    header = json.loads((folder / "meta.json").read_text())
+    arrays = {}
+    for name in header["arrays"]:
+        # Plain read-only ndarray views of the maps: slicing a np.memmap is several times slower.
+        array = np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))
+        dtype, shape = header["layout"][name]
+        if array.dtype.str != dtype or list(array.shape) != shape:
+            raise ValueError(f"{name}.npy holds {array.dtype.str} {list(array.shape)}, "
+                             f"not the {dtype} {shape} written")
+        arrays[name] = array
     meta = {**header["meta"], "cache_path": str(folder)}
     return factory(mode=header["mode"], crs=header["crs"], meta=meta, **arrays)
 
@@ -141,9 +163,13 @@ def save(net: RoadNetwork, key: str, *, cache_dir, fields) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
     try:
+        layout = {}
         for name in fields:
-            np.save(staging / f"{name}.npy", np.ascontiguousarray(getattr(net, name)))
-        header = {"mode": net.mode, "crs": net.crs, "meta": dict(net.meta), "arrays": list(fields)}
+            array = np.ascontiguousarray(getattr(net, name))
+            np.save(staging / f"{name}.npy", array)
+            layout[name] = [array.dtype.str, list(array.shape)]  # checked on every load
+        header = {"mode": net.mode, "crs": net.crs, "meta": dict(net.meta),
+                  "arrays": list(fields), "layout": layout}
         (staging / "meta.json").write_text(json.dumps(header, indent=1))
         try:
             staging.rename(folder)
