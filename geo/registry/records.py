@@ -23,6 +23,7 @@ from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, Validati
 from geo.registry import database as db
 from geo.registry.inventory import InventoryMixin
 from geo.registry.schema import (
+    MAX_PEOPLE,
     LayerSpec,
     Problem,
     Region,
@@ -221,6 +222,11 @@ def _shelter_capacity(standards: ShelterStandards, clean: dict, problems: list[P
         clean["capacity_people"] = standards.capacity_people(merged["effective_area_m2"],
                                                              merged["shelter_class"])
         merged["capacity_people"] = clean["capacity_people"]
+        if clean["capacity_people"] > MAX_PEOPLE:
+            problems.append(("capacity_people", f"{clean['capacity_people']:.6g} (derived from "
+                                                f"effective_area_m2) is above the maximum "
+                                                f"{MAX_PEOPLE:,}"))
+            return
     elif derive and not partial:
         problems.append(("capacity_people", "required (or give effective_area_m2 to "
                                             "derive it from the shelter class)"))

@@ -192,3 +192,47 @@ def test_shelter_capacity_of_1e300_is_one_line(capsys, tmp_path):
     line = _one_line_error(capsys, "registry", "import", str(path), "--layer", "shelters",
                            "--db", str(tmp_path / "registry.sqlite"))
     assert "row 2: capacity_people: 1e+300 is above the maximum 10,000,000" in line
+
+
+def test_a_binary_standards_file_is_one_line_and_creates_nothing(capsys, tmp_path):
+    standards = tmp_path / "standards.yaml"
+    standards.write_bytes(bytes(range(256)) * 8)
+    db = tmp_path / "registry.sqlite"
+    line = _one_line_error(capsys, "registry", "init", "--db", str(db), "--standards",
+                           str(standards))
+    assert "not UTF-8 text" in line and not db.exists()
+
+
+# ---- arguments and the terminal ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["route", "--from", "-33.9,18.4", "--to", "47.14,9.52"],
+    ["route", "--from", "47.14,9.52", "--to", "-33.9, -18.4"],
+    ["dispatch", "--at", "-33.9,-58.38", "--db"],
+])
+def test_southern_and_western_points_need_no_equals_sign(capsys, registry_file, cache_dir,
+                                                        argv):
+    argv = [*argv, registry_file] if argv[-1] == "--db" else argv
+    line = _one_line_error(capsys, *argv, "--cache-dir", str(cache_dir))
+    assert "is outside the network's extent" in line  # read as a point, then checked
+
+
+def test_a_region_west_of_greenwich_needs_no_equals_sign(capsys, tmp_path):
+    code, out, err = _run(capsys, "registry", "init", "--db", str(tmp_path / "r.sqlite"),
+                          "--region", "-74.1,40.6,-73.9,40.8")
+    assert code == 0 and "region -74.1, 40.6, -73.9, 40.8" in out, err
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_closed_pipe_ends_a_listing_quietly(registry_file, json_flag):
+    # `registry list | head -1`: the reader leaves after one line, with more to come.
+    with subprocess.Popen(
+            [sys.executable, "-m", "geo", "registry", "list", "--layer", "population", "--db",
+             registry_file, *json_flag], cwd=ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(100)
+        process.stdout.close()
+        err = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141 and err == ""
