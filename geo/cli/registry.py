@@ -9,9 +9,11 @@ half-written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from geo.cli.options import add_registry_option
@@ -110,9 +112,18 @@ def _layer_option(parser) -> None:
     parser.add_argument("--layer", required=True, choices=list(LAYERS))
 
 
-def _open(args, *, create: bool) -> Registry:
+@contextlib.contextmanager
+def _open(args, *, create: bool) -> Iterator[Registry]:
+    """The registry of ``--db``; if the command fails, a database it created is removed."""
     standards = load_standards(args.standards) if args.standards else None
-    return Registry(args.db, standards=standards, create=create)
+    registry = Registry(args.db, standards=standards, create=create)
+    try:
+        yield registry
+    except BaseException:
+        registry.discard()
+        raise
+    finally:
+        registry.close()
 
 
 def _actor(args) -> str:

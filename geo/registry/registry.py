@@ -47,4 +47,8 @@ class Registry(TeamsMixin, RecordsMixin, SpatialMixin, InventoryMixin, LayersMix
                  create: bool = True):
         super().__init__(url, standards=standards, create=create)
         if create:
-            self._seed_catalogue()
+            try:
+                self._seed_catalogue()
+            except BaseException:
+                self.discard()
+                raise

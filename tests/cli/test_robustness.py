@@ -236,3 +236,34 @@ def test_a_closed_pipe_ends_a_listing_quietly(registry_file, json_flag):
         process.stdout.close()
         err = process.stderr.read().decode()
         assert process.wait(timeout=120) == 141 and err == ""
+
+
+# ---- a failed command leaves no new database ---------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["registry", "init", "--region", "9.4,47"],
+    ["registry", "demo", "--osm", "missing.osm.pbf"],
+    ["registry", "import", "missing.csv", "--layer", "teams"],
+    ["registry", "import", "BAD_ROWS", "--layer", "teams"],
+    ["registry", "population", "--polygons", "missing.gpkg"],
+], ids=["init", "demo", "import-missing", "import-bad-rows", "population"])
+def test_a_failed_command_leaves_no_new_database(capsys, tmp_path, argv):
+    bad_rows = tmp_path / "teams.csv"
+    bad_rows.write_text("type,headcount,lon,lat\nfire,-1,9.52,47.14\n", encoding="utf-8")
+    argv = [str(bad_rows) if a == "BAD_ROWS" else str(tmp_path / a) if "missing" in a else a
+            for a in argv]
+    db = tmp_path / "instance" / "registry.sqlite"
+    _one_line_error(capsys, *argv, "--db", str(db))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["teams.csv"]
+
+
+def test_a_failed_command_keeps_an_existing_database(capsys, tmp_path):
+    db = tmp_path / "registry.sqlite"
+    with Registry(str(db)) as registry:
+        registry.add("teams", {"id": "T1", "type": "fire", "headcount": 4,
+                               "geometry": shapely.Point(9.52, 47.14)})
+    _one_line_error(capsys, "registry", "import", str(tmp_path / "missing.csv"), "--layer",
+                    "teams", "--db", str(db))
+    with Registry(str(db)) as registry:
+        assert list(registry.layer("teams").index) == ["T1"]
