@@ -82,7 +82,7 @@ def parse_latlon(text: str, *, field: str) -> tuple[float, float]:
 def emit(payload: dict, text: str, args, *, features=None) -> int:
     """Print a result (text with its notes, or ``--json``) and write ``--out`` as GeoJSON."""
     if getattr(args, "out", None) is not None and features is not None:
-        write_geojson(features, args.out, attribution=True)
+        write_geojson(features, args.out, attribution=True, field="--out")
     if getattr(args, "json", False):
         print(json.dumps({**payload, "attribution": OSM_ATTRIBUTION}, ensure_ascii=False))
         return 0

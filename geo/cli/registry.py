@@ -1,8 +1,9 @@
 """``python -m geo registry init | demo | import | export | list``.
 
 Every command takes ``--db`` (a path or URL; default ``$GEO_DB_URL``, else
-``instance/registry.sqlite``). Imports are all-or-nothing; exports are written to a temporary
-file and moved into place, so a failed command leaves nothing half-written.
+``instance/registry.sqlite``). Imports are all-or-nothing; exports and reports are written whole
+or not at all (:func:`geo.core.files.write_atomically`), so a failed command leaves nothing
+half-written.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import argparse
 import contextlib
 import getpass
 import json
-import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from geo.cli.options import add_registry_option
 from geo.core.standards import load_standards
-from geo.errors import SourceError, ValidationError
+from geo.errors import ValidationError
 from geo.io.geojson import geojson_collection
-from geo.io.layer_files import FORMATS, export_layer, has_osm_source
+from geo.io.layer_files import EXTENSIONS, FORMATS, export_layer, has_osm_source
 from geo.registry.demo import DEMO_OSM, build_demo
 from geo.registry.imports import import_file, write_report
 from geo.registry.population import (
@@ -31,7 +32,6 @@ from geo.registry.population import (
 from geo.registry.registry import RecordsRejectedError, Registry
 from geo.registry.schema import LAYERS
 
-EXTENSIONS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg", "shp": ".zip"}
 LIST_COLUMNS = {
     "shelters": ["name", "shelter_class", "capacity_people", "occupancy", "status"],
     "depots": ["name"],
@@ -119,9 +119,18 @@ def _layer_option(parser) -> None:
     parser.add_argument("--layer", required=True, choices=list(LAYERS))
 
 
-def _open(args, *, create: bool) -> Registry:
+@contextlib.contextmanager
+def _open(args, *, create: bool) -> Iterator[Registry]:
+    """The registry of ``--db``; if the command fails, a database it created is removed."""
     standards = load_standards(args.standards) if args.standards else None
-    return Registry(args.db, standards=standards, create=create)
+    registry = Registry(args.db, standards=standards, create=create)
+    try:
+        yield registry
+    except BaseException:
+        registry.discard()
+        raise
+    finally:
+        registry.close()
 
 
 def _actor(args) -> str:
@@ -174,7 +183,7 @@ def run_import(args) -> int:
                               encoding=args.encoding, actor=_actor(args))
         except RecordsRejectedError as exc:
             if args.report is not None:
-                write_report(exc.problems, args.report)
+                write_report(exc.problems, args.report, field="--report")
                 raise ValidationError(f"{exc} (all problems in {args.report})") from None
             hint = " (--report FILE lists them all)" if len(exc.problems) > 3 else ""
             raise ValidationError(f"{exc}{hint}") from None
@@ -186,16 +195,8 @@ def run_export(args) -> int:
     out = args.out or Path(f"{args.layer}{EXTENSIONS[args.fmt]}")
     with _open(args, create=False) as registry:
         frame = registry.layer(args.layer)
-    partial = out.with_name(f".{out.name}.partial{EXTENSIONS[args.fmt]}")
-    try:
-        export_layer(frame, partial, fmt=args.fmt, layer=args.layer, encoding=args.encoding,
-                     crs=args.crs)
-        os.replace(partial, out)
-    except OSError as exc:
-        raise SourceError(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+    export_layer(frame, out, fmt=args.fmt, layer=args.layer, encoding=args.encoding,
+                 crs=args.crs, field="--out")
     print(f"wrote {len(frame)} {args.layer} to {out}")
     return 0
 

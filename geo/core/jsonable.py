@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -15,18 +15,24 @@ from shapely.geometry.base import BaseGeometry
 
 def jsonable(value: Any, *, geometry: Literal["geojson", "wkt"] = "geojson") -> Any:
     """``value`` with numpy scalars and arrays, shapely geometries (as a GeoJSON mapping, or WKT),
-    times (ISO 8601) and containers turned into plain JSON values; NaN and missing become None
-    (JSON has no NaN)."""
+    times and durations (ISO 8601) and containers turned into plain JSON values; NaN and missing
+    become None (JSON has no NaN)."""
     if value is None or isinstance(value, bool | str | int):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        # .item() would give nanoseconds as a bare int: convert through pandas instead.
+        return jsonable(pd.Timestamp(value) if isinstance(value, np.datetime64)
+                        else pd.Timedelta(value), geometry=geometry)
     if isinstance(value, np.generic):
         return jsonable(value.item(), geometry=geometry)
     if isinstance(value, BaseGeometry):
         return jsonable(shapely.geometry.mapping(value)) if geometry == "geojson" else value.wkt
     if isinstance(value, datetime | date | pd.Timestamp):
         return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, timedelta):  # pd.Timedelta too: an ISO 8601 duration
+        return None if pd.isna(value) else pd.Timedelta(value).isoformat()
     if isinstance(value, Mapping):
         return {str(k): jsonable(v, geometry=geometry) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Series):

@@ -11,18 +11,16 @@ registry layer export passes True when any record's ``source`` is OSM
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import uuid
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geo import OSM_ATTRIBUTION
+from geo.core.files import write_text_atomically
 from geo.core.jsonable import jsonable
-from geo.errors import SourceError, ValidationError
+from geo.errors import ValidationError
 from geo.io.crs import WGS84, is_wgs84
 
 
@@ -44,20 +42,15 @@ def geojson_collection(frame: gpd.GeoDataFrame, *, attribution: bool) -> dict:
     return collection
 
 
-def write_geojson(frame: gpd.GeoDataFrame, path: str | Path, *, attribution: bool) -> Path:
-    """Write :func:`geojson_collection` as UTF-8 to ``path``, replacing it only once the whole
-    file is written, so a failure leaves no partial or truncated file."""
-    path = Path(path)
-    text = json.dumps(geojson_collection(frame, attribution=attribution), ensure_ascii=False,
+def geojson_text(frame: gpd.GeoDataFrame, *, attribution: bool) -> str:
+    """:func:`geojson_collection` as JSON text."""
+    return json.dumps(geojson_collection(frame, attribution=attribution), ensure_ascii=False,
                       allow_nan=False)
-    # A sibling file, so the rename stays on one file system and is atomic.
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)  # gone already after a successful rename
-    return path
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: str | Path, *, attribution: bool,
+                  field: str = "out") -> Path:
+    """Write :func:`geojson_collection` as UTF-8 to ``path``, whole or not at all
+    (:func:`geo.core.files.write_atomically`); errors name ``field``."""
+    return write_text_atomically(path, geojson_text(frame, attribution=attribution),
+                                 field=field)

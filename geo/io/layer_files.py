@@ -19,16 +19,18 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geo.core.files import write_atomically, write_text_atomically
 from geo.errors import SourceError, ValidationError
 from geo.io.crs import WGS84, crs_name, geometries_from_wgs84, is_wgs84, resolve_crs
 from geo.io.encodings import codec
-from geo.io.geojson import write_geojson
+from geo.io.geojson import geojson_text
 from geo.io.spreadsheet import protect_frame
-from geo.io.vector import shapefile_name
+from geo.io.vector import OGR_ERRORS, shapefile_name
 
 SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".txt": "csv",
             ".gpkg": "gpkg", ".zip": "shp", ".shp": "shp"}
 FORMATS = ("geojson", "csv", "gpkg", "shp")
+EXTENSIONS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg", "shp": ".zip"}
 SHAPEFILE_FAMILIES = {"Point": "point", "MultiPoint": "point", "LineString": "line",
                       "MultiLineString": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
 
@@ -45,9 +47,12 @@ def file_format(path: Path, fmt: str | None = None) -> str:
 
 
 def export_layer(frame: gpd.GeoDataFrame, path: str | Path, *, fmt: str | None = None,
-                 layer: str = "layer", encoding: str = "utf-8", crs: str | None = None) -> Path:
+                 layer: str = "layer", encoding: str = "utf-8", crs: str | None = None,
+                 field: str = "out") -> Path:
     """Write a layer (a GeoDataFrame in EPSG:4326 indexed by id) as GeoJSON, CSV, GeoPackage
-    or zipped Shapefile; ``crs`` converts the coordinates (an EPSG code, GCJ-02 or BD-09)."""
+    or zipped Shapefile, whole or not at all (:func:`geo.core.files.write_atomically`);
+    ``crs`` converts the coordinates (an EPSG code, GCJ-02 or BD-09). Write errors name
+    ``field``."""
     path = Path(path)
     kind = file_format(path, fmt)
     target = resolve_crs(crs)
@@ -59,17 +64,16 @@ def export_layer(frame: gpd.GeoDataFrame, path: str | Path, *, fmt: str | None =
     out_crs = None if isinstance(target, str) else (target or WGS84)
     plain = gpd.GeoDataFrame(plain.drop(columns="geometry"), geometry=list(geometries),
                              crs=out_crs)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "geojson":
         # The ids become the feature ids too; the other formats have no place for them.
-        write_geojson(plain.set_axis(frame.index.rename(None)), path,
-                      attribution=has_osm_source(frame))
-    elif kind == "csv":
-        _write_csv(plain, path, encoding=encoding)
-    elif kind == "gpkg":
-        plain.to_file(path, driver="GPKG", layer=layer, engine="pyogrio")
-    else:
-        _write_shapefile_zip(plain, path, layer=layer)
+        text = geojson_text(plain.set_axis(frame.index.rename(None)),
+                            attribution=has_osm_source(frame))
+        write_text_atomically(path, text, field=field)
+        return path
+    writers = {"csv": lambda out: _write_csv(plain, out, encoding=encoding),
+               "gpkg": lambda out: _to_file(plain, out, driver="GPKG", layer=layer),
+               "shp": lambda out: _write_shapefile_zip(plain, out, layer=layer)}
+    write_atomically(path, writers[kind], field=field, suffix=EXTENSIONS[kind])
     return path
 
 
@@ -110,6 +114,13 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, *, encoding: str) -> None:
                               f"({exc.object[exc.start:exc.end]!r}); use utf-8") from None
 
 
+def _to_file(frame: gpd.GeoDataFrame, path: Path, **options) -> None:
+    try:
+        frame.to_file(path, engine="pyogrio", **options)
+    except OGR_ERRORS as exc:  # GDAL reports a failed write as its own error, not an OSError
+        raise OSError(str(exc).splitlines()[0]) from exc
+
+
 def _write_shapefile_zip(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
     """One shapefile per geometry family (a shapefile holds one), zipped together."""
     names = {c: shapefile_name(c) for c in frame.columns if c != "geometry"}
@@ -123,7 +134,35 @@ def _write_shapefile_zip(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> 
         for family in sorted(families.dropna().unique()) or ["point"]:
             part = frame[(families == family).to_numpy()] if len(frame) else frame
             stem = Path(folder) / (f"{layer}_{family}" if families.nunique() > 1 else layer)
-            part.to_file(stem.with_suffix(".shp"), driver="ESRI Shapefile", engine="pyogrio",
-                         encoding="UTF-8")
+            _to_file(part, stem.with_suffix(".shp"), driver="ESRI Shapefile", encoding="UTF-8")
+            _check_shapefile_complete(stem.with_suffix(".shp"))
             for written in sorted(Path(folder).glob(f"{stem.name}.*")):
                 archive.write(written, written.name)
+
+
+def _check_shapefile_complete(shp: Path) -> None:
+    """GDAL does not report failed writes of a Shapefile's parts (a full disk leaves them cut
+    short without an error), so check each part is as long as its own header says."""
+    expected = {}
+    for part in (shp, shp.with_suffix(".shx")):
+        header = _head(part, 28)
+        expected[part] = int.from_bytes(header[24:28], "big") * 2  # length in 16-bit words
+    dbf = _head(shp.with_suffix(".dbf"), 12)
+    records, header_length, record_length = (int.from_bytes(dbf[4:8], "little"),
+                                             int.from_bytes(dbf[8:10], "little"),
+                                             int.from_bytes(dbf[10:12], "little"))
+    if header_length < 33 or record_length < 1:  # a header never finished
+        raise OSError(".dbf part left without its header; is the disk full?")
+    expected[shp.with_suffix(".dbf")] = header_length + records * record_length
+    for part, size in expected.items():
+        if part.stat().st_size < size:
+            raise OSError(f"{part.suffix} part cut short at {part.stat().st_size} of {size} "
+                          f"bytes; is the disk full?")
+
+
+def _head(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        header = handle.read(size)
+    if len(header) < size:
+        raise OSError(f"{path.suffix} part cut short; is the disk full?")
+    return header

@@ -259,6 +259,9 @@ def _read_geojson(source: _Source) -> ReadRows:
     except json.JSONDecodeError as exc:
         raise SourceError(f"{source.where}: not valid JSON ({exc.msg} at line "
                           f"{exc.lineno})") from None
+    except RecursionError:  # json gives up on arrays or objects nested ~1000 deep
+        raise SourceError(f"{source.where}: not GeoJSON (arrays or objects nested too "
+                          f"deeply)") from None
     kind = data.get("type") if isinstance(data, dict) else type(data).__name__
     if kind != "FeatureCollection":
         raise ValidationError(f"{source.where}: expected a GeoJSON FeatureCollection, "
@@ -300,6 +303,10 @@ def _geojson_geometry(value, number: int, problems: list[RowProblem]):
         return None
     try:
         return shapely.geometry.shape(value)
+    except RecursionError:
+        problems.append(RowProblem(number, "geometry", "not a GeoJSON geometry (coordinates "
+                                                       "nested too deeply)"))
+        return None
     except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError, IndexError,
             AttributeError) as exc:
         problems.append(RowProblem(number, "geometry", f"not a GeoJSON geometry ({exc})"))

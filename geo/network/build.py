@@ -56,7 +56,12 @@ def build_network(
     net = _build(lambda: read_ways(path), source_name=path.name, mode=mode, settings=settings,
                  progress=progress)
     if key is not None:
-        cache_path = netcache.save(net, key, cache_dir=cache_dir, fields=ARRAY_FIELDS)
+        try:
+            cache_path = netcache.save(net, key, cache_dir=cache_dir, fields=ARRAY_FIELDS)
+        except OSError as exc:  # a full or read-only cache costs a build next time, no more
+            log.warning("cannot cache the %s network (%s); using it uncached", mode,
+                        exc.strerror or exc)
+            return net
         netcache.remember_hash(path, cache_dir=cache_dir)
         net = netcache.load(key, cache_dir=cache_dir, factory=RoadNetwork) or net
         log.info("cached %s network at %s", mode, cache_path)

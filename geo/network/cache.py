@@ -7,9 +7,11 @@ place, so a crash or a failed build never leaves a half-written cache entry.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -18,7 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geo.core.files import write_text_atomically
 from geo.errors import SourceError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the model is passed in as a factory: this module stays below it
     from geo.network.model import RoadNetwork
@@ -79,7 +84,7 @@ def remember_hash(path: Path, *, cache_dir=None) -> None:
     stamp = _stamp(path)
     digest = _hashed.get((str(path.resolve()), stamp["size"], stamp["mtime_ns"]))
     if digest is not None:
-        _write_atomically(_memo_path(path, cache_dir), json.dumps({**stamp, "sha256": digest}))
+        _write_memo(_memo_path(path, cache_dir), json.dumps({**stamp, "sha256": digest}))
 
 
 _hashed: dict[tuple, str] = {}
@@ -111,14 +116,9 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError:  # a read-only cache only costs a re-hash next time
-        pass
+def _write_memo(path: Path, text: str) -> None:
+    with contextlib.suppress(SourceError):  # a read-only cache only costs a re-hash next time
+        write_text_atomically(path, text, field="cache")
 
 
 def entry_path(key: str, cache_dir: str | Path | None) -> Path:
@@ -126,15 +126,34 @@ def entry_path(key: str, cache_dir: str | Path | None) -> Path:
 
 
 def load(key: str, *, cache_dir, factory):
-    """The cached network for ``key`` (built by ``factory(**fields)``), or None."""
+    """The cached network for ``key`` (built by ``factory(**fields)``), or None.
+
+    An entry that cannot be read as it was written (a truncated or garbled file, a missing
+    part) is removed with a warning, and None returned, so that the network is built again."""
     folder = entry_path(key, cache_dir)
-    meta_file = folder / "meta.json"
-    if not meta_file.is_file():
+    if not folder.exists():
         return None
-    header = json.loads(meta_file.read_text())
-    # Plain read-only ndarray views of the maps: slicing a np.memmap is several times slower.
-    arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))
-              for name in header["arrays"]}
+    try:
+        return _load(folder, factory)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("network cache %s is damaged (%s); building the network again", folder,
+                    reason)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+def _load(folder: Path, factory):
+    header = json.loads((folder / "meta.json").read_text())
+    arrays = {}
+    for name in header["arrays"]:
+        # Plain read-only ndarray views of the maps: slicing a np.memmap is several times slower.
+        array = np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))
+        dtype, shape = header["layout"][name]
+        if array.dtype.str != dtype or list(array.shape) != shape:
+            raise ValueError(f"{name}.npy holds {array.dtype.str} {list(array.shape)}, "
+                             f"not the {dtype} {shape} written")
+        arrays[name] = array
     meta = {**header["meta"], "cache_path": str(folder)}
     return factory(mode=header["mode"], crs=header["crs"], meta=meta, **arrays)
 
@@ -144,9 +163,13 @@ def save(net: RoadNetwork, key: str, *, cache_dir, fields) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
     try:
+        layout = {}
         for name in fields:
-            np.save(staging / f"{name}.npy", np.ascontiguousarray(getattr(net, name)))
-        header = {"mode": net.mode, "crs": net.crs, "meta": dict(net.meta), "arrays": list(fields)}
+            array = np.ascontiguousarray(getattr(net, name))
+            np.save(staging / f"{name}.npy", array)
+            layout[name] = [array.dtype.str, list(array.shape)]  # checked on every load
+        header = {"mode": net.mode, "crs": net.crs, "meta": dict(net.meta),
+                  "arrays": list(fields), "layout": layout}
         (staging / "meta.json").write_text(json.dumps(header, indent=1))
         try:
             staging.rename(folder)

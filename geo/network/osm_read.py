@@ -8,6 +8,7 @@ online osmnx query (place name, bbox or polygon).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,26 +156,33 @@ def ways_from_graphml(path: Path) -> WayTable:
 def ways_from_osmnx_graph(graph) -> WayTable:
     """Ways from an osmnx MultiDiGraph (simplified or not).
 
-    osmnx stores a two-way street as two directed edges, the second marked ``reversed``; those
-    become one two-way way here so that a snapped point can leave in both directions. Interior
-    geometry points of simplified edges get negative ids of their own.
+    osmnx stores a two-way street as two directed edges along the same points in opposite
+    orders; those become one two-way way here, so that a snapped point can leave in both
+    directions. The pair is found by its geometry, not by osmnx's ``reversed`` flag, which
+    simplification turns into a list (``[False, True]``) where a street joins ways drawn in
+    opposite directions. Interior geometry points of simplified edges get negative ids of
+    their own.
     """
     nodes = graph.nodes
     next_virtual_id = -1
-    ids, lons, lats, sizes, tags = [], [], [], [], []
+    ids, lons, lats, sizes = [], [], [], []
+    tags: list[dict[str, str]] = []
+    # The ways without their way back yet, by (u, v, points): several OSM ways may join the
+    # same two nodes along the same points.
+    one_way: dict[tuple, list[tuple[int, frozenset]]] = defaultdict(list)
     for u, v, data in graph.edges(data=True):
-        is_reverse_copy = str(data.get("reversed", False)) == "True"
-        if is_reverse_copy and graph.has_edge(v, u):
-            continue  # its forward twin carries the way as two-way
-        way_tags = {k: _tag_text(k, data[k]) for k in WAY_TAGS if data.get(k) is not None}
-        two_way = graph.has_edge(v, u) and any(
-            str(d.get("reversed", False)) == "True" for d in graph[v][u].values()
-        )
-        way_tags["oneway"] = "no" if two_way else "yes"
         if "geometry" in data:
             lon, lat = (list(a) for a in data["geometry"].xy)
         else:
             lon, lat = [nodes[u]["x"], nodes[v]["x"]], [nodes[u]["y"], nodes[v]["y"]]
+        osm_ids = _osm_ids(data)
+        twin = _take_twin(one_way[v, u, tuple(lon[::-1]), tuple(lat[::-1])], osm_ids)
+        if twin is not None:
+            tags[twin]["oneway"] = "no"  # the way back along the same points
+            continue
+        one_way[u, v, tuple(lon), tuple(lat)].append((len(tags), osm_ids))
+        way_tags = {k: _tag_text(k, data[k]) for k in WAY_TAGS if data.get(k) is not None}
+        way_tags["oneway"] = "yes"
         inner = len(lon) - 2
         ids += [int(u), *range(next_virtual_id, next_virtual_id - inner, -1), int(v)]
         next_virtual_id -= inner
@@ -183,6 +191,21 @@ def ways_from_osmnx_graph(graph) -> WayTable:
         sizes.append(len(lon))
         tags.append(way_tags)
     return WayTable.from_lists(ids, lons, lats, sizes, tags)
+
+
+def _osm_ids(data) -> frozenset:
+    value = data.get("osmid")
+    return frozenset(map(str, value)) if isinstance(value, list) else frozenset([str(value)])
+
+
+def _take_twin(candidates: list[tuple[int, frozenset]], osm_ids: frozenset) -> int | None:
+    """The way back among ``candidates`` (removed from them): the one of the same OSM ways,
+    else the first."""
+    if not candidates:
+        return None
+    chosen = next((c for c in candidates if c[1] == osm_ids), candidates[0])
+    candidates.remove(chosen)
+    return chosen[0]
 
 
 def _tag_text(key: str, value) -> str:

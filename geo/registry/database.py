@@ -15,6 +15,7 @@ Where the database lives: the ``--db`` option (a path or a URL), else ``$GEO_DB_
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -343,6 +344,34 @@ def open_database(url: str, *, create: bool = True,
         engine.dispose()
         raise
     return engine
+
+
+def paths_to_create(url: str) -> list[Path]:
+    """What opening ``url`` would create: a SQLite file that does not exist yet, then its
+    missing folders, innermost first (nothing for other databases)."""
+    path = _sqlite_path(url)
+    if not url.startswith("sqlite") or path in ("", ":memory:") or Path(path).exists():
+        return []
+    created = [Path(path)]
+    folder = Path(path).parent
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
+    return created
+
+
+def remove_created(paths: list[Path]) -> None:
+    """Remove a SQLite file made by :func:`paths_to_create` (with its journals) and the
+    folders made for it, if they hold nothing else."""
+    if not paths:
+        return
+    database, folders = paths[0], paths[1:]
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _sqlite_file_exists(url: str) -> bool:

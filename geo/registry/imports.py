@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.core import labels
+from geo.core.files import write_atomically
 from geo.core.progress import row_progress
 from geo.errors import RecordsRejectedError, RowProblem, ValidationError
 from geo.io.spreadsheet import protect
@@ -109,14 +110,17 @@ class ColumnNames:
         return key
 
 
-def write_report(problems: Sequence[RowProblem], path: str | Path) -> Path:
+def write_report(problems: Sequence[RowProblem], path: str | Path, *,
+                 field: str = "report") -> Path:
     """The validation report as CSV (row, field, problem), UTF-8 with BOM for Excel, each cell
-    safe to open in a spreadsheet (:mod:`geo.io.spreadsheet`)."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "field", "problem"])
-        # Fields and problems quote what the file held: safe to open in a spreadsheet.
-        writer.writerows([protect(p.row), protect(p.field), protect(p.problem)]
-                         for p in problems)
-    return path
+    safe to open in a spreadsheet (:mod:`geo.io.spreadsheet`), written whole or not at all."""
+
+    def write(target: Path) -> None:
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "field", "problem"])
+            # Fields and problems quote what the file held: safe to open in a spreadsheet.
+            writer.writerows([protect(p.row), protect(p.field), protect(p.problem)]
+                             for p in problems)
+
+    return write_atomically(path, write, field=field)

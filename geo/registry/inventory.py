@@ -4,6 +4,7 @@ update, so two dispatchers cannot both take the last of it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,7 +18,7 @@ from geo.errors import (
     ValidationError,
 )
 from geo.registry import database as db
-from geo.registry.schema import check_record, layer_spec
+from geo.registry.schema import MAX_QUANTITY, check_record, layer_spec
 from geo.registry.settings import SettingsMixin
 
 
@@ -35,8 +36,9 @@ class InventoryMixin(SettingsMixin):
                      actor: str = "system") -> float:
         """Add (or, negative, take) stock; never below zero: taking more than is there raises
         :class:`ConflictError` with the quantity in stock. Returns the new quantity."""
-        if not np.isfinite(delta):
-            raise ValidationError(f"delta: expected a finite number, got {delta!r}")
+        if not (_finite(delta) and abs(delta) <= MAX_QUANTITY):
+            raise ValidationError(f"delta: expected a finite number of at most "
+                                  f"{MAX_QUANTITY:,.15g}, got {delta!r}")
         table = db.table(db.InventoryRow)
         where = (table.c.depot == str(depot_id), table.c.item == item)
         with self._write() as conn:
@@ -123,8 +125,9 @@ class InventoryMixin(SettingsMixin):
         problems = []
         if item not in self._choices()["items"]:
             problems.append(f"item: {item!r} is not in the catalogue (add it first)")
-        if not (isinstance(quantity, int | float) and np.isfinite(quantity) and quantity >= 0):
-            problems.append(f"quantity: {quantity!r} is negative or not a number (must be ≥ 0)")
+        if not (_finite(quantity) and 0 <= quantity <= MAX_QUANTITY):
+            problems.append(f"quantity: {quantity!r} is negative, too large or not a number "
+                            f"(must be 0 to {MAX_QUANTITY:,.15g})")
         if problems:
             raise ValidationError(f"inventory {depot_id}/{item}: " + "; ".join(problems))
         depots = db.table(db.Depot)
@@ -132,3 +135,12 @@ class InventoryMixin(SettingsMixin):
             found = conn.execute(select(depots.c.id).where(depots.c.id == str(depot_id))).first()
         if found is None:
             raise NotFoundError(f"depots: no record with id {depot_id!r}")
+
+
+def _finite(value) -> bool:
+    """Whether ``value`` is a finite number (a huge int, too large for a float, is not)."""
+    try:
+        return (isinstance(value, int | float | np.number) and not isinstance(value, bool)
+                and math.isfinite(value))
+    except OverflowError:
+        return False

@@ -7,6 +7,7 @@ whole before anything is written: every bad row is reported at once, and none is
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,6 +25,7 @@ from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, Validati
 from geo.registry import database as db
 from geo.registry.inventory import InventoryMixin
 from geo.registry.schema import (
+    MAX_PEOPLE,
     LayerSpec,
     Problem,
     Region,
@@ -179,18 +181,21 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
             raise ValidationError("status: change a team's status with set_team_status(..., "
                                   "expected=...) or assign_team, which check it first")
         changes = {k: v for k, v in changes.items() if k != "id"}
-        current = self.get(layer, record_id)
-        clean, geometry, problems = _check(spec, changes, standards=self.standards,
-                                           choices=self._choices(), region=self.region,
-                                           partial=True, current=current)
-        if problems:
-            raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
-        values = dict(clean, updated_at=db.utc_now())
-        if geometry is not None:
-            values.update(_geometry_columns(geometry))
+        choices, region = self._choices(), self.region
         table = db.table(MODELS[layer])
         with self._write() as conn:
-            old = _row(conn, table, layer, record_id)
+            # The rules are checked against the row as it is under the write lock: checked
+            # against an earlier read, two concurrent edits (capacity down, occupancy up) could
+            # each pass and together break "occupancy <= capacity".
+            old = _row(conn, table, layer, record_id, lock=True)
+            clean, geometry, problems = _check(spec, changes, standards=self.standards,
+                                               choices=choices, region=region, partial=True,
+                                               current=_record(dict(old)))
+            if problems:
+                raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
+            values = dict(clean, updated_at=db.utc_now())
+            if geometry is not None:
+                values.update(_geometry_columns(geometry))
             conn.execute(update(table).where(table.c.id == str(record_id)).values(**values))
             self._audit(conn, actor=actor, action="update", layer=layer, record_id=record_id,
                         old=_changed(_public(old), values), new=_public(values))
@@ -262,6 +267,11 @@ def _shelter_capacity(standards: ShelterStandards, clean: dict, problems: list[P
         clean["capacity_people"] = standards.capacity_people(merged["effective_area_m2"],
                                                              merged["shelter_class"])
         merged["capacity_people"] = clean["capacity_people"]
+        if clean["capacity_people"] > MAX_PEOPLE:
+            problems.append(("capacity_people", f"{clean['capacity_people']:.6g} (derived from "
+                                                f"effective_area_m2) is above the maximum "
+                                                f"{MAX_PEOPLE:,}"))
+            return
     elif derive and not partial:
         problems.append(("capacity_people", "required (or give effective_area_m2 to "
                                             "derive it from the shelter class)"))
@@ -279,6 +289,9 @@ def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:
             # shape() reads any mapping, but its stub takes a dict: copy other mappings.
             return shapely.geometry.shape(value if isinstance(value, dict) else dict(value))
         return shapely.from_wkt(str(value))
+    except RecursionError:
+        problems.append(("geometry", "not a geometry (nested too deeply)"))
+        return None
     except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError,
             AttributeError) as exc:
         problems.append(("geometry", f"not a geometry ({str(exc).splitlines()[0]})"))
@@ -304,13 +317,22 @@ def _check_needs(needs: dict, choices: Mapping) -> list[Problem]:
             if found is None:
                 problems.append((f"needs.{key}", f"{name!r} is not one of "
                                                  f"{labels.shown(allowed)}"))
-            elif not (isinstance(amount, int | float) and np.isfinite(amount) and amount >= 0):
+            elif not _amount(amount):
                 problems.append((f"needs.{key}.{name}", f"{amount!r} is negative or not a number"))
             else:
                 by_key[found] = amount
         if key in needs:
             needs[key] = by_key
     return problems
+
+
+def _amount(value) -> bool:
+    """Whether a needed amount is a finite number ≥ 0 (a huge int overflows a float)."""
+    try:
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and 0 <= float(value) < math.inf)
+    except OverflowError:
+        return False
 
 
 def _record_id(value, spec: LayerSpec, problems: list[Problem]) -> str:
@@ -361,8 +383,12 @@ def _bounds_of(row: Mapping) -> Bounds:
     return (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
 
 
-def _row(conn: Connection, table: Table, layer: str, record_id: str) -> dict:
-    row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
+def _row(conn: Connection, table: Table, layer: str, record_id: str, *,
+         lock: bool = False) -> dict:
+    """The stored row; ``lock`` holds it until the transaction ends (``SELECT ... FOR UPDATE``
+    on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the whole database)."""
+    query = select(table).where(table.c.id == str(record_id))
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         raise NotFoundError(f"{layer}: no record with id {record_id!r}")
     return dict(row)

@@ -50,4 +50,8 @@ class Registry(TeamsMixin, RecordsMixin, SpatialMixin, InventoryMixin, LayersMix
                  create: bool = True, busy_timeout: float | None = None):
         super().__init__(url, standards=standards, create=create, busy_timeout=busy_timeout)
         if create:
-            self._seed_catalogue()
+            try:
+                self._seed_catalogue()
+            except BaseException:
+                self.discard()
+                raise

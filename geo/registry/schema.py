@@ -37,6 +37,16 @@ POINT, POLYGONAL = ("Point",), ("Point", "Polygon", "MultiPolygon")
 DERIVED_COLUMNS = frozenset({"created_at", "updated_at", "home_lon", "home_lat", "assigned_teams",
                              "depot_name"})
 
+# Upper bounds of the numeric fields: far above any real value, so they only catch typos and
+# garbage (1e300 people would also overflow the database's integers).
+MAX_PEOPLE = 10_000_000  # in one shelter
+MAX_PEOPLE_AT_A_POINT = 1e9  # a demand point may stand for a census area
+MAX_AREA_M2 = 1e8  # 100 km²
+MAX_HEADCOUNT = 10_000
+MAX_TURNOUT_S = 86_400.0  # a day
+MAX_RADIUS_M = 1_000_000.0  # 1000 km
+MAX_QUANTITY = 1e12
+
 # The default supply catalogue: item -> (English, Chinese, unit). Extendable per registry.
 DEFAULT_CATALOGUE = {
     "water": ("drinking water", "饮用水", "L"),
@@ -91,10 +101,11 @@ _COMMON = (Field("name", default=""), Field("notes", default=""), Field("source"
 LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
     LayerSpec("shelters", "S", _COMMON + (
         Field("shelter_class", required=True, choices_from="shelter_classes"),
-        Field("effective_area_m2", "float", minimum=0),
-        Field("capacity_people", "int", minimum=0),  # derived from the area when missing
-        Field("occupancy", "int", default=0, minimum=0),
-        Field("status", default=SHELTER_OPEN, choices=SHELTER_STATUSES, labels="shelter_statuses"),
+        Field("effective_area_m2", "float", minimum=0, maximum=MAX_AREA_M2),
+        Field("capacity_people", "int", minimum=0, maximum=MAX_PEOPLE),  # derived when missing
+        Field("occupancy", "int", default=0, minimum=0, maximum=MAX_PEOPLE),
+        Field("status", default=SHELTER_OPEN, choices=SHELTER_STATUSES,
+              labels="shelter_statuses"),
         Field("facilities", "list", default=()),
         Field("contact", default=""),
     ), geometry_types=POLYGONAL),
@@ -102,21 +113,21 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
     LayerSpec("inventory", "", (
         Field("depot", required=True),
         Field("item", required=True, choices_from="items"),
-        Field("quantity", "float", required=True, minimum=0),
+        Field("quantity", "float", required=True, minimum=0, maximum=MAX_QUANTITY),
         Field("unit", default=""),
     ), has_geometry=False),
     LayerSpec("teams", "T", _COMMON + (
         Field("type", required=True, choices=TEAM_TYPES, labels="team_types"),
-        Field("headcount", "int", required=True, minimum=0),
+        Field("headcount", "int", required=True, minimum=0, maximum=MAX_HEADCOUNT),
         Field("equipment", "list", default=()),
         Field("home_base", default=""),
         Field("status", default=TEAM_AVAILABLE, choices=TEAM_STATUSES, labels="team_statuses"),
-        Field("turnout_s", "float", default=0.0, minimum=0),
+        Field("turnout_s", "float", default=0.0, minimum=0, maximum=MAX_TURNOUT_S),
     )),
     LayerSpec("hazards", "H", _COMMON + (
         Field("type", required=True, choices=HAZARD_TYPES, labels="hazard_types"),
         Field("risk_level", "int", default=2, minimum=1, maximum=4),
-        Field("radius_m", "float", minimum=0),
+        Field("radius_m", "float", minimum=0, maximum=MAX_RADIUS_M),
         Field("active", "bool", default=True),
     ), geometry_types=POLYGONAL + ("LineString", "MultiLineString")),
     LayerSpec("incidents", "I", _COMMON + (
@@ -128,8 +139,8 @@ LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
               labels="incident_statuses"),
     ), geometry_types=POLYGONAL),
     LayerSpec("population", "P", _COMMON + (
-        Field("population", "float", required=True, minimum=0),
-        Field("floor_area_m2", "float", minimum=0),
+        Field("population", "float", required=True, minimum=0, maximum=MAX_PEOPLE_AT_A_POINT),
+        Field("floor_area_m2", "float", minimum=0, maximum=MAX_AREA_M2),
     )),
 )}
 
@@ -191,16 +202,18 @@ def _convert(spec_field: Field, raw,
              choices: Mapping[str, Collection[str]]) -> tuple[object, str | None]:
     try:
         value = _PARSERS[spec_field.kind](raw)
-    except (TypeError, ValueError, json.JSONDecodeError):
-        return None, f"{raw!r} is not a valid {spec_field.kind}"
+    except OverflowError:
+        return None, f"{_shown(raw)} is too large a number"
+    except (TypeError, ValueError, RecursionError):
+        return None, f"{_shown(raw)} is not a valid {spec_field.kind}"
     if spec_field.kind in ("int", "float"):
         if not math.isfinite(value):
-            return None, f"{raw!r} is not a finite number"
+            return None, f"{_shown(raw)} is not a finite number"
         if spec_field.minimum is not None and value < spec_field.minimum:
             what = "negative" if spec_field.minimum == 0 else f"below {spec_field.minimum:g}"
             return None, f"{value:g} is {what} (must be ≥ {spec_field.minimum:g})"
         if spec_field.maximum is not None and value > spec_field.maximum:
-            return None, f"{value:g} is above {spec_field.maximum:g}"
+            return None, f"{value:.6g} is above the maximum {spec_field.maximum:,.15g}"
     allowed = choice_names(spec_field, choices)
     if allowed is not None:
         key = labels.resolve(value, allowed)
@@ -226,6 +239,15 @@ def _fixed_choice_names(spec_field: Field) -> labels.Names | tuple[str, ...]:
         return spec_field.choices or ()
     known = labels.names(spec_field.labels)
     return {key: known.get(key, ()) for key in spec_field.choices}
+
+
+def _shown(raw, *, limit: int = 60) -> str:
+    """A raw value for a message: its repr, cut short (a cell may hold anything)."""
+    try:
+        text = repr(raw)
+    except RecursionError:
+        return f"a {type(raw).__name__} nested too deeply"
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _as_int(raw) -> int:

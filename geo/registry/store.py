@@ -32,7 +32,15 @@ class Store:
     def __init__(self, url: str | None = None, *, standards: ShelterStandards | None = None,
                  create: bool = True, busy_timeout: float | None = None):
         self.url = db.resolve_url(url)
-        self.engine = db.open_database(self.url, create=create, busy_timeout=busy_timeout)
+        # What this store creates, so that a command failing before it wrote anything worth
+        # keeping can take it away again (discard()).
+        self._created = db.paths_to_create(self.url) if create else []
+        try:
+            self.engine = db.open_database(self.url, create=create,
+                                             busy_timeout=busy_timeout)
+        except BaseException:
+            db.remove_created(self._created)
+            raise
         self.standards = standards or load_standards()
         # The spatial indexes live here because transaction() must drop them when it ends.
         self._indexes: dict[str, SpatialIndex] = {}
@@ -41,6 +49,13 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def discard(self) -> None:
+        """Close, and remove the database file (and folders) if this store created them: for a
+        command that failed, so that it leaves no new, empty registry behind. A database that
+        existed before is only closed."""
+        self.close()
+        db.remove_created(self._created)
 
     def __enter__(self) -> Self:
         return self

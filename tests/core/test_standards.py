@@ -62,3 +62,24 @@ def test_bad_user_file_names_every_problem(tmp_path):
     (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
     with pytest.raises(ValidationError, match="expected a 'classes' mapping"):
         load_standards(tmp_path / "empty.yaml")
+
+
+_CLASS = "refuge_duration_days: 1, service_radius_m: 500, walk_minutes: 10"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (bytes(range(256)) * 4, "not UTF-8 text (byte 128); a YAML table is expected, not a binary"),
+    (("classes: " + "[" * 5000 + "]" * 5000).encode(), "nested too deeply"),
+    (b"classes:\n  [1, 2]: {}\n", "not valid YAML (found unhashable key at line 2)"),
+    (f"classes:\n  a: {{per_capita_area_m2: 2, {_CLASS}, sources: [x]}}\n".encode(),
+     "a.sources: expected a mapping of field to source, got list"),
+    (f"classes:\n  a: {{per_capita_area_m2: 1.0e-300, {_CLASS}}}\n".encode(),
+     "a.per_capita_area_m2: 1e-300 m² is less than a person takes"),
+    (b"# " + b"x" * 1_100_000, "larger than 1000 kB, so not a standards table"),
+])
+def test_files_that_are_not_a_table_are_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "standards.yaml"
+    path.write_bytes(content)
+    with pytest.raises((SourceError, ValidationError)) as caught:
+        load_standards(path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)

@@ -71,10 +71,17 @@ def test_chinese_names_are_written_unescaped_and_read_back(tmp_path):
     assert back.geometry.iloc[0].equals(_sites().geometry.iloc[0])
 
 
-def test_a_missing_folder_fails_and_leaves_nothing(tmp_path):
-    with pytest.raises(SourceError, match="no-such-folder/sites.geojson: cannot write"):
-        write_geojson(_sites(), tmp_path / "no-such-folder" / "sites.geojson", attribution=True)
-    assert list(tmp_path.iterdir()) == []
+def test_a_missing_folder_is_made_as_by_every_writer(tmp_path):
+    path = write_geojson(_sites(), tmp_path / "new-folder" / "sites.geojson", attribution=True)
+    assert read_vector(path, field="--facilities")["id"].tolist() == ["H1", "P7"]
+
+
+def test_a_write_error_names_the_field(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SourceError, match="--out: .*file/sites.geojson: cannot write"):
+        write_geojson(_sites(), blocker / "sites.geojson", attribution=True, field="--out")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 
 def test_an_unserialisable_value_fails_and_keeps_the_old_file(tmp_path):

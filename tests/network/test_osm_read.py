@@ -11,6 +11,7 @@ import shapely
 
 from geo.errors import SourceError
 from geo.network.build import build_network, build_network_online
+from geo.network.osm_read import read_ways
 from geo.routing.search import shortest_from_nodes
 from tests.conftest import MONACO
 
@@ -33,6 +34,28 @@ def test_graphml_from_osmnx_builds_the_same_roads(tmp_path, networks):
     close = np.isclose(a, b, rtol=1e-3) | (np.isinf(a) & np.isinf(b))
     # osmnx's GraphML keeps fewer tags (no foot/access hierarchy), so a few paths differ.
     assert close.mean() > 0.9
+
+
+def test_graphml_two_way_streets_are_one_two_way_way_each(tmp_path):
+    # osmnx's simplification turns the "reversed" flag into a list ([False, True]) where a
+    # street joins OSM ways drawn in opposite directions; such streets must stay two-way.
+    graph = osmnx.graph_from_xml(MONACO, simplify=True, retain_all=False)
+    path = tmp_path / "monaco.graphml"
+    osmnx.io.save_graphml(graph, path)
+    graph = osmnx.io.load_graphml(path)
+    flagged = {frozenset((u, v)) for u, v, d in graph.edges(data=True)
+               if isinstance(d.get("reversed"), list)}
+    assert flagged  # the case this test is about is in the data
+    ways = read_ways(path)
+    two_way = np.array([tags["oneway"] == "no" for tags in ways.tags])
+    # Every directed edge of the graph once: a two-way way stands for two.
+    assert len(ways) + two_way.sum() == graph.number_of_edges()
+    ends = {frozenset((int(way.node_ids[0]), int(way.node_ids[-1]))): way
+            for way, both in zip(ways, two_way) if both}
+    assert all(pair in ends for pair in flagged)
+    # No road left as two one-way copies running along the same points.
+    one_way = [tuple(zip(way.lon, way.lat)) for way, both in zip(ways, two_way) if not both]
+    assert not set(one_way) & {points[::-1] for points in one_way}
 
 
 def test_broken_graphml(tmp_path):
