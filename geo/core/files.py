@@ -113,11 +113,7 @@ def _flush_to_disk(path: Path) -> None:
 def _flush_folder(folder: Path) -> None:
     # Records the rename itself; some file systems cannot sync a folder, which costs nothing.
     with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _flush_to_disk(folder)
 
 
 def _reason(exc: OSError) -> str:

@@ -120,22 +120,27 @@ def test_a_short_barrier_closes_only_its_stretch_of_a_long_road(li_walk):
     assert np.isfinite(search.cost).any() and far_point.on_network[0]
 
 
-def test_a_slow_zone_scales_only_the_part_inside_it(li_drive):
-    net = li_drive
-    graph = _osm_graph(net, "liechtenstein")
+def _slow_zones_on_a_long_mixed_road(net, factors: dict[float, float], radius: float):
+    """The longest road whose speed changes along it, its ends' lon/lat (5 % in), and slow
+    zones (factor at each fraction of the road, disks of ``radius`` × its length) as lon/lat
+    GeoDataFrame and as projected (zone, factor) pairs for the reference."""
     mixed = _mixed_speed_roads(net)
     g = int(mixed[np.argmax(shapely.length(net.geometries[mixed]))])
     line = net.geometries[g]
-    start, end = _lonlat_at(net, g, 0.05), _lonlat_at(net, g, 0.95)
-    zone_xy = line.interpolate(0.5, normalized=True).buffer(0.15 * line.length)
-    zone = shapely.Polygon(np.column_stack(net.to_lonlat.transform(*zone_xy.exterior.xy)))
-    frame = gpd.GeoDataFrame({"road_effect": ["slow"], "slow_factor": [3.0]},
-                             geometry=[zone], crs="EPSG:4326")
-    effects = road_barriers(net, extra=frame).as_kwargs()
-    ours = route(net, start, end, **effects)
-    expected = _reference_cost(net, graph, start, end,
-                               zones=[(shapely.Polygon(zip(*net.to_xy.transform(
-                                   *zone.exterior.xy))), 3.0)])
+    projected = [(line.interpolate(at, normalized=True).buffer(radius * line.length), factor)
+                 for at, factor in factors.items()]
+    frame = gpd.GeoDataFrame(
+        {"road_effect": ["slow"] * len(projected), "slow_factor": list(factors.values())},
+        geometry=[shapely.Polygon(np.column_stack(net.to_lonlat.transform(*z.exterior.xy)))
+                  for z, _ in projected], crs="EPSG:4326")
+    return _lonlat_at(net, g, 0.05), _lonlat_at(net, g, 0.95), frame, projected
+
+
+def test_a_slow_zone_scales_only_the_part_inside_it(li_drive):
+    net = li_drive
+    start, end, frame, zones = _slow_zones_on_a_long_mixed_road(net, {0.5: 3.0}, 0.15)
+    ours = route(net, start, end, **road_barriers(net, extra=frame).as_kwargs())
+    expected = _reference_cost(net, _osm_graph(net, "liechtenstein"), start, end, zones=zones)
     assert ours is not None and ours.travel_time_s == pytest.approx(expected, rel=1e-6)
     free = route(net, start, end).travel_time_s
     assert free < ours.travel_time_s < 3 * free - 1.0  # not the whole road slowed
@@ -143,21 +148,9 @@ def test_a_slow_zone_scales_only_the_part_inside_it(li_drive):
 
 def test_overlapping_slow_zones_take_the_largest_factor_where_they_overlap(li_drive):
     net = li_drive
-    graph = _osm_graph(net, "liechtenstein")
-    mixed = _mixed_speed_roads(net)
-    g = int(mixed[np.argmax(shapely.length(net.geometries[mixed]))])
-    line = net.geometries[g]
-    start, end = _lonlat_at(net, g, 0.05), _lonlat_at(net, g, 0.95)
-    zones_xy = [line.interpolate(f, normalized=True).buffer(0.2 * line.length)
-                for f in (0.4, 0.6)]
-    frame = gpd.GeoDataFrame(
-        {"road_effect": ["slow", "slow"], "slow_factor": [2.0, 4.0]},
-        geometry=[shapely.Polygon(np.column_stack(net.to_lonlat.transform(*z.exterior.xy)))
-                  for z in zones_xy], crs="EPSG:4326")
+    start, end, frame, zones = _slow_zones_on_a_long_mixed_road(net, {0.4: 2.0, 0.6: 4.0}, 0.2)
     ours = route(net, start, end, **road_barriers(net, extra=frame).as_kwargs())
-    reference_zones = [(shapely.Polygon(zip(*net.to_xy.transform(*p.exterior.xy))), f)
-                       for p, f in zip(frame.geometry, frame["slow_factor"])]
-    expected = _reference_cost(net, graph, start, end, zones=reference_zones)
+    expected = _reference_cost(net, _osm_graph(net, "liechtenstein"), start, end, zones=zones)
     assert ours is not None and ours.travel_time_s == pytest.approx(expected, rel=1e-6)
 
 
