@@ -26,6 +26,7 @@ import numpy as np
 
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
+from geo.routing.snapping import Snapped
 
 WEIGHTS = ("travel_time_s", "length_m")
 # The network's cumulative array of each weight along its geometries.
@@ -76,14 +77,21 @@ class _Profile:
             keys, cumulative, blocks = _with_effects(keys, cumulative, effects)
         self.keys, self.cumulative = keys, cumulative
         self.block_start, self.block_end = blocks[:, 0], blocks[:, 1]
-        whole_edge = _whole_road(net, self)
+        geoms = np.arange(net.n_geometries)
+        self.road_start = self.at(geoms, np.zeros(len(geoms)))
+        self.road_end = self.at(geoms, np.ones(len(geoms)))
+        # The level at snapped points, per Snapped: the same team positions are costed in every
+        # dispatch query, and each lookup is a binary search over every point of every road.
+        self._levels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        whole_edge = self.road_end - self.road_start
         base = np.asarray(getattr(net, f"edge_{weight}"))
         if effects is None or len(effects) == 0:
             self.edge_costs = base
             return
         # Scale each edge's own total by its road's factor, so that untouched edges keep their
         # exact cost (and one blocked stretch closes the whole edge for a search through it).
-        base_road = _whole_road(net, _base_profile(net, weight))[net.edge_geom]
+        plain = _base_profile(net, weight)
+        base_road = (plain.road_end - plain.road_start)[net.edge_geom]
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(base_road > 0, whole_edge[net.edge_geom] / base_road, 1.0)
         costs = base * ratio
@@ -92,12 +100,38 @@ class _Profile:
         self.edge_costs = costs
 
     def at(self, geom, fraction) -> np.ndarray:
+        """The cumulative cost at ``fraction`` of road ``geom``."""
         return np.interp(2.0 * geom + fraction, self.keys, self.cumulative)
+
+    def at_points(self, snapped: Snapped) -> np.ndarray:
+        """The cumulative cost at each snapped point (nan off the network)."""
+        levels = self._levels.get(snapped)
+        if levels is None:
+            on = snapped.geom >= 0
+            levels = np.full(len(snapped), np.nan)
+            levels[on] = self.at(snapped.geom[on], snapped.fraction[on])
+            self._levels[snapped] = levels
+        return levels
 
     def between(self, geom, lo, hi) -> np.ndarray:
         """Cost from fraction ``lo`` to ``hi`` (lo ≤ hi) of ``geom``; inf across a block."""
-        cost = self.at(geom, hi) - self.at(geom, lo)
-        return np.where(self.blocked(geom, lo, hi), np.inf, np.maximum(cost, 0.0))
+        ends = self.at(np.r_[geom, geom], np.r_[lo, hi])
+        cost = ends[len(ends) // 2:] - ends[: len(ends) // 2]
+        return self._unless_blocked(geom, lo, hi, cost)
+
+    def point_to_end(self, snapped: Snapped, points, *, towards_end: bool) -> np.ndarray:
+        """Cost from each snapped point to its road's end (or start); inf across a block."""
+        geom, f = snapped.geom[points], snapped.fraction[points]
+        level = self.at_points(snapped)[points]
+        if towards_end:
+            return self._unless_blocked(geom, f, np.ones(len(f)), self.road_end[geom] - level)
+        return self._unless_blocked(geom, np.zeros(len(f)), f, level - self.road_start[geom])
+
+    def _unless_blocked(self, geom, lo, hi, cost) -> np.ndarray:
+        cost = np.maximum(cost, 0.0)
+        if len(self.block_start) == 0:
+            return cost
+        return np.where(self.blocked(geom, lo, hi), np.inf, cost)
 
     def blocked(self, geom, lo, hi) -> np.ndarray:
         """Whether a blocked stretch touches fractions ``lo..hi`` of ``geom``."""
@@ -148,11 +182,6 @@ class _Profile:
         up = np.where(next_start >= key, np.minimum(reached, next_start), reached)
         down = np.where(last_end <= key, np.maximum(reached, last_end), reached)
         return np.where(on_block, key, np.where(towards_end, up, down))
-
-
-def _whole_road(net: RoadNetwork, profile: _Profile) -> np.ndarray:
-    geoms = np.arange(net.n_geometries)
-    return profile.at(geoms, np.ones(len(geoms))) - profile.at(geoms, np.zeros(len(geoms)))
 
 
 def _point_profile(net: RoadNetwork, weight: str) -> tuple[np.ndarray, np.ndarray]:
@@ -252,13 +281,26 @@ class EdgeCosts:
         of zero length costs nothing: a point on a node is at that node."""
         edges = np.asarray(edges)
         lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+        cost = self.profile.between(self.net.edge_geom[np.maximum(edges, 0)], lo, hi)
+        return self._on_edges(edges, cost, hi <= lo)
+
+    def from_point(self, edges, snapped: Snapped, points, *, towards_end: bool) -> np.ndarray:
+        """:meth:`span` from each snapped point to its road's end (``towards_end``) or start,
+        along ``edges``."""
+        edges = np.asarray(edges)
+        cost = self.profile.point_to_end(snapped, points, towards_end=towards_end)
+        f = snapped.fraction[points]
+        return self._on_edges(edges, cost, f >= 1 if towards_end else f <= 0)
+
+    def _on_edges(self, edges, cost, empty) -> np.ndarray:
+        """Road costs as travelled on ``edges``: scaled per edge, inf on a missing (-1) or
+        closed edge, except that an empty stretch costs nothing."""
         exists = edges >= 0
         safe = np.where(exists, edges, 0)
-        cost = self.profile.between(self.net.edge_geom[safe], lo, hi)
         if self.scale is not None:
             cost = cost * self.scale[safe]
         usable = exists if self.closed is None else exists & ~self.closed[safe]
-        return np.where(hi <= lo, 0.0, np.where(usable, cost, np.inf))
+        return np.where(empty, 0.0, np.where(usable, cost, np.inf))
 
     def reach(self, edges, start, budget, towards_end) -> np.ndarray:
         """Geometry fraction reached along ``edges`` from fraction ``start`` with ``budget``,

@@ -107,13 +107,13 @@ def road_links(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points, *, 
     """
     points = np.atleast_1d(points)
     geom = snapped.geom[points]
-    f = snapped.fraction[points]
     forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
     a, b = net.edge_tail[forward], net.edge_head[forward]
-    to_start, to_end = costs.span(backward, 0.0, f), costs.span(forward, f, 1.0)
-    if leaving:
-        return (b, to_end, forward), (a, to_start, backward)
-    return (a, costs.span(forward, 0.0, f), forward), (b, costs.span(backward, f, 1.0), backward)
+    # leaving towards B on the forward edge, towards A on the backward one; arriving from A on
+    # the forward edge, from B on the backward one
+    a_edge, b_edge = (backward, forward) if leaving else (forward, backward)
+    return ((a, costs.from_point(a_edge, snapped, points, towards_end=False), a_edge),
+            (b, costs.from_point(b_edge, snapped, points, towards_end=True), b_edge))
 
 
 def virtual_rows(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points: np.ndarray,
