@@ -115,8 +115,11 @@ class _Profile:
 
     def between(self, geom, lo, hi) -> np.ndarray:
         """Cost from fraction ``lo`` to ``hi`` (lo ≤ hi) of ``geom``; inf across a block."""
-        ends = self.at(np.r_[geom, geom], np.r_[lo, hi])
-        cost = ends[len(ends) // 2:] - ends[: len(ends) // 2]
+        geom = np.asarray(geom)
+        n = geom.size
+        ends = self.at(np.concatenate((geom.ravel(), geom.ravel())),
+                       np.concatenate((np.ravel(lo), np.ravel(hi))))
+        cost = (ends[n:] - ends[:n]).reshape(geom.shape)
         return self._unless_blocked(geom, lo, hi, cost)
 
     def point_to_end(self, snapped: Snapped, points, *, towards_end: bool) -> np.ndarray:

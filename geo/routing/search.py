@@ -192,7 +192,6 @@ def same_road(net: RoadNetwork, costs: EdgeCosts, sources: Snapped, source_point
         f_from, f_to = f_to, f_from
     forward, backward = net.geom_edges[sources.geom[s]].T
     ahead = f_to >= f_from
-    lo, hi = np.minimum(f_from, f_to), np.maximum(f_from, f_to)
-    cost = np.where(ahead, costs.span(forward, lo, hi), costs.span(backward, lo, hi))
-    edge = np.where(ahead, forward, np.where(backward >= 0, backward, -1))
+    edge = np.where(ahead, forward, backward)  # -1 where the road is one-way the other way
+    cost = costs.span(edge, np.minimum(f_from, f_to), np.maximum(f_from, f_to))
     return s, t, cost, edge
