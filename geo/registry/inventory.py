@@ -110,6 +110,12 @@ class InventoryMixin(SettingsMixin):
 
     def _write_stock(self, conn: Connection, depot_id: str, item: str, quantity: float, *,
                      unit: str, actor: str) -> None:
+        # Checked here, in the write transaction (the depot row locked where the database
+        # locks rows): a depot deleted a moment before is a clear error, not a broken foreign key.
+        depots = db.table(db.Depot)
+        if conn.execute(select(depots.c.id).where(depots.c.id == str(depot_id))
+                        .with_for_update()).first() is None:
+            raise NotFoundError(f"depots: no record with id {depot_id!r}")
         table = db.table(db.InventoryRow)
         where = (table.c.depot == str(depot_id), table.c.item == item)
         old = conn.execute(select(table.c.quantity).where(*where)).scalar()
@@ -130,11 +136,6 @@ class InventoryMixin(SettingsMixin):
                             f"(must be 0 to {MAX_QUANTITY:,.15g})")
         if problems:
             raise ValidationError(f"inventory {depot_id}/{item}: " + "; ".join(problems))
-        depots = db.table(db.Depot)
-        with self._read() as conn:
-            found = conn.execute(select(depots.c.id).where(depots.c.id == str(depot_id))).first()
-        if found is None:
-            raise NotFoundError(f"depots: no record with id {depot_id!r}")
 
 
 def _finite(value) -> bool:

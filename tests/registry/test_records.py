@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import sqlite3
+import threading
+import time
 
 import pytest
 import shapely
 
-from geo.errors import ValidationError
+from geo.errors import NotFoundError, ValidationError
 from geo.registry.registry import Registry
 
 VADUZ = (9.5209, 47.1410)
@@ -98,3 +101,33 @@ def test_stock_beyond_sane_bounds_is_refused(tmp_path):
         with pytest.raises(ValidationError, match="delta: expected a finite number"):
             registry.adjust_stock("D1", "water", 10**400)
         assert registry.stock("D1") == {"water": 50.0}
+
+
+def test_stock_for_a_depot_deleted_meanwhile_is_a_clear_error(tmp_path):
+    """Another dispatcher deletes the depot while our stock change waits for the write lock:
+    the depot is looked up inside our write transaction, so the answer is "no such depot", not
+    a broken foreign key (it used to be checked before the write, where it still existed)."""
+    path = tmp_path / "registry.sqlite"
+    with Registry(str(path)) as registry:
+        registry.add("depots", {"id": "D1", "geometry": shapely.Point(*VADUZ)})
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("DELETE FROM depots WHERE id = 'D1'")
+        outcome: list[BaseException | None] = []
+
+        def change_stock():
+            try:
+                registry.set_stock("D1", "water", 10)
+                outcome.append(None)
+            except BaseException as exc:  # the test reports whatever was raised
+                outcome.append(exc)
+
+        worker = threading.Thread(target=change_stock)
+        worker.start()
+        time.sleep(0.5)  # our write is now waiting for the lock the other connection holds
+        other.execute("COMMIT")
+        other.close()
+        worker.join(30)
+        assert len(outcome) == 1 and isinstance(outcome[0], NotFoundError), outcome
+        assert "no record with id 'D1'" in str(outcome[0])
+        assert registry.stock("D1") == {}
