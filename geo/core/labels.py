@@ -6,7 +6,7 @@ The keys are the words the code stores and compares (:mod:`geo.core.vocabulary`,
 field names); each has an English label, a Chinese label (the one shown) and other Chinese names
 people use for it. Shelter classes and supply items are not here: their names are data next to
 their other figures, in the standards table (``name_en``, ``name_zh``) and the registry's item
-catalogue. :func:`resolve` reads a name against any of these tables.
+catalogue. :func:`geo.core.names.resolve` reads a name against any of these tables.
 
 The same English word can be two things (a ``fire`` team is 消防, a ``fire`` incident 火灾), so
 every table belongs to one vocabulary.
@@ -14,10 +14,8 @@ every table belongs to one vocabulary.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from geo.core.names import normalise
 from geo.core.vocabulary import (
     HAZARD_TYPES,
     INCIDENT_STATUSES,
@@ -135,9 +133,6 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "team_statuses": TEAM_STATUSES, "hazard_types": HAZARD_TYPES,
     "incident_types": INCIDENT_TYPES, "incident_statuses": INCIDENT_STATUSES}
 
-Names = Mapping[str, Iterable[str]]  # key -> the other names it is known by
-
-
 def names(vocabulary: str) -> dict[str, tuple[str, ...]]:
     """The other names of each key of a vocabulary of :data:`LABELS`."""
     return {key: label.names for key, label in LABELS[vocabulary].items()}
@@ -147,35 +142,3 @@ def zh(vocabulary: str, key: str) -> str:
     """The Chinese label of ``key`` (the key itself where there is none)."""
     label = LABELS[vocabulary].get(key)
     return label.zh if label is not None else key
-
-
-def resolve(text: str, known: Names | Iterable[str]) -> str | None:
-    """The key ``text`` names among ``known`` (keys, or a mapping of key to other names): the key
-    itself, or any of its names, ignoring case and surrounding spaces; None if none."""
-    keys = known.keys() if isinstance(known, Mapping) else known
-    if text in keys:
-        return text
-    wanted = _folded(text)
-    for key in keys:
-        if _folded(key) == wanted:
-            return key
-    if isinstance(known, Mapping):
-        for key, others in known.items():
-            if any(_folded(other) == wanted for other in others if other):
-                return key
-    return None
-
-
-def shown(known: Names | Iterable[str]) -> str:
-    """The allowed keys for a message, each with its first other name: ``fire (消防), ...``."""
-    if not isinstance(known, Mapping):
-        return ", ".join(known)
-    parts = []
-    for key, others in known.items():
-        first = next((name for name in others if name), None)
-        parts.append(f"{key} ({first})" if first and first != key else key)
-    return ", ".join(parts)
-
-
-def _folded(text: str) -> str:
-    return normalise(text)

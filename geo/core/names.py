@@ -28,7 +28,32 @@ def normalise(name: object) -> str:
     return re.sub(r"[\s_\-]+", "_", folded)
 
 
-def resolve_names(field: str, given: Iterable[object], labels: Mapping[str, Sequence[str]], *,
+Names = Mapping[str, Iterable[str]]  # canonical name -> the other names it is known by
+
+
+def resolve(text: object, known: Names | Iterable[str]) -> str | None:
+    """The canonical name ``text`` stands for among ``known`` (canonical names, or a mapping of
+    each to its other names), after :func:`normalise`; the first where several match; None if
+    none does. A canonical name as given is answered without normalising anything (most cells
+    of a file hold one)."""
+    keys = known.keys() if isinstance(known, Mapping) else known
+    if text in keys:
+        return str(text)
+    labels = known if isinstance(known, Mapping) else dict.fromkeys(keys, ())
+    matches = _lookup(_non_empty(labels)).get(normalise(text), ())
+    return matches[0] if matches else None
+
+
+def shown(known: Names | Iterable[str]) -> str:
+    """The allowed canonical names for a message, each with its first other name that reads
+    differently: ``fire (消防), medical (医疗), ...``."""
+    if not isinstance(known, Mapping):
+        return ", ".join(known)
+    labels = _non_empty(known)
+    return ", ".join(_shown(canonical, labels) for canonical in labels)
+
+
+def resolve_names(field: str, given: Iterable[object], labels: Names, *,
                   what: str) -> list[str]:
     """The canonical name of each of ``given``, in order.
 
@@ -37,9 +62,7 @@ def resolve_names(field: str, given: Iterable[object], labels: Mapping[str, Sequ
     another's label. Raises :class:`ValidationError` naming ``field`` for every name that matches
     none (or several) of them, with the allowed values and the closest known name.
     """
-    # Labels a catalogue leaves empty (None, NaN, "") name nothing.
-    labels = {canonical: tuple(n for n in names if isinstance(n, str) and n.strip())
-              for canonical, names in labels.items()}
+    labels = _non_empty(labels)
     lookup = _lookup(labels)
     resolved, problems = [], []
     for name in given:
@@ -52,9 +75,15 @@ def resolve_names(field: str, given: Iterable[object], labels: Mapping[str, Sequ
             problems.append(f"{str(name)!r} is not a known {what}"
                             f"{_suggestion(name, lookup, labels)}")
     if problems:
-        allowed = ", ".join(_shown(canonical, labels) for canonical in labels)
-        raise ValidationError(f"{field}: {'; '.join(problems)}; allowed: {allowed}")
+        raise ValidationError(f"{field}: {'; '.join(problems)}; allowed: {shown(labels)}")
     return resolved
+
+
+def _non_empty(labels: Names) -> dict[str, tuple[str, ...]]:
+    """The labels without the empty ones (None, NaN, "") a catalogue may hold: they name
+    nothing."""
+    return {canonical: tuple(n for n in names if isinstance(n, str) and n.strip())
+            for canonical, names in labels.items()}
 
 
 def _lookup(labels: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.core import labels
+from geo.core import labels, names
 from geo.core.files import write_atomically
 from geo.core.progress import row_progress
 from geo.errors import RecordsRejectedError, RowProblem, ValidationError
@@ -81,7 +81,7 @@ class ColumnNames:
         headers = dict.fromkeys(key for record in records for key in record)
         header_of: dict[str, str] = {}
         for header in headers:
-            key = None if header in known else labels.resolve(header, known)
+            key = None if header in known else names.resolve(header, known)
             if key is None:
                 continue
             other = header_of.get(key) or (key if key in headers else None)

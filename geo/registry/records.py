@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from geo.core import labels
+from geo.core import labels, names
 from geo.core.standards import ShelterStandards
 from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, ValidationError
 from geo.registry import database as db
@@ -313,10 +313,10 @@ def _check_needs(needs: dict, choices: Mapping) -> list[Problem]:
             continue
         by_key = {}
         for name, amount in part.items():
-            found = labels.resolve(str(name), allowed)
+            found = names.resolve(str(name), allowed)
             if found is None:
                 problems.append((f"needs.{key}", f"{name!r} is not one of "
-                                                 f"{labels.shown(allowed)}"))
+                                                 f"{names.shown(allowed)}"))
             elif not _amount(amount):
                 problems.append((f"needs.{key}.{name}", f"{amount!r} is negative or not a number"))
             else:

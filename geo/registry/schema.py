@@ -18,7 +18,7 @@ from datetime import datetime
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.core import labels
+from geo.core import labels, names
 from geo.core.vocabulary import (
     HAZARD_TYPES,
     INCIDENT_OPEN,
@@ -216,15 +216,15 @@ def _convert(spec_field: Field, raw,
             return None, f"{value:.6g} is above the maximum {spec_field.maximum:,.15g}"
     allowed = choice_names(spec_field, choices)
     if allowed is not None:
-        key = labels.resolve(value, allowed)
+        key = names.resolve(value, allowed)
         if key is None:
-            return None, f"{value!r} is not one of {labels.shown(allowed)}"
+            return None, f"{value!r} is not one of {names.shown(allowed)}"
         value = key  # the key a name, another case or spaces stood for
     return value, None
 
 
 def choice_names(spec_field: Field, choices: Mapping[str, Collection[str]],
-                 ) -> labels.Names | Collection[str] | None:
+                 ) -> names.Names | Collection[str] | None:
     """The values ``spec_field`` allows, with the other names of each where known: fixed
     choices with their labels, or the set ``choices`` holds for ``choices_from`` (a mapping of
     key to names, as the registry gives shelter classes and items)."""
@@ -234,7 +234,7 @@ def choice_names(spec_field: Field, choices: Mapping[str, Collection[str]],
 
 
 @functools.cache
-def _fixed_choice_names(spec_field: Field) -> labels.Names | tuple[str, ...]:
+def _fixed_choice_names(spec_field: Field) -> names.Names | tuple[str, ...]:
     if spec_field.choices is None or spec_field.labels is None:
         return spec_field.choices or ()
     known = labels.names(spec_field.labels)

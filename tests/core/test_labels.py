@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from geo.core import labels
+from geo.core import labels, names
 from geo.core.standards import load_standards
 from geo.registry.schema import LAYERS
 
@@ -27,21 +27,21 @@ def test_every_field_has_a_chinese_name_no_other_field_of_its_layer_shares(layer
     known = {key: labels.LABELS["fields"][key].names for key in keys}
     spellings = Counter(name for key in keys for name in {n.casefold() for n in (key, *known[key])})
     assert [name for name, count in spellings.items() if count > 1] == []
-    assert all(labels.resolve(labels.zh("fields", key), known) == key for key in keys)
+    assert all(names.resolve(labels.zh("fields", key), known) == key for key in keys)
 
 
 def test_names_are_read_in_either_language_and_any_case():
     teams = labels.names("team_types")
-    assert labels.resolve("消防", teams) == "fire"
-    assert labels.resolve(" Fire ", teams) == "fire"
-    assert labels.resolve("search and rescue", teams) == "search_rescue"
-    assert labels.resolve("火灾", teams) is None  # a fire incident, not a team
-    assert labels.resolve("火灾", labels.names("incident_types")) == "fire"
-    assert labels.shown({"fire": ("消防",), "x": ()}) == "fire (消防), x"
+    assert names.resolve("消防", teams) == "fire"
+    assert names.resolve(" Fire ", teams) == "fire"
+    assert names.resolve("search and rescue", teams) == "search_rescue"
+    assert names.resolve("火灾", teams) is None  # a fire incident, not a team
+    assert names.resolve("火灾", labels.names("incident_types")) == "fire"
+    assert names.shown({"fire": ("消防",), "x": ()}) == "fire (消防), x"
 
 
 def test_shelter_classes_are_named_by_the_standards_table():
     classes = {key: (c.name_zh, c.name_en) for key, c in load_standards().classes.items()}
-    assert labels.resolve("紧急避难场所", classes) == "emergency"
-    assert labels.resolve("Long-term fixed shelter", classes) == "long_term"
-    assert labels.resolve("长期", classes) is None  # names are whole, not parts
+    assert names.resolve("紧急避难场所", classes) == "emergency"
+    assert names.resolve("Long-term fixed shelter", classes) == "long_term"
+    assert names.resolve("长期", classes) is None  # names are whole, not parts
