@@ -18,7 +18,7 @@ from pathlib import Path
 
 from geo.cli.options import add_registry_option
 from geo.core.standards import load_standards
-from geo.errors import ValidationError
+from geo.errors import RecordsRejectedError, ValidationError
 from geo.io.geojson import geojson_collection
 from geo.io.layer_files import EXTENSIONS, FORMATS, export_layer, has_osm_source
 from geo.registry.demo import DEMO_OSM, build_demo
@@ -29,7 +29,7 @@ from geo.registry.population import (
     population_from_polygons,
     population_from_raster,
 )
-from geo.registry.registry import RecordsRejectedError, Registry
+from geo.registry.registry import Registry
 from geo.registry.schema import LAYERS
 
 LIST_COLUMNS = {

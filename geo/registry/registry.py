@@ -18,14 +18,6 @@ demo mark), :mod:`~geo.registry.records`, :mod:`~geo.registry.teams`,
 from __future__ import annotations
 
 from geo.core.standards import ShelterStandards
-from geo.errors import (  # re-exported: callers catch them from here too
-    BusyError,
-    ConflictError,
-    NotFoundError,
-    RecordsRejectedError,
-    RowProblem,
-    ValidationError,
-)
 from geo.registry.inventory import InventoryMixin
 from geo.registry.layers import LayersMixin
 from geo.registry.records import RecordsMixin
@@ -34,8 +26,8 @@ from geo.registry.spatial import SpatialMixin
 from geo.registry.store import MODELS, WGS84, Store
 from geo.registry.teams import TeamsMixin
 
-__all__ = ["MODELS", "REGION_KEY", "WGS84", "BusyError", "ConflictError", "NotFoundError",
-           "RecordsRejectedError", "Registry", "RowProblem", "ValidationError"]
+# The errors a registry raises are exported by the package (geo.registry) and geo.errors.
+__all__ = ["MODELS", "REGION_KEY", "WGS84", "Registry"]
 
 
 class Registry(TeamsMixin, RecordsMixin, SpatialMixin, InventoryMixin, LayersMixin,

@@ -13,8 +13,8 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geo.errors import ConflictError, ValidationError
-from geo.registry.registry import NotFoundError, RecordsRejectedError, Registry
+from geo.errors import ConflictError, NotFoundError, RecordsRejectedError, ValidationError
+from geo.registry.registry import Registry
 
 VADUZ = (9.5209, 47.1410)
 ROOT = Path(__file__).resolve().parents[2]  # so the other process imports this checkout's geo
