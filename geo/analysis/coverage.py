@@ -85,7 +85,7 @@ def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoData
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
                        effects=effects)
     # Unbounded only when barriers may cut demand off: then "not reached" must mean "cannot".
-    cutoff = None if np.isinf(costs.full).any() else breaks[-1]
+    cutoff = None if costs.closes_any else breaks[-1]
     search = search_from_points(net, sources, costs=costs, reverse=direction == "to",
                                 cutoff=cutoff,
                                 start_cost=per_point_costs("extra_cost", extra_cost, len(ids)))

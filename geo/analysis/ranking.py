@@ -112,7 +112,7 @@ def _first_bound(net: RoadNetwork, at: Snapped, candidates: Snapped, k: int) -> 
 def _cut_off(net: RoadNetwork, at, candidates, costs, inbound, search, travel) -> np.ndarray:
     """Candidates on the network that cannot be reached at all (only possible with barriers:
     the network is one strongly connected component)."""
-    if not np.isinf(costs.full).any():
+    if not costs.closes_any:
         return np.zeros(len(candidates), dtype=bool)
     if search.cutoff != np.inf:
         search = search_from_points(net, at, costs=costs, reverse=inbound)

@@ -86,7 +86,7 @@ class _Profile:
         whole_edge = self.road_end - self.road_start
         base = np.asarray(getattr(net, f"edge_{weight}"))
         if effects is None or len(effects) == 0:
-            self.edge_costs = base
+            self.edge_costs, self.closes_roads = base, False
             return
         # Scale each edge's own total by its road's factor, so that untouched edges keep their
         # exact cost (and one blocked stretch closes the whole edge for a search through it).
@@ -98,6 +98,7 @@ class _Profile:
         costs[self.blocked(net.edge_geom, np.zeros(net.n_edges), np.ones(net.n_edges))] = np.inf
         costs.flags.writeable = False
         self.edge_costs = costs
+        self.closes_roads = bool(np.isinf(costs).any())
 
     def at(self, geom, fraction) -> np.ndarray:
         """The cumulative cost at ``fraction`` of road ``geom``."""
@@ -150,7 +151,7 @@ class _Profile:
         geometry's end (or its start), stopping before any blocked stretch."""
         geom, start = np.asarray(geom), np.asarray(start, dtype=float)
         key = 2.0 * geom + start
-        level = np.interp(key, self.keys, self.cumulative)
+        level = self.at(geom, start)
         with np.errstate(invalid="ignore"):
             up = self._key_at(level + budget, upward=True)
             down = self._key_at(level - budget, upward=False)
@@ -277,6 +278,12 @@ class EdgeCosts:
         if costs.flags.writeable:
             costs.flags.writeable = False  # lets the kernel keep them loaded between queries
         return costs
+
+    @property
+    def closes_any(self) -> bool:
+        """Whether some edge cannot be used (blocked, whole or in part): then "not reached"
+        may mean "cut off". Known without scanning the edges on every query."""
+        return self.profile.closes_roads or (self.closed is not None and bool(self.closed.any()))
 
     def span(self, edges, lo, hi) -> np.ndarray:
         """Cost of travelling ``edges`` over geometry fractions ``lo..hi`` (lo ≤ hi) of their
