@@ -33,6 +33,15 @@ def _is_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value)
 
 
+def is_finite_number(value) -> bool:
+    """Whether ``value`` is a finite real number (not a flag; an int too large for a float,
+    such as 10**400, is not)."""
+    try:
+        return _is_number(value) and math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_cutoff(name: str, value) -> float:
     """A search bound: a non-negative number (``inf`` allowed), or None for none (→ ``inf``)."""
     if value is None:
@@ -44,7 +53,7 @@ def check_cutoff(name: str, value) -> float:
 
 def check_positive(name: str, value) -> float:
     """A finite, positive number."""
-    if not (_is_number(value) and np.isfinite(value) and value > 0):
+    if not (is_finite_number(value) and value > 0):
         raise ValidationError(f"{name}: expected a finite, positive number, got {value!r}")
     return float(value)
 

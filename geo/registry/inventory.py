@@ -4,12 +4,11 @@ update, so two dispatchers cannot both take the last of it."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
+from geo.core.validate import is_finite_number
 from geo.errors import (
     ConflictError,
     NotFoundError,
@@ -36,7 +35,7 @@ class InventoryMixin(SettingsMixin):
                      actor: str = "system") -> float:
         """Add (or, negative, take) stock; never below zero: taking more than is there raises
         :class:`ConflictError` with the quantity in stock. Returns the new quantity."""
-        if not (_finite(delta) and abs(delta) <= MAX_QUANTITY):
+        if not (is_finite_number(delta) and abs(delta) <= MAX_QUANTITY):
             raise ValidationError(f"delta: expected a finite number of at most "
                                   f"{MAX_QUANTITY:,.15g}, got {delta!r}")
         table = db.table(db.InventoryRow)
@@ -131,17 +130,8 @@ class InventoryMixin(SettingsMixin):
         problems = []
         if item not in self._choices()["items"]:
             problems.append(f"item: {item!r} is not in the catalogue (add it first)")
-        if not (_finite(quantity) and 0 <= quantity <= MAX_QUANTITY):
+        if not (is_finite_number(quantity) and 0 <= quantity <= MAX_QUANTITY):
             problems.append(f"quantity: {quantity!r} is negative, too large or not a number "
                             f"(must be 0 to {MAX_QUANTITY:,.15g})")
         if problems:
             raise ValidationError(f"inventory {depot_id}/{item}: " + "; ".join(problems))
-
-
-def _finite(value) -> bool:
-    """Whether ``value`` is a finite number (a huge int, too large for a float, is not)."""
-    try:
-        return (isinstance(value, int | float | np.number) and not isinstance(value, bool)
-                and math.isfinite(value))
-    except OverflowError:
-        return False

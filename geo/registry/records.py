@@ -7,7 +7,6 @@ whole before anything is written: every bad row is reported at once, and none is
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.core import labels, names
 from geo.core.standards import ShelterStandards
+from geo.core.validate import is_finite_number
 from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, ValidationError
 from geo.registry import database as db
 from geo.registry.inventory import InventoryMixin
@@ -327,12 +327,8 @@ def _check_needs(needs: dict, choices: Mapping) -> list[Problem]:
 
 
 def _amount(value) -> bool:
-    """Whether a needed amount is a finite number ≥ 0 (a huge int overflows a float)."""
-    try:
-        return (isinstance(value, int | float) and not isinstance(value, bool)
-                and 0 <= float(value) < math.inf)
-    except OverflowError:
-        return False
+    """Whether a needed amount is a finite number ≥ 0."""
+    return is_finite_number(value) and value >= 0
 
 
 def _record_id(value, spec: LayerSpec, problems: list[Problem]) -> str:
