@@ -265,8 +265,12 @@ def busy_as_error(url: str) -> Iterator[None]:
     except OperationalError as exc:
         if not is_busy(exc):
             raise
-        raise BusyError(f"registry busy: another process is writing to {_safe(url)}; "
-                        f"nothing was written, try again in a moment") from exc
+        raise _busy_error(url) from exc
+
+
+def _busy_error(url: str) -> BusyError:
+    return BusyError(f"registry busy: another process is writing to {_safe(url)}; nothing was "
+                     f"written, try again in a moment")
 
 
 def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
@@ -337,8 +341,8 @@ def open_database(url: str, *, create: bool = True,
                            f"needs {SCHEMA_VERSION} and has no migration for it")
     except SQLAlchemyError as exc:
         engine.dispose()
-        with busy_as_error(url):
-            raise
+        if is_busy(exc):
+            raise _busy_error(url) from exc
         raise SourceError(f"database {_safe(url)}: {str(exc).splitlines()[0]}") from exc
     except GeoError:
         engine.dispose()

@@ -230,3 +230,11 @@ def test_population_from_census_polygons_replaces_the_proxy(capsys, tmp_path):
                                                 str(path), "--column", "people", "--db", db)
     with Registry(db) as registry:
         assert registry.counts()["population"] == 2  # the failed load changed nothing
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_line(capsys, tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_text("meeting notes, not a registry\n")
+    message = _error(capsys, "registry", "list", "--layer", "teams", "--db", str(path))
+    assert "file is not a database" in message and str(path) in message
+    assert path.read_text() == "meeting notes, not a registry\n"
