@@ -32,6 +32,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -50,7 +51,8 @@ from geo.errors import BusyError, GeoError, SourceError, ValidationError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 added users, API tokens, login attempts and jobs (the web service's tables).
 DEFAULT_DB_PATH = Path("instance") / "registry.sqlite"
 DB_URL_ENV = "GEO_DB_URL"
 # How long a write waits for another writer before giving up with "registry busy". Long imports
@@ -221,6 +223,66 @@ class AuditEntry(Base):
     new: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
+class User(Base):
+    """Someone who signs in to the web service; ``role`` is one of :data:`ROLES`."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ApiToken(Base):
+    """A token for scripts. Only its SHA-256 is kept: the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # to recognise a token in lists
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginAttempt(Base):
+    """Sign-in attempts, kept in the database so every worker process counts the same ones."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("login_attempts_name_at", "name", "at"),
+                      Index("login_attempts_address_at", "address", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class Job(Base):
+    """Long work run by a worker process: kept here so that its result outlives the process,
+    and a job whose worker stopped is seen as lost (its heartbeat stops)."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16))  # queued / running / done / failed / lost
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    worker: Mapped[str] = mapped_column(String(100), default="")  # host:pid
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 def resolve_url(db: str | os.PathLike | None = None) -> str:
     """The database URL: ``db`` (a URL or a file path), else ``$GEO_DB_URL``, else the default."""
     value = os.fspath(db) if db is not None else os.environ.get(DB_URL_ENV) or ""
@@ -337,8 +399,7 @@ def open_database(url: str, *, create: bool = True,
             raise GeoError(f"database {_safe(url)} has schema version {stored}, newer than this "
                            f"software supports ({SCHEMA_VERSION}); upgrade the software")
         elif stored < SCHEMA_VERSION:
-            raise GeoError(f"database {_safe(url)} has schema version {stored}; this software "
-                           f"needs {SCHEMA_VERSION} and has no migration for it")
+            _migrate(engine, stored, url)
     except SQLAlchemyError as exc:
         engine.dispose()
         if is_busy(exc):
@@ -348,6 +409,20 @@ def open_database(url: str, *, create: bool = True,
         engine.dispose()
         raise
     return engine
+
+
+def _migrate(engine: Engine, stored: int, url: str) -> None:
+    """Bring a registry of an older schema version up to this one, in one transaction where the
+    database allows it. Versions 1 → 2 only added tables, which ``create_all`` adds (it leaves
+    existing tables alone)."""
+    if stored != 1:
+        raise GeoError(f"database {_safe(url)} has schema version {stored}; this software "
+                       f"needs {SCHEMA_VERSION} and has no migration for it")
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        Base.metadata.create_all(conn)
+        conn.execute(insert(table(SchemaVersion)).values(version=SCHEMA_VERSION,
+                                                        applied_at=utc_now()))
+    log.info("migrated registry %s from schema v%d to v%d", _safe(url), stored, SCHEMA_VERSION)
 
 
 def paths_to_create(url: str) -> list[Path]:

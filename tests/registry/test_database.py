@@ -71,7 +71,8 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
     Registry(str(path)).close()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE schema_version SET version = ?", (db.SCHEMA_VERSION + 1,))
-    with pytest.raises(GeoError, match=r"schema version 2, newer than this software supports"):
+    with pytest.raises(GeoError, match=rf"schema version {db.SCHEMA_VERSION + 1}, newer than "
+                                       r"this software supports"):
         Registry(str(path))
 
 
@@ -85,7 +86,36 @@ def test_schema_version_is_recorded_once(tmp_path):
     for _ in range(2):
         Registry(str(path)).close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+            (db.SCHEMA_VERSION,)]
+
+
+def test_a_version_1_registry_is_migrated_keeping_its_records(tmp_path):
+    path = tmp_path / "r.sqlite"
+    with Registry(str(path)) as registry:
+        registry.add("depots", {"name": "old depot", "geometry": {"type": "Point",
+                                                                   "coordinates": [9.52, 47.14]}})
+    with sqlite3.connect(path) as conn:  # as version 1 left it: none of the web's tables
+        for name in ("api_tokens", "users", "login_attempts", "jobs"):
+            conn.execute(f"DROP TABLE {name}")
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (1, '2026-01-01')")
+    with Registry(str(path)) as registry:
+        assert list(registry.layer("depots")["name"]) == ["old depot"]
+    with sqlite3.connect(path) as conn:
+        versions = [v for (v,) in conn.execute("SELECT version FROM schema_version")]
+        tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert max(versions) == db.SCHEMA_VERSION == 2
+    assert {"users", "api_tokens", "login_attempts", "jobs"} <= tables
+
+
+def test_an_unknown_older_version_is_refused(tmp_path):
+    path = tmp_path / "r.sqlite"
+    Registry(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 0")
+    with pytest.raises(GeoError, match="schema version 0; this software needs"):
+        Registry(str(path))
 
 
 def test_schema_compiles_for_postgresql():
