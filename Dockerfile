@@ -5,5 +5,8 @@ COPY requirements.txt ./
 COPY scripts/setup.sh scripts/
 RUN bash scripts/setup.sh
 COPY . .
-ENV GEO_CACHE_DIR=/app/.cache/networks
+ENV GEO_CACHE_DIR=/app/.cache/networks GEO_WEB_BIND=0.0.0.0:8000
+EXPOSE 8000
+# Builds the networks and the demo registry if missing, then serves with gunicorn
+# (web:create_app(), one worker per core; see web/gunicorn_conf.py).
 CMD ["bash", "scripts/run.sh"]

@@ -36,6 +36,15 @@ class ConflictError(GeoError):
         self.current = current
 
 
+class PreconditionError(GeoError):
+    """An edit based on a copy of a record that someone else changed since (an HTTP 412):
+    ``current`` is the record's tag now."""
+
+    def __init__(self, message: str, *, current: str | None = None):
+        super().__init__(message)
+        self.current = current
+
+
 class BusyError(GeoError):
     """Another writer held the database longer than a write may wait: nothing was written;
     trying again shortly will do (an HTTP 503)."""

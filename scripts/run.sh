@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Quick start, part 1: set up, then run the main job on the embedded Liechtenstein region:
-# build the drive and walk networks (cached after the first run), route one example trip, and
+# build the drive and walk networks (cached after the first run), route one example trip,
 # dispatch for one example incident on the demo registry (built from real OSM features, with
 # demo team attributes, into instance/registry.sqlite the first time: explicitly, here; the
-# analyses never make a demo on their own).
+# analyses never make a demo on their own), then start the web service (scripts/serve.sh),
+# which prints its address and, on the first start, the first login.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -26,3 +27,11 @@ geo dispatch --at 47.1650,9.5100 --k 3 --items water=500
 echo
 echo "Walking coverage of the population by the demo shelters"
 geo coverage --breaks 5,10,15
+echo
+if [ "${GEO_RUN_NO_SERVICE:-}" = 1 ]; then
+    exit 0
+fi
+echo "Starting the web service (Ctrl-C stops it); on the first start it prints the first login."
+echo "Later starts: sign in with the password you chose (reset it with"
+echo "  .venv/bin/flask --app web user password admin)"
+exec bash scripts/serve.sh

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/python -m ruff check geo tests scripts
+.venv/bin/python -m ruff check geo web tests scripts
 .venv/bin/lint-imports
 .venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"

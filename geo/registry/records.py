@@ -6,6 +6,8 @@ whole before anything is written: every bad row is reported at once, and none is
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,9 +21,16 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from geo.core import labels, names
+from geo.core.jsonable import jsonable
 from geo.core.standards import ShelterStandards
 from geo.core.validate import is_finite_number
-from geo.errors import NotFoundError, RecordsRejectedError, RowProblem, ValidationError
+from geo.errors import (
+    NotFoundError,
+    PreconditionError,
+    RecordsRejectedError,
+    RowProblem,
+    ValidationError,
+)
 from geo.registry import database as db
 from geo.registry.inventory import InventoryMixin
 from geo.registry.schema import (
@@ -172,14 +181,17 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         return _record(dict(row))
 
     def update(self, layer: str, record_id: str, changes: Mapping, *,
-               actor: str = "system") -> dict:
-        """Change some fields (and/or ``geometry``); returns the updated record."""
+               actor: str = "system", expected_tag: str | None = None,
+               replace: bool = False) -> dict:
+        """Change some fields (and/or ``geometry``); returns the updated record.
+
+        ``replace`` sets every field: those not given get their defaults (a team keeps its
+        status, which only the status changes may alter). ``expected_tag`` (the
+        :func:`record_tag` of the copy the edit is based on) makes the edit conditional: if the
+        record changed since, :class:`PreconditionError` and nothing is written."""
         spec = layer_spec(layer)
         if "id" in changes and str(changes["id"]) != str(record_id):
             raise ValidationError("id: ids are stable and cannot be changed")
-        if layer == "teams" and "status" in changes:
-            raise ValidationError("status: change a team's status with set_team_status(..., "
-                                  "expected=...) or assign_team, which check it first")
         changes = {k: v for k, v in changes.items() if k != "id"}
         choices, region = self._choices(), self.region
         table = db.table(MODELS[layer])
@@ -188,9 +200,12 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
             # against an earlier read, two concurrent edits (capacity down, occupancy up) could
             # each pass and together break "occupancy <= capacity".
             old = _row(conn, table, layer, record_id, lock=True)
+            current = _record(dict(old))
+            _check_tag(layer, record_id, current, expected_tag)
+            changes = _team_status_kept(layer, changes, current, replace=replace)
             clean, geometry, problems = _check(spec, changes, standards=self.standards,
-                                               choices=choices, region=region, partial=True,
-                                               current=_record(dict(old)))
+                                               choices=choices, region=region,
+                                               partial=not replace, current=current)
             if problems:
                 raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
             values = dict(clean, updated_at=db.utc_now())
@@ -204,10 +219,14 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         self._after_write(layer, revision, inserted=moved)
         return self.get(layer, record_id)
 
-    def delete(self, layer: str, record_id: str, *, actor: str = "system") -> None:
+    def delete(self, layer: str, record_id: str, *, actor: str = "system",
+               expected_tag: str | None = None) -> None:
+        """Delete a record; with ``expected_tag`` only if it has not changed since (see
+        :meth:`update`)."""
         table = db.table(MODELS[layer_spec(layer).name])
         with self._write() as conn:
-            old = _row(conn, table, layer, record_id)
+            old = _row(conn, table, layer, record_id, lock=expected_tag is not None)
+            _check_tag(layer, record_id, _record(dict(old)), expected_tag)
             conn.execute(delete(table).where(table.c.id == str(record_id)))
             self._audit(conn, actor=actor, action="delete", layer=layer, record_id=record_id,
                         old=_public(old), new=None)
@@ -279,6 +298,39 @@ def _shelter_capacity(standards: ShelterStandards, clean: dict, problems: list[P
     occupancy, capacity = merged.get("occupancy") or 0, merged.get("capacity_people")
     if capacity is not None and occupancy > capacity:
         problems.append(("occupancy", f"{occupancy} exceeds capacity_people {capacity}"))
+
+
+def record_tag(record: Mapping) -> str:
+    """A tag that changes whenever anything of the record changes (an HTTP ETag): a hash of
+    every stored field, as :meth:`RecordsMixin.get` returns them."""
+    text = json.dumps(jsonable(dict(record), geometry="wkt"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _check_tag(layer: str, record_id: str, current: Mapping, expected: str | None) -> None:
+    if expected is None:
+        return
+    tag = record_tag(current)
+    if tag != expected:
+        raise PreconditionError(f"{layer} {record_id} was changed by someone else since you "
+                                "read it; read it again and redo your edit", current=tag)
+
+
+def _team_status_kept(layer: str, changes: Mapping, current: Mapping, *,
+                      replace: bool) -> dict:
+    """A team's status changes only through the status changes, which check it first: an edit
+    may repeat the current status (a replace of a record as read), never change it."""
+    changes = dict(changes)
+    if layer != "teams":
+        return changes
+    given = changes.get("status")
+    if given is not None and names.resolve(str(given),
+                                           labels.names("team_statuses")) != current["status"]:
+        raise ValidationError("status: change a team's status with set_team_status(..., "
+                              "expected=...) or assign_team, which check it first")
+    if replace:
+        changes["status"] = current["status"]
+    return changes
 
 
 def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:

@@ -18,7 +18,9 @@ demo mark), :mod:`~geo.registry.records`, :mod:`~geo.registry.teams`,
 from __future__ import annotations
 
 from geo.core.standards import ShelterStandards
+from geo.registry.accounts import AccountsMixin
 from geo.registry.inventory import InventoryMixin
+from geo.registry.jobs import JobsMixin
 from geo.registry.layers import LayersMixin
 from geo.registry.records import RecordsMixin
 from geo.registry.settings import REGION_KEY, SettingsMixin
@@ -31,7 +33,7 @@ __all__ = ["MODELS", "REGION_KEY", "WGS84", "Registry"]
 
 
 class Registry(TeamsMixin, RecordsMixin, SpatialMixin, InventoryMixin, LayersMixin,
-               SettingsMixin, Store):
+               SettingsMixin, AccountsMixin, JobsMixin, Store):
     """The registry in the database at ``url`` (see :func:`geo.registry.database.resolve_url`).
 
     ``create=False`` refuses a database that has no registry yet instead of creating one;

@@ -101,6 +101,11 @@ class Context:
                 self._networks[mode] = net
             return net
 
+    def loaded_modes(self) -> tuple[str, ...]:
+        """The modes whose network is loaded (for a health check)."""
+        with self._lock:
+            return tuple(self._networks)
+
     def require_same_place(self, net: RoadNetwork, box, *, field: str, what_covers: str) -> None:
         """Refuse data covering ``box`` (west, south, east, north) that does not overlap the
         network: analysed there, every point would be "unreachable", as if that were an

@@ -1,0 +1,64 @@
+"""Imports and exports of a layer, through the command line's all-or-nothing code: an import is
+every row or none, and a rejected file answers 422 with every problem (row, field, problem)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import jsonify, request, send_file
+from werkzeug.utils import secure_filename
+
+from geo.io.layer_files import SUFFIXES
+from geo.registry.schema import LAYERS
+from geo.services import records
+from web import auth
+from web.api import api
+from web.errors import ApiError
+from web.openapi import Response, route
+from web.schemas import ExportQuery, ImportForm, ImportResult
+from web.state import state
+
+LAYER_PARAM = {"layer": {"type": "string", "enum": list(LAYERS)}}
+MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
+               "gpkg": "application/geopackage+sqlite3", "shp": "application/zip"}
+
+
+@route(api, "/layers/<layer>/import", "POST", summary="Import a file into a layer",
+       tag="layers", permission="import", body=ImportForm, body_media="multipart/form-data",
+       path_schemas=LAYER_PARAM,
+       responses={201: Response("every row imported", ImportResult)})
+def import_layer(layer: str, body: ImportForm):
+    """Multipart form: ``file`` (GeoJSON, CSV, GeoPackage or zipped Shapefile), optional
+    ``crs`` (EPSG code, GCJ-02, BD-09) and ``encoding`` (CSV; detected when not given). A file
+    with any bad row imports nothing: 422 with ``problems``."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(422, "invalid", "file: required (multipart form field 'file')",
+                       field="file")
+    name = secure_filename(upload.filename) or "upload"
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise ApiError(422, "invalid", f"file: {upload.filename!r} is not one of "
+                       f"{', '.join(sorted(SUFFIXES))}", field="file")
+    folder = Path(tempfile.mkdtemp(prefix="geo-import-"))
+    try:
+        path = folder / name
+        upload.save(path)
+        ids = records.import_layer(state().context(), layer, path, crs=body.crs,
+                                   encoding=body.encoding, actor=auth.actor())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return jsonify({"layer": layer, "imported": len(ids), "ids": ids}), 201
+
+
+@route(api, "/layers/<layer>/export", "GET", summary="Export a layer as a file", tag="layers",
+       permission="read", query=ExportQuery, path_schemas=LAYER_PARAM,
+       responses={200: Response("the file", media_type="application/octet-stream")})
+def export_layer(layer: str, query: ExportQuery):
+    path = records.export(state().context(), layer, fmt=query.format, crs=query.crs,
+                          encoding=query.encoding)
+    response = send_file(path, mimetype=MEDIA_TYPES[query.format], as_attachment=True,
+                         download_name=path.name)
+    response.call_on_close(lambda: shutil.rmtree(path.parent, ignore_errors=True))
+    return response

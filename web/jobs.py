@@ -1,0 +1,63 @@
+"""Running long work as jobs: the request gets ``202`` and a job id at once; a thread of this
+worker process does the work, reporting progress and beating the job's heart in the database
+(:mod:`geo.registry.jobs`), which keeps the result. Another worker process answers
+``GET /api/jobs/{id}`` from the database just as well; a job whose process stopped is reported
+lost there."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from geo.errors import GeoError
+from geo.registry import Registry
+from geo.registry.jobs import HEARTBEAT_S
+from web.errors import body, geo_error
+
+log = logging.getLogger(__name__)
+
+# work(report) -> result; report(fraction 0..1, what is being done)
+Work = Callable[[Callable[[float, str], None]], dict]
+
+
+class JobRunner:
+    def __init__(self, registry: Registry, *, threads: int):
+        self.registry = registry
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
+
+    def submit(self, kind: str, *, owner: str, params: dict, work: Work) -> str:
+        job_id = self.registry.add_job(kind, owner=owner, params=params)
+        self._pool.submit(self._run, job_id, work)
+        return job_id
+
+    def _run(self, job_id: str, work: Work) -> None:
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(job_id, stop), daemon=True)
+        try:
+            self.registry.job_started(job_id)
+            beat.start()
+            result = work(lambda fraction, message: self.registry.job_progress(
+                job_id, fraction, message))
+            self.registry.job_done(job_id, result)
+        except GeoError as exc:
+            status, payload = geo_error(exc)
+            self.registry.job_failed(job_id, {**payload["error"], "status": status})
+        except Exception:  # the job fails, the worker lives on; details go to the log
+            log.exception("job %s failed", job_id)
+            self.registry.job_failed(job_id, {**body("internal", "an unexpected error "
+                                                     "occurred; it has been logged")["error"],
+                                              "status": 500})
+        finally:
+            stop.set()
+
+    def _beat(self, job_id: str, stop: threading.Event) -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                self.registry.job_heartbeat(job_id)
+            except GeoError:  # busy database: the next beat will do
+                continue
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
