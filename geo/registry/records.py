@@ -208,6 +208,8 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
                                                partial=not replace, current=current)
             if problems:
                 raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
+            if replace:
+                clean = _replacement(layer, clean, current)
             values = dict(clean, updated_at=db.utc_now())
             if geometry is not None:
                 values.update(_geometry_columns(geometry))
@@ -331,6 +333,17 @@ def _team_status_kept(layer: str, changes: Mapping, current: Mapping, *,
     if replace:
         changes["status"] = current["status"]
     return changes
+
+
+def _replacement(layer: str, clean: dict, current: Mapping) -> dict:
+    """A replacing record's fields, with what a replace does not reset: when an incident was
+    reported (not given: as before), and its needs (not given: none)."""
+    if layer == "incidents":
+        if clean.get("reported_at") is None:
+            clean["reported_at"] = current["reported_at"]
+        if clean.get("needs") is None:
+            clean["needs"] = {}
+    return clean
 
 
 def _as_geometry(value, problems: list[Problem]) -> BaseGeometry | None:

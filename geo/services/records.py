@@ -17,7 +17,8 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from geo.core import names
+from geo.core import labels, names
+from geo.core.names import resolve_names
 from geo.errors import ValidationError
 from geo.io.layer_files import EXTENSIONS, export_layer
 from geo.registry.imports import import_file
@@ -144,14 +145,23 @@ def assign_team(ctx: Context, incident_id: str, team_id: str, *, actor: str) -> 
 
 
 def release_team(ctx: Context, team_id: str, *, status: str, actor: str) -> dict:
-    _registry(ctx).release_team(team_id, status=status, actor=actor)
+    """End a team's assignments; its status becomes ``status`` (any case, English or
+    Chinese)."""
+    _registry(ctx).release_team(team_id, status=_statuses("status", [status])[0], actor=actor)
     return _team(ctx, team_id)
 
 
 def set_team_status(ctx: Context, team_id: str, status: str, *, expected: list[str],
                     actor: str) -> dict:
-    _registry(ctx).set_team_status(team_id, status, expected=expected, actor=actor)
+    """``status`` if the team is still in one of ``expected``, else a conflict naming its
+    status now; statuses in any case, English or Chinese."""
+    _registry(ctx).set_team_status(team_id, _statuses("status", [status])[0],
+                                   expected=_statuses("expected", expected), actor=actor)
     return _team(ctx, team_id)
+
+
+def _statuses(field: str, typed: list[str]) -> list[str]:
+    return resolve_names(field, typed, labels.names("team_statuses"), what="team status")
 
 
 def move_team(ctx: Context, team_id: str, lon: float, lat: float, *, actor: str) -> dict:
