@@ -163,7 +163,7 @@ def check_lonlat(net: RoadNetwork, lon, lat, *, field: str,
         west, south, east, north = net.bounds_lonlat
         hint = ""
         if _inside_extent(net, lat[i:i + 1], lon[i:i + 1], margin_m)[0]:
-            hint = "; latitude and longitude look swapped (write LAT,LON)"
+            hint = "; latitude and longitude look swapped"
         raise PointError(
             f"{field}: {lat[i]:.6f},{lon[i]:.6f} is outside the network's extent "
             f"(latitude {south:.4f}..{north:.4f}, longitude {west:.4f}..{east:.4f}){hint}")

@@ -14,7 +14,9 @@ Points are lon/lat (GeoJSON order) at this edge; breaks carry their unit in the 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -37,7 +39,7 @@ from geo.analysis.service_areas import service_areas as service_areas_of
 from geo.core import labels
 from geo.core.names import resolve_names
 from geo.core.validate import check_choice
-from geo.errors import ValidationError
+from geo.errors import PointError, ValidationError
 from geo.network.build import check_mode
 from geo.network.model import RoadNetwork
 from geo.services.context import Context
@@ -130,6 +132,22 @@ def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
     cut off from the network is routed from the nearest connected road within the snap limit,
     and the teams' note says how far that road is.
     """
+    with _named_point("at"):
+        return _dispatch(ctx, at=at, k=k, team_types=team_types, min_headcount=min_headcount,
+                         items=items, shelters_k=shelters_k, hazards=hazards, barriers=barriers)
+
+
+@contextmanager
+def _named_point(field: str) -> Iterator[None]:
+    """Errors about the incident's point named as the caller's argument ``field``."""
+    try:
+        yield
+    except PointError as exc:
+        raise PointError(re.sub(r"^incident:", f"{field}:", str(exc))) from None
+
+
+def _dispatch(ctx: Context, *, at, k, team_types, min_headcount, items, shelters_k, hazards,
+              barriers) -> DispatchResult:
     types = _resolve_team_types(team_types)
     wanted = _resolve_items(ctx, items or {})
     notes = _demo_notes(ctx)

@@ -160,7 +160,7 @@ def test_exposure(run):
      r"items: 'Wasser' is not a known catalogue item \(did you mean water \(饮用水\)\?\)"),
     (["dispatch", "--at", "47.14,9.52", "--items", "water=5,water=6"],
      "--items: 'water' is given twice"),
-    (["dispatch", "--at", "9.52,47.14"], "incident: .* look swapped"),
+    (["dispatch", "--at", "9.52,47.14"], "at: .* look swapped"),
     (["coverage", "--layer", "incidents"], "argument --layer: invalid choice: 'incidents'"),
     (["coverage", "--breaks", "5", "--mode", "bike"], "mode: unknown mode 'bike'"),
     (["dispatch", "--at", "47.14,9.52", "--mode", "walk"], "--mode: teams and depots drive"),
