@@ -134,4 +134,4 @@ class InventoryMixin(SettingsMixin):
             problems.append(f"quantity: {quantity!r} is negative, too large or not a number "
                             f"(must be 0 to {MAX_QUANTITY:,.15g})")
         if problems:
-            raise ValidationError(f"inventory {depot_id}/{item}: " + "; ".join(problems))
+            raise ValidationError("; ".join(problems) + f" (inventory {depot_id}/{item})")

@@ -181,9 +181,7 @@ def _resolve_items(ctx: Context, items: Mapping[str, object]) -> dict[str, objec
     item, or its Chinese or English label, in any case)."""
     if not items:
         return {}
-    catalogue = ctx.catalogue()
-    labels = {str(item): (row["name_zh"], row["name_en"]) for item, row in catalogue.iterrows()}
-    names = resolve_names("items", items, labels, what="catalogue item")
+    names = resolve_names("items", items, ctx.item_names(), what="catalogue item")
     typed_as: dict[str, str] = {}
     for typed, name in zip(items, names):
         if name in typed_as:  # adding the two quantities up would be a guess

@@ -138,6 +138,11 @@ class Context:
         """The registry's supply catalogue: ``name_en``, ``name_zh`` and ``unit`` by item."""
         return self._require_registry().catalogue()
 
+    def item_names(self) -> dict[str, tuple[str, str]]:
+        """The catalogue's items with their Chinese and English names, to resolve typed ones."""
+        return {str(item): (row["name_zh"], row["name_en"])
+                for item, row in self.catalogue().iterrows()}
+
     def hazard_barriers(self, mode: str) -> Barriers:
         """The registry's active hazards as per-edge arrays of the ``mode`` network, cached until
         the hazards layer changes."""

@@ -131,7 +131,9 @@ def stock(ctx: Context, depot_id: str) -> dict[str, float]:
 
 def set_stock(ctx: Context, depot_id: str, item: str, quantity: float, *, unit: str | None,
               actor: str) -> dict[str, float]:
+    """Set the stock of ``item`` (a catalogue item or its Chinese or English name)."""
     registry = _registry(ctx)
+    item = resolve_names("item", [item], ctx.item_names(), what="catalogue item")[0]
     registry.set_stock(depot_id, item, quantity, unit=unit, actor=actor)
     return registry.stock(depot_id)
 

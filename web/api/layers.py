@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from flask import jsonify, request, send_file
+from flask import current_app, jsonify, request
 from werkzeug.utils import secure_filename
 
 from geo.io.layer_files import SUFFIXES
@@ -58,7 +58,10 @@ def import_layer(layer: str, body: ImportForm):
 def export_layer(layer: str, query: ExportQuery):
     path = records.export(state().context(), layer, fmt=query.format, crs=query.crs,
                           encoding=query.encoding)
-    response = send_file(path, mimetype=MEDIA_TYPES[query.format], as_attachment=True,
-                         download_name=path.name)
-    response.call_on_close(lambda: shutil.rmtree(path.parent, ignore_errors=True))
-    return response
+    try:  # read whole: the temporary file goes at once, whatever the client does
+        data = path.read_bytes()
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    return current_app.response_class(
+        data, mimetype=MEDIA_TYPES[query.format],
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
