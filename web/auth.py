@@ -41,12 +41,13 @@ def current() -> Account | None:
 
 
 def require(permission: str | None) -> None:
-    """Refuse the request unless its account may do ``permission`` (None: anyone)."""
+    """Refuse the request unless its account may do ``permission`` (None: anyone, and who
+    asks is not even looked up: health answers while the registry is unreachable)."""
+    if permission is None:
+        return
     account = current()
     if account is not None and g.auth_method == "session" and request.method not in SAFE_METHODS:
         check_csrf()
-    if permission is None:
-        return
     if account is None:
         if permission == "read" and current_app.config["PUBLIC_READ"]:
             return

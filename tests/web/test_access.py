@@ -161,7 +161,7 @@ def test_an_expired_token_is_refused(client, registry, tokens, headers):
 
 
 def test_an_unknown_token_is_an_error_not_anonymous(client):
-    response = client.get("/api/health", headers={"Authorization": "Bearer geo_nonsense"})
+    response = client.get("/collections", headers={"Authorization": "Bearer geo_nonsense"})
     assert response.status_code == 401
     assert response.json["error"]["field"] == "Authorization"
 
