@@ -12,6 +12,7 @@ else changed the record since).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -53,8 +54,9 @@ class ItemsQuery(BaseModel):
     model_config = ConfigDict(extra="allow")
     bbox: str | None = Field(None, description="west,south,east,north in lon/lat (CRS84)",
                              max_length=200)
-    limit: int = Field(100, ge=1, description="at most this many (larger values are cut to "
-                                              "the server's maximum, as Part 1 asks)")
+    limit: int | None = Field(None, ge=1, description="at most this many (default and "
+                              "maximum: the server's ITEMS_DEFAULT_LIMIT and ITEMS_MAX_LIMIT; "
+                              "larger values are cut to the maximum, as Part 1 asks)")
     offset: int = Field(0, ge=0, le=10**12)
     f: str | None = Field(None, pattern="^(json|geojson)$")
 
@@ -177,13 +179,11 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
        responses={200: Response("a page of features", ItemsPage, media_type=GEOJSON)})
 def items(layer: str, query: ItemsQuery):
     _known(layer)
-    limit = min(query.limit, current_app.config["ITEMS_MAX_LIMIT"])
+    config = current_app.config
+    limit = min(query.limit or config["ITEMS_DEFAULT_LIMIT"], config["ITEMS_MAX_LIMIT"])
     filters = {k: str(v) for k, v in (query.model_extra or {}).items()}
-    try:
-        page = records.page(state().context(), layer, bbox=_bbox(query.bbox), filters=filters,
-                            limit=limit, offset=query.offset)
-    except ApiError:
-        raise
+    page = records.page(state().context(), layer, bbox=_bbox(query.bbox), filters=filters,
+                        limit=limit, offset=query.offset)
     collection = geojson_collection(page.frame, attribution=has_osm_source(page.frame))
     collection.update(numberMatched=page.matched, numberReturned=len(page.frame),
                       timeStamp=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -210,7 +210,6 @@ def _page_links(layer: str, query: ItemsQuery, limit: int, matched: int) -> list
 
 
 def _json(value) -> str:
-    import json
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
