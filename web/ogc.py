@@ -13,18 +13,21 @@ else changed the record since).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.core.jsonable import jsonable
+from geo.errors import NotFoundError, ValidationError
 from geo.io.geojson import geojson_collection
 from geo.io.layer_files import has_osm_source
 from geo.services import records
 from web import auth
 from web.api.system import API_TITLE
-from web.errors import ApiError
+from web.errors import ApiError, field_of
 from web.openapi import Response, route
 from web.schemas import Feature, FeatureCollection, FeatureIn, Open
 from web.state import state
@@ -261,6 +264,24 @@ def _fields(feature: FeatureIn) -> dict:
     return fields
 
 
+@contextmanager
+def _naming_the_property(layer: str, record_id: str | None = None) -> Iterator[None]:
+    """A write the registry rejects, as 422 naming the first property at fault: its message
+    starts with the layer (and id), which would otherwise be taken for the field."""
+    try:
+        yield
+    except NotFoundError:
+        raise
+    except ValidationError as exc:
+        message = str(exc)
+        problems = message
+        for prefix in (f"{layer} {record_id}: ", f"{layer}: "):
+            if message.startswith(prefix):
+                problems = message.removeprefix(prefix)
+                break
+        raise ApiError(422, "invalid", message, field=field_of(problems)) from None
+
+
 def _expected_tag() -> str | None:
     """The tag of ``If-Match`` (428 without one; ``*``: any current version)."""
     header = request.headers.get("If-Match")
@@ -281,7 +302,9 @@ def create_item(layer: str, body: FeatureIn):
     fields = _fields(body)
     if body.id is not None:
         fields["id"] = str(body.id)
-    record, tag = records.create(state().context(), _known(layer), fields, actor=auth.actor())
+    with _naming_the_property(layer):
+        record, tag = records.create(state().context(), _known(layer), fields,
+                                     actor=auth.actor())
     response = _feature_response(layer, record, tag, status=201)
     response.headers["Location"] = url_for("ogc.item", layer=layer, item_id=record["id"],
                                            _external=True)
@@ -296,9 +319,10 @@ def replace_item(layer: str, item_id: str, body: FeatureIn):
     if body.id is not None and str(body.id) != item_id:
         raise ApiError(422, "invalid", "id: the feature's id differs from the URL's",
                        field="id")
-    record, tag = records.update(state().context(), _known(layer), item_id, _fields(body),
-                                 actor=auth.actor(), expected_tag=_expected_tag(),
-                                 replace=True)
+    with _naming_the_property(layer, item_id):
+        record, tag = records.update(state().context(), _known(layer), item_id, _fields(body),
+                                     actor=auth.actor(), expected_tag=_expected_tag(),
+                                     replace=True)
     return _feature_response(layer, record, tag)
 
 
@@ -320,9 +344,10 @@ def patch_item(layer: str, item_id: str, body: FeaturePatch):
     fields = dict(body.properties or {})
     if body.geometry is not None:
         fields["geometry"] = body.geometry
-    record, tag = records.update(state().context(), _known(layer), item_id, fields,
-                                 actor=auth.actor(), expected_tag=_expected_tag(),
-                                 replace=False)
+    with _naming_the_property(layer, item_id):
+        record, tag = records.update(state().context(), _known(layer), item_id, fields,
+                                     actor=auth.actor(), expected_tag=_expected_tag(),
+                                     replace=False)
     return _feature_response(layer, record, tag)
 
 
