@@ -63,7 +63,7 @@ def wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
             if response.status_code == 200:
                 return
             last = f"{response.status_code} {response.text}"
-        except requests.ConnectionError as exc:
+        except requests.RequestException as exc:  # not listening yet, or busy loading
             last = str(exc)
         time.sleep(0.5)
     pytest.fail(f"the service was not ready within {READY_WITHIN_S} s (last answer: {last}); "
