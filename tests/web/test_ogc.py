@@ -94,6 +94,12 @@ def test_conformance_declares_core_geojson_and_the_writes(reader):
     assert f"{prefix}4/1.0/conf/create-replace-delete" in classes
 
 
+def test_conformance_claims_openapi_3_0_only_if_the_document_is(reader):
+    classes = get_json(reader, "/conformance", {})["conformsTo"]
+    version = get_json(reader, "/api/openapi.json", {})["openapi"]
+    assert any(c.endswith("/conf/oas30") for c in classes) == version.startswith("3.0.")
+
+
 def test_collections_list_every_layer_with_its_links(reader, viewer):
     listing = get_json(reader, "/collections", viewer)
     assert link(listing, "self")["type"] == "application/json"
@@ -195,6 +201,11 @@ def test_next_links_page_through_the_whole_layer_and_prev_links_back(reader, vie
         url = local(following["href"]) if following else None
     seen = [i for page in pages for i in ids_of(page)]
     assert seen == sorted(layers.layer("teams").index)  # each once, in id order
+    for page in pages:  # the types QGIS picks its links by
+        assert link(page, "self")["type"] == GEOJSON
+        assert link(page, "collection")["type"] == "application/json"
+        assert all(link(page, rel)["type"] == GEOJSON for rel in ("next", "prev")
+                   if link(page, rel) is not None)
     assert len(pages) == -(-len(seen) // 5) and link(pages[0], "prev") is None
     back = [ids_of(pages[-1])]
     url = local(link(pages[-1], "prev")["href"])
