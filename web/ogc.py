@@ -12,18 +12,22 @@ else changed the record since).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.core.jsonable import jsonable
+from geo.errors import NotFoundError, ValidationError
 from geo.io.geojson import geojson_collection
 from geo.io.layer_files import has_osm_source
 from geo.services import records
 from web import auth
 from web.api.system import API_TITLE
-from web.errors import ApiError
+from web.errors import ApiError, field_of
 from web.openapi import Response, route
 from web.schemas import Feature, FeatureCollection, FeatureIn, Open
 from web.state import state
@@ -35,7 +39,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Not .../conf/oas30: the API's document (service-desc) is OpenAPI 3.1.
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
@@ -53,8 +57,9 @@ class ItemsQuery(BaseModel):
     model_config = ConfigDict(extra="allow")
     bbox: str | None = Field(None, description="west,south,east,north in lon/lat (CRS84)",
                              max_length=200)
-    limit: int = Field(100, ge=1, description="at most this many (larger values are cut to "
-                                              "the server's maximum, as Part 1 asks)")
+    limit: int | None = Field(None, ge=1, description="at most this many (default and "
+                              "maximum: the server's ITEMS_DEFAULT_LIMIT and ITEMS_MAX_LIMIT; "
+                              "larger values are cut to the maximum, as Part 1 asks)")
     offset: int = Field(0, ge=0, le=10**12)
     f: str | None = Field(None, pattern="^(json|geojson)$")
 
@@ -177,13 +182,11 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
        responses={200: Response("a page of features", ItemsPage, media_type=GEOJSON)})
 def items(layer: str, query: ItemsQuery):
     _known(layer)
-    limit = min(query.limit, current_app.config["ITEMS_MAX_LIMIT"])
+    config = current_app.config
+    limit = min(query.limit or config["ITEMS_DEFAULT_LIMIT"], config["ITEMS_MAX_LIMIT"])
     filters = {k: str(v) for k, v in (query.model_extra or {}).items()}
-    try:
-        page = records.page(state().context(), layer, bbox=_bbox(query.bbox), filters=filters,
-                            limit=limit, offset=query.offset)
-    except ApiError:
-        raise
+    page = records.page(state().context(), layer, bbox=_bbox(query.bbox), filters=filters,
+                        limit=limit, offset=query.offset)
     collection = geojson_collection(page.frame, attribution=has_osm_source(page.frame))
     collection.update(numberMatched=page.matched, numberReturned=len(page.frame),
                       timeStamp=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -210,7 +213,6 @@ def _page_links(layer: str, query: ItemsQuery, limit: int, matched: int) -> list
 
 
 def _json(value) -> str:
-    import json
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
@@ -262,6 +264,24 @@ def _fields(feature: FeatureIn) -> dict:
     return fields
 
 
+@contextmanager
+def _naming_the_property(layer: str, record_id: str | None = None) -> Iterator[None]:
+    """A write the registry rejects, as 422 naming the first property at fault: its message
+    starts with the layer (and id), which would otherwise be taken for the field."""
+    try:
+        yield
+    except NotFoundError:
+        raise
+    except ValidationError as exc:
+        message = str(exc)
+        problems = message
+        for prefix in (f"{layer} {record_id}: ", f"{layer}: "):
+            if message.startswith(prefix):
+                problems = message.removeprefix(prefix)
+                break
+        raise ApiError(422, "invalid", message, field=field_of(problems)) from None
+
+
 def _expected_tag() -> str | None:
     """The tag of ``If-Match`` (428 without one; ``*``: any current version)."""
     header = request.headers.get("If-Match")
@@ -282,7 +302,9 @@ def create_item(layer: str, body: FeatureIn):
     fields = _fields(body)
     if body.id is not None:
         fields["id"] = str(body.id)
-    record, tag = records.create(state().context(), _known(layer), fields, actor=auth.actor())
+    with _naming_the_property(layer):
+        record, tag = records.create(state().context(), _known(layer), fields,
+                                     actor=auth.actor())
     response = _feature_response(layer, record, tag, status=201)
     response.headers["Location"] = url_for("ogc.item", layer=layer, item_id=record["id"],
                                            _external=True)
@@ -297,9 +319,10 @@ def replace_item(layer: str, item_id: str, body: FeatureIn):
     if body.id is not None and str(body.id) != item_id:
         raise ApiError(422, "invalid", "id: the feature's id differs from the URL's",
                        field="id")
-    record, tag = records.update(state().context(), _known(layer), item_id, _fields(body),
-                                 actor=auth.actor(), expected_tag=_expected_tag(),
-                                 replace=True)
+    with _naming_the_property(layer, item_id):
+        record, tag = records.update(state().context(), _known(layer), item_id, _fields(body),
+                                     actor=auth.actor(), expected_tag=_expected_tag(),
+                                     replace=True)
     return _feature_response(layer, record, tag)
 
 
@@ -321,9 +344,10 @@ def patch_item(layer: str, item_id: str, body: FeaturePatch):
     fields = dict(body.properties or {})
     if body.geometry is not None:
         fields["geometry"] = body.geometry
-    record, tag = records.update(state().context(), _known(layer), item_id, fields,
-                                 actor=auth.actor(), expected_tag=_expected_tag(),
-                                 replace=False)
+    with _naming_the_property(layer, item_id):
+        record, tag = records.update(state().context(), _known(layer), item_id, fields,
+                                     actor=auth.actor(), expected_tag=_expected_tag(),
+                                     replace=False)
     return _feature_response(layer, record, tag)
 
 

@@ -63,7 +63,8 @@ def page(ctx: Context, layer: str, *, bbox: tuple[float, float, float, float] | 
     if bbox is not None and len(frame):
         frame = frame[frame.intersects(shapely.box(*bbox))]
     for name, value in (filters or {}).items():
-        frame = frame[frame[name] == _filter_value(layer, name, value)]
+        wanted = _filter_value(layer, name, value)  # first: it refuses names with no column
+        frame = frame[frame[name] == wanted]
     frame = frame.sort_index()
     return Page(frame.iloc[offset:offset + limit], len(frame))
 
