@@ -13,21 +13,18 @@ else changed the record since).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.core.jsonable import jsonable
-from geo.errors import NotFoundError, ValidationError
 from geo.io.geojson import geojson_collection
 from geo.io.layer_files import has_osm_source
 from geo.services import records
 from web import auth
 from web.api.system import API_TITLE
-from web.errors import ApiError, field_of
+from web.errors import ApiError
 from web.openapi import Response, route
 from web.schemas import Feature, FeatureCollection, FeatureIn, Open
 from web.state import state
@@ -61,6 +58,11 @@ class ItemsQuery(BaseModel):
                               "maximum: the server's ITEMS_DEFAULT_LIMIT and ITEMS_MAX_LIMIT; "
                               "larger values are cut to the maximum, as Part 1 asks)")
     offset: int = Field(0, ge=0, le=10**12)
+    when: str | None = Field(None, alias="datetime", max_length=100,
+                             description="an instant or an interval START/END (RFC 3339, '..' "
+                                         "for an open end) of the features' time: when an "
+                                         "incident was reported, when other records last "
+                                         "changed")
     f: str | None = Field(None, pattern="^(json|geojson)$")
 
 
@@ -186,12 +188,42 @@ def items(layer: str, query: ItemsQuery):
     limit = min(query.limit or config["ITEMS_DEFAULT_LIMIT"], config["ITEMS_MAX_LIMIT"])
     filters = {k: str(v) for k, v in (query.model_extra or {}).items()}
     page = records.page(state().context(), layer, bbox=_bbox(query.bbox), filters=filters,
-                        limit=limit, offset=query.offset)
+                        during=_interval(query.when), limit=limit, offset=query.offset)
     collection = geojson_collection(page.frame, attribution=has_osm_source(page.frame))
     collection.update(numberMatched=page.matched, numberReturned=len(page.frame),
                       timeStamp=datetime.now(UTC).isoformat(timespec="seconds"),
                       links=_page_links(layer, query, limit, page.matched))
     return current_app.response_class(_json(collection), mimetype=GEOJSON)
+
+
+def _interval(text: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """``datetime`` as (start, end), either open (None); an instant is both."""
+    if text is None:
+        return None
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise ApiError(400, "invalid", f"datetime: expected an instant or START/END, got "
+                       f"{text!r}", field="datetime")
+    moments = [_instant(part, text) for part in parts]
+    start, end = moments[0], moments[-1]
+    if len(parts) == 1 and start is None:
+        raise ApiError(400, "invalid", "datetime: '..' needs the other end of an interval",
+                       field="datetime")
+    if start is not None and end is not None and start > end:
+        raise ApiError(400, "invalid", "datetime: the interval ends before it starts",
+                       field="datetime")
+    return start, end
+
+
+def _instant(part: str, text: str) -> datetime | None:
+    if part in ("", ".."):
+        return None
+    try:
+        moment = datetime.fromisoformat(part.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "invalid", f"datetime: {part!r} is not an RFC 3339 time (in "
+                       f"{text!r})", field="datetime") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _page_links(layer: str, query: ItemsQuery, limit: int, matched: int) -> list[dict]:
@@ -264,24 +296,6 @@ def _fields(feature: FeatureIn) -> dict:
     return fields
 
 
-@contextmanager
-def _naming_the_property(layer: str, record_id: str | None = None) -> Iterator[None]:
-    """A write the registry rejects, as 422 naming the first property at fault: its message
-    starts with the layer (and id), which would otherwise be taken for the field."""
-    try:
-        yield
-    except NotFoundError:
-        raise
-    except ValidationError as exc:
-        message = str(exc)
-        problems = message
-        for prefix in (f"{layer} {record_id}: ", f"{layer}: "):
-            if message.startswith(prefix):
-                problems = message.removeprefix(prefix)
-                break
-        raise ApiError(422, "invalid", message, field=field_of(problems)) from None
-
-
 def _expected_tag() -> str | None:
     """The tag of ``If-Match`` (428 without one; ``*``: any current version)."""
     header = request.headers.get("If-Match")
@@ -302,9 +316,8 @@ def create_item(layer: str, body: FeatureIn):
     fields = _fields(body)
     if body.id is not None:
         fields["id"] = str(body.id)
-    with _naming_the_property(layer):
-        record, tag = records.create(state().context(), _known(layer), fields,
-                                     actor=auth.actor())
+    record, tag = records.create(state().context(), _known(layer), fields,
+                                 actor=auth.actor())
     response = _feature_response(layer, record, tag, status=201)
     response.headers["Location"] = url_for("ogc.item", layer=layer, item_id=record["id"],
                                            _external=True)
@@ -319,10 +332,9 @@ def replace_item(layer: str, item_id: str, body: FeatureIn):
     if body.id is not None and str(body.id) != item_id:
         raise ApiError(422, "invalid", "id: the feature's id differs from the URL's",
                        field="id")
-    with _naming_the_property(layer, item_id):
-        record, tag = records.update(state().context(), _known(layer), item_id, _fields(body),
-                                     actor=auth.actor(), expected_tag=_expected_tag(),
-                                     replace=True)
+    record, tag = records.update(state().context(), _known(layer), item_id, _fields(body),
+                                 actor=auth.actor(), expected_tag=_expected_tag(),
+                                 replace=True)
     return _feature_response(layer, record, tag)
 
 
@@ -344,10 +356,9 @@ def patch_item(layer: str, item_id: str, body: FeaturePatch):
     fields = dict(body.properties or {})
     if body.geometry is not None:
         fields["geometry"] = body.geometry
-    with _naming_the_property(layer, item_id):
-        record, tag = records.update(state().context(), _known(layer), item_id, fields,
-                                     actor=auth.actor(), expected_tag=_expected_tag(),
-                                     replace=False)
+    record, tag = records.update(state().context(), _known(layer), item_id, fields,
+                                 actor=auth.actor(), expected_tag=_expected_tag(),
+                                 replace=False)
     return _feature_response(layer, record, tag)
 
 

@@ -25,6 +25,7 @@ from geo.core.jsonable import jsonable
 from geo.core.standards import ShelterStandards
 from geo.core.validate import is_finite_number
 from geo.errors import (
+    ConflictError,
     NotFoundError,
     PreconditionError,
     RecordsRejectedError,
@@ -62,7 +63,9 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
             return self.add_many(layer, [record], actor=actor, audit_each=True)[0]
         except RecordsRejectedError as exc:
             fields = "; ".join(f"{p.field}: {p.problem}" for p in exc.problems)
-            raise ValidationError(f"{layer}: {fields}") from None
+            if all(p.problem.endswith(f"already exists in {layer}") for p in exc.problems):
+                raise ConflictError(fields, current="exists") from None
+            raise ValidationError(f"{fields} ({layer})") from None
 
     def add_many(self, layer: str, records: Sequence[Mapping], *, actor: str = "system",
                  labels: Sequence[object] | None = None,
@@ -207,7 +210,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
                                                choices=choices, region=region,
                                                partial=not replace, current=current)
             if problems:
-                raise ValidationError(f"{layer} {record_id}: {describe(problems)}")
+                raise ValidationError(f"{describe(problems)} ({layer} {record_id})")
             if replace:
                 clean = _replacement(layer, clean, current)
             values = dict(clean, updated_at=db.utc_now())

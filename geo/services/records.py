@@ -12,9 +12,11 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from geo.core import labels, names
@@ -27,6 +29,9 @@ from geo.registry.schema import LAYERS, LayerSpec, choice_names, layer_spec
 from geo.services.context import Context
 
 FEATURE_LAYERS = tuple(name for name, spec in LAYERS.items() if spec.has_geometry)
+# The time of a record, for filtering by time: when an incident was reported, when any other
+# record last changed.
+TIME_FIELDS = {"incidents": "reported_at"}
 # Fields a page of a layer may be filtered by, with equality.
 FILTER_KINDS = ("str", "int", "bool")
 
@@ -54,19 +59,33 @@ def filter_fields(layer: str) -> tuple[str, ...]:
 
 
 def page(ctx: Context, layer: str, *, bbox: tuple[float, float, float, float] | None = None,
-         filters: Mapping[str, str] | None = None, limit: int = 10,
+         filters: Mapping[str, str] | None = None,
+         during: tuple[datetime | None, datetime | None] | None = None, limit: int = 10,
          offset: int = 0) -> Page:
     """Records of ``layer`` inside ``bbox`` (west, south, east, north; features that intersect
-    it) matching every filter, ``limit`` of them from ``offset``, in id order."""
+    it) whose time (:data:`TIME_FIELDS`) is within ``during`` (start, end; None for an open
+    end) and matching every filter, ``limit`` of them from ``offset``, in id order."""
     feature_layer(layer)
     frame = ctx.layer(layer)
     if bbox is not None and len(frame):
         frame = frame[frame.intersects(shapely.box(*bbox))]
+    if during is not None and len(frame):
+        frame = frame[_within(frame[TIME_FIELDS.get(layer, "updated_at")], *during)]
     for name, value in (filters or {}).items():
         wanted = _filter_value(layer, name, value)  # first: it refuses names with no column
         frame = frame[frame[name] == wanted]
     frame = frame.sort_index()
     return Page(frame.iloc[offset:offset + limit], len(frame))
+
+
+def _within(times: pd.Series, start: datetime | None, end: datetime | None) -> pd.Series:
+    moments = pd.to_datetime(times, utc=True)  # SQLite gives back naive UTC times
+    inside = pd.Series(True, index=times.index)
+    if start is not None:
+        inside &= moments >= pd.Timestamp(start)
+    if end is not None:
+        inside &= moments <= pd.Timestamp(end)
+    return inside
 
 
 def _filter_value(layer: str, name: str, text: str):

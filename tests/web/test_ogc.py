@@ -315,3 +315,32 @@ def test_gis_clients_may_sign_in_with_user_name_and_password(reader):
         == 200
     assert reader.get("/collections", headers={"Authorization": f"Basic {bad}"}).status_code \
         == 401
+
+
+def test_datetime_filters_incidents_by_when_they_were_reported(client, headers):
+    made = {}
+    for name, reported in (("old", "2026-01-01T08:00:00Z"), ("new", "2026-06-01T08:00:00Z")):
+        made[name] = client.post("/collections/incidents/items", headers=headers("dispatcher"),
+                                 json={"type": "Feature", "properties": {
+                                     "type": "fire", "name": name, "reported_at": reported},
+                                     "geometry": {"type": "Point",
+                                                  "coordinates": [9.52, 47.14]}}).json["id"]
+
+    def ids(when: str) -> set[str]:
+        response = client.get(f"/collections/incidents/items?datetime={when}",
+                              headers=headers("viewer"))
+        assert response.status_code == 200, response.json
+        return {f["id"] for f in response.json["features"]}
+
+    assert ids("2026-03-01T00:00:00Z/..") == {made["new"]}
+    assert ids("../2026-03-01T00:00:00Z") == {made["old"]}
+    assert ids("2026-01-01T08:00:00Z") == {made["old"]}
+    assert ids("2025-01-01T00:00:00Z/2027-01-01T00:00:00Z") == set(made.values())
+
+
+@pytest.mark.parametrize("when", ["yesterday", "2026-02-01T00:00:00Z/2026-01-01T00:00:00Z",
+                                  "..", "a/b/c"])
+def test_a_bad_datetime_is_400_naming_it(client, headers, when):
+    response = client.get(f"/collections/incidents/items?datetime={when}",
+                          headers=headers("viewer"))
+    assert response.status_code == 400 and response.json["error"]["field"] == "datetime"

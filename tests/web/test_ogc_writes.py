@@ -226,3 +226,13 @@ def test_changing_an_unknown_feature_is_404(client, headers):
     response = client.delete("/collections/shelters/items/S-no-such-hall",
                              headers={**headers("planner"), "If-Match": '"0"'})
     assert response.status_code == 404
+
+
+def test_adding_a_feature_with_a_taken_id_is_409(client, headers, registry, hall):
+    hall_id = hall[0].rsplit("/", 1)[1]
+    before = registry.get("shelters", hall_id)
+    again = post(client, "shelters", {**shelter(registry, name="another"), "id": hall_id},
+                 headers("planner"))
+    assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
+    assert hall_id in again.json["error"]["message"]
+    assert registry.get("shelters", hall_id) == before
