@@ -142,7 +142,9 @@ class AnalysisResult(Open):
     features: FeatureCollection
 
 
-class DispatchResult(AnalysisResult):
+class DispatchResult(Open):
+    notes: list[str]
+    attribution: str
     incident: dict
     teams: list[dict]
     unreachable_teams: list[dict]

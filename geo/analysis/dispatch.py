@@ -134,21 +134,24 @@ def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs, max_snap_m,
     ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
                           start_s=turnout, k=k, max_snap_m=max_snap_m,
                           route_islands=route_islands)
-    options = [_team_option(net, ranked, i, ids[i], teams.iloc[rows[i]]) for i in ranked.order]
     names = teams["name"].to_numpy()[rows] if "name" in teams else np.asarray(ids, dtype=object)
+    # Plain columns, not rows of the frame: a row of a GeoDataFrame costs more than the route.
+    details = [{"type": kind, "headcount": int(count), "turnout_s": float(turnout_s)}
+               for kind, count, turnout_s in zip(teams["type"].to_numpy()[rows],
+                                                 teams["headcount"].to_numpy()[rows], turnout)]
+    options = [_team_option(net, ranked, i, ids[i], str(names[i]), details[i])
+               for i in ranked.order]
     unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
                                float(ranked.candidates.snap_m[i]))
                    for i in np.flatnonzero(ranked.reasons != "")]
     return options, unreachable
 
 
-def _team_option(net: RoadNetwork, ranked, i, team_id, row) -> Option:
+def _team_option(net: RoadNetwork, ranked, i, team_id, name: str, details: dict) -> Option:
     path = ranked.route(net, i)
-    return Option(team_id, str(row.get("name", team_id)), float(ranked.total_s[i]),
-                  float(path.travel_time_s), float(path.length_m),
-                  float(ranked.candidates.snap_m[i]), path.geometry,
-                  {"type": row["type"], "headcount": int(row["headcount"]),
-                   "turnout_s": float(row["turnout_s"])})
+    return Option(team_id, name, float(ranked.total_s[i]), float(path.travel_time_s),
+                  float(path.length_m), float(ranked.candidates.snap_m[i]), path.geometry,
+                  details)
 
 
 def _incident_note(at: Snapped) -> str:
@@ -213,23 +216,49 @@ def depots_for_items(net: RoadNetwork, incident: tuple[float, float], depots: gp
     ranked = rank_by_cost(net, at, lon, lat, costs=costs, inbound=True, max_snap_m=max_snap_m,
                           route_islands=route_islands)
     plan["unreachable_depots"] = jsonable([ids[i] for i in np.flatnonzero(ranked.reasons != "")])
+    held_by_depot = _stock_by_depot(stock)
+    names = _names(holding, ids)
     left = dict(wanted)
     for i in ranked.order:
-        path = ranked.route(net, i)
-        held = stock[stock["depot"] == ids[i]].groupby("item")["quantity"].sum().to_dict()
+        held = held_by_depot.get(ids[i], {})
         eta = float(ranked.total_s[i])
-        plan["depots"].append(jsonable({
-            "id": ids[i], "name": str(holding.iloc[i].get("name", ids[i])), "eta_s": eta,
-            "distance_m": path.length_m, "snap_m": ranked.candidates.snap_m[i], "items": held,
-            "route": path.geometry}))
+        taken = []
         for item, quantity in held.items():
             take = min(left.get(item, 0.0), float(quantity))
             if take > 0:
-                plan["allocation"].append(jsonable({"depot": ids[i], "item": item,
-                                                    "quantity": take, "eta_s": eta}))
+                taken.append(jsonable({"depot": ids[i], "item": item, "quantity": take,
+                                       "eta_s": eta}))
                 left[item] -= take
+        plan["allocation"] += taken
+        # Only the depots taken from get a route (traced, measured): the others are listed
+        # by ETA, as alternatives.
+        path = ranked.route(net, i) if taken else None
+        plan["depots"].append(jsonable({
+            "id": ids[i], "name": names[i], "eta_s": eta,
+            "distance_m": None if path is None else path.length_m,
+            "snap_m": ranked.candidates.snap_m[i], "items": held,
+            "route": None if path is None else path.geometry}))
     plan["shortfall"] = {item: q for item, q in left.items() if q > 0}
     return plan
+
+
+def _names(frame, ids) -> list[str]:
+    """The ``name`` of each row (its id where it has none), read as one column."""
+    if "name" not in frame:
+        return [str(i) for i in ids]
+    return [str(name) if isinstance(name, str) and name else str(i)
+            for name, i in zip(frame["name"].to_numpy(), ids)]
+
+
+def _stock_by_depot(stock) -> dict[object, dict[str, float]]:
+    """depot → item → quantity, in one pass over the inventory rows (a handful: a loop beats
+    a pandas group-by here)."""
+    held: dict[object, dict[str, float]] = {}
+    for depot, item, quantity in zip(stock["depot"].to_numpy(), stock["item"].to_numpy(),
+                                     stock["quantity"].to_numpy(dtype=float)):
+        items = held.setdefault(depot, {})
+        items[str(item)] = items.get(str(item), 0.0) + float(quantity)
+    return {depot: dict(sorted(items.items())) for depot, items in held.items()}
 
 
 def _room(shelters) -> np.ndarray:
@@ -256,11 +285,12 @@ def shelters_with_room(walk_net: RoadNetwork, incident: tuple[float, float],
     ranked = rank_by_cost(walk_net, at, lon, lat, costs=costs, inbound=False, k=k,
                           max_snap_m=max_snap_m, route_islands=route_islands)
     room = _room(candidates)
+    names = _names(candidates, ids)
     result = []
     for i in ranked.order:
         path = ranked.route(walk_net, i)
         result.append(jsonable({
-            "id": ids[i], "name": str(candidates.iloc[i].get("name", ids[i])),
+            "id": ids[i], "name": names[i],
             "walk_s": ranked.total_s[i], "distance_m": path.length_m, "free_capacity": room[i],
             "snap_m": ranked.candidates.snap_m[i], "route": path.geometry}))
     return result

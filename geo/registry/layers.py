@@ -9,7 +9,7 @@ import shapely
 from sqlalchemy import func, select
 
 from geo.registry import database as db
-from geo.registry.schema import layer_spec
+from geo.registry.schema import LAYERS, layer_spec
 from geo.registry.settings import SettingsMixin
 from geo.registry.store import MODELS, WGS84
 
@@ -46,6 +46,14 @@ class LayersMixin(SettingsMixin):
         reread). One read of a few ``meta`` rows."""
         layer_spec(layer)
         return sum(self._revisions((layer, *SHOWS.get(layer, ()))).values())
+
+    def revisions(self) -> dict[str, int]:
+        """:meth:`revision` of every layer, and of the supply ``catalogue``, in one read."""
+        names = (*LAYERS, "catalogue")
+        counts = self._revisions(names)
+        shown = {layer: counts[layer] + sum(counts[other] for other in SHOWS.get(layer, ()))
+                 for layer in LAYERS}
+        return {**shown, "catalogue": counts["catalogue"]}
 
     def extent(self) -> tuple[float, float, float, float] | None:
         """The lon/lat box (west, south, east, north) the registry covers: its region if set,

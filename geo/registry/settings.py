@@ -115,6 +115,7 @@ class SettingsMixin(Store):
             conn.execute(insert(table).values(**values))
             self._audit(conn, actor=actor, action="insert", layer="catalogue", record_id=key,
                         old=None, new=values)
+            self._bump_revision(conn, "catalogue")
 
     def _choices(self) -> dict[str, dict[str, tuple[str, ...]]]:
         """The values records are checked against that live in the registry, not the schema,

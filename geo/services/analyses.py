@@ -14,14 +14,15 @@ Points are lon/lat (GeoJSON order) at this edge; breaks carry their unit in the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geo.analysis.barriers import Barriers, hazard_zones, road_barriers
 from geo.analysis.coverage import CoverageResult
@@ -43,6 +44,20 @@ from geo.errors import PointError, ValidationError
 from geo.network.build import check_mode
 from geo.network.model import RoadNetwork
 from geo.services.context import Context
+
+T = TypeVar("T")
+
+
+def _as_of_one_moment(analysis: Callable[..., T]) -> Callable[..., T]:
+    """Run ``analysis(ctx, ...)`` with the registry's revisions read once (:meth:`Context.
+    pinned`): every layer it uses as of one moment, for one query."""
+
+    @functools.wraps(analysis)
+    def pinned(ctx: Context, *args, **kwargs) -> T:
+        with ctx.pinned():
+            return analysis(ctx, *args, **kwargs)
+
+    return pinned
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,7 @@ class _Plan:
     notes: tuple[str, ...]
 
 
+@_as_of_one_moment
 def service_areas(ctx: Context, *, layer: str = "shelters",
                   facilities: gpd.GeoDataFrame | None = None,
                   breaks_s: Sequence[float] | None = None,
@@ -96,6 +112,7 @@ def service_areas(ctx: Context, *, layer: str = "shelters",
     return dataclasses.replace(result, notes=tuple(notes))
 
 
+@_as_of_one_moment
 def coverage(ctx: Context, *, layer: str = "shelters",
              facilities: gpd.GeoDataFrame | None = None,
              demand: gpd.GeoDataFrame | None = None, demand_column: str = "population",
@@ -119,6 +136,7 @@ def coverage(ctx: Context, *, layer: str = "shelters",
     return dataclasses.replace(result, notes=tuple(notes))
 
 
+@_as_of_one_moment
 def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
              team_types: Sequence[str] = (), min_headcount: int = 0,
              items: Mapping[str, object] | None = None, shelters_k: int = 3,
@@ -158,7 +176,7 @@ def _dispatch(ctx: Context, *, at, k, team_types, min_headcount, items, shelters
     supplies = None
     if wanted:
         depots = _layer(ctx, "depots", notes)
-        inventory = pd.DataFrame(ctx.layer("inventory").drop(columns="geometry"))
+        inventory = ctx.layer("inventory")
         supplies = depots_for_items(drive, at, depots, inventory, wanted, route_islands=True,
                                     **drive_barriers)
     shelters = None
@@ -191,6 +209,7 @@ def _resolve_items(ctx: Context, items: Mapping[str, object]) -> dict[str, objec
     return {name: items[typed] for name, typed in typed_as.items()}
 
 
+@_as_of_one_moment
 def exposure(ctx: Context, *, mode: str = "drive") -> ExposureResult:
     """Per hazard (active or not: safety distances concern every source), the population,
     shelters, depots and teams inside its zone and the length of ``mode`` roads there, and the

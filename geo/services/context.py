@@ -11,6 +11,8 @@ road network of another.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +70,9 @@ class Context:
         self._networks: dict[str, RoadNetwork] = {}
         self._layers: dict[str, tuple[int, gpd.GeoDataFrame]] = {}
         self._barriers: dict[str, tuple[int, Barriers]] = {}
+        self._items: tuple[int, dict[str, tuple[str, str]]] | None = None
         self._lock = threading.RLock()
+        self._local = threading.local()  # revisions pinned by this thread (pinned())
 
     @classmethod
     def open(cls, *, db: str | None = None, source: NetworkSource | None = None,
@@ -124,7 +128,7 @@ class Context:
         registry = self._require_registry()
         if name not in CACHED_LAYERS:
             return registry.layer(name)
-        revision = registry.revision(name)
+        revision = self._revision(name)
         with self._lock:
             cached = self._layers.get(name)
             if cached is not None and cached[0] == revision:
@@ -139,15 +143,44 @@ class Context:
         return self._require_registry().catalogue()
 
     def item_names(self) -> dict[str, tuple[str, str]]:
-        """The catalogue's items with their Chinese and English names, to resolve typed ones."""
-        return {str(item): (row["name_zh"], row["name_en"])
-                for item, row in self.catalogue().iterrows()}
+        """The catalogue's items with their Chinese and English names, to resolve typed ones
+        (cached until the catalogue changes)."""
+        revision = self._revision("catalogue")
+        with self._lock:
+            if self._items is not None and self._items[0] == revision:
+                return self._items[1]
+        found = {str(item): (row["name_zh"], row["name_en"])
+                 for item, row in self.catalogue().iterrows()}
+        with self._lock:
+            self._items = (revision, found)
+        return found
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Within the block, this thread reads the registry's revisions once (one query
+        instead of one per layer, and every layer of one answer as of one moment)."""
+        if getattr(self._local, "revisions", None) is not None:
+            yield
+            return
+        self._local.revisions = self._require_registry().revisions()
+        try:
+            yield
+        finally:
+            self._local.revisions = None
+
+    def _revision(self, name: str) -> int:
+        pinned = getattr(self._local, "revisions", None)
+        if pinned is not None:
+            return pinned[name]
+        registry = self._require_registry()
+        return registry.revisions()["catalogue"] if name == "catalogue" else registry.revision(
+            name)
 
     def hazard_barriers(self, mode: str) -> Barriers:
         """The registry's active hazards as per-edge arrays of the ``mode`` network, cached until
         the hazards layer changes."""
         net = self.network(mode)
-        revision = self._require_registry().revision("hazards")
+        revision = self._revision("hazards")
         with self._lock:
             cached = self._barriers.get(mode)
             if cached is not None and cached[0] == revision:

@@ -162,6 +162,12 @@ def test_supplies_split_across_depots_in_eta_order(li_drive, rng):
     assert [a["quantity"] for a in water] == [300.0, 200.0]
     assert water[0]["depot"] == plan["depots"][0]["id"]
     assert plan["shortfall"] == {"tents": 15.0}
+    taken_from = {a["depot"] for a in plan["allocation"]}
+    for depot in plan["depots"]:  # routes for the depots taken from, the rest by ETA only
+        assert (depot["route"] is not None) == (depot["id"] in taken_from)
+        assert (depot["distance_m"] is not None) == (depot["id"] in taken_from)
+    small = depots_for_items(li_drive, (9.5209, 47.1410), depots, inventory, {"water": 100})
+    assert [d["route"] is not None for d in small["depots"]] == [True, False, False]
     with pytest.raises(ValidationError, match="items.water: quantity must be positive"):
         depots_for_items(li_drive, (9.5209, 47.1410), depots, inventory, {"water": -1})
 

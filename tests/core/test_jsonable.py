@@ -26,3 +26,21 @@ from geo.core.jsonable import jsonable
 def test_times_and_durations_become_iso_8601_text(value, expected):
     assert jsonable(value) == expected
     json.dumps(jsonable({"value": value}), allow_nan=False)
+
+
+def test_geometries_keep_their_coordinates_exactly_ragged_parts_included():
+    import json
+
+    import shapely
+
+    polygon = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)],
+                              holes=[[(1, 1), (2, 1), (2, 2)]])
+    shapes = [shapely.Point(9.52, 47.14), shapely.LineString([(0.1, 0.2), (0.3, 0.4)]),
+              polygon, shapely.MultiPolygon([polygon, shapely.box(10, 10, 11, 11)]),
+              shapely.Point()]
+    for shape in shapes:
+        converted = jsonable(shape)
+        assert shapely.geometry.shape(converted).equals_exact(shape, 0) or shape.is_empty
+        assert json.loads(json.dumps(converted)) == converted  # plain lists and floats
+    route = {"type": "LineString", "coordinates": [[1.0, float("nan")], [2.0, 3.0]]}
+    assert jsonable(route)["coordinates"] == [[1.0, None], [2.0, 3.0]]

@@ -37,9 +37,11 @@ def test_dispatch_answers_as_the_application_layer_does_with_the_cli_defaults(ap
         [t["eta_s"] for t in expected["teams"]])
     assert len(body["shelters"]) == 3  # the CLI's --shelters
     assert body["supplies"]["allocation"] == expected["supplies"]["allocation"]
-    routes = body["features"]["features"]
-    assert {f["properties"]["kind"] for f in routes} == {"team", "depot", "shelter"}
-    assert all(f["geometry"]["type"] == "LineString" for f in routes)
+    entries = body["teams"] + body["shelters"] + [
+        d for d in body["supplies"]["depots"] if d["route"] is not None]
+    assert all(e["route"]["type"] == "LineString" and len(e["route"]["coordinates"]) >= 2
+               for e in entries)
+    assert body["teams"][0]["route"] == expected["teams"][0]["route"]
     assert body["attribution"].startswith("©")
 
 

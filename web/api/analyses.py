@@ -38,13 +38,14 @@ def _result(result, features) -> dict:
        responses={200: Response("teams by ETA with routes, depots, shelters", DispatchResult)})
 def dispatch(body: DispatchRequest):
     """For an incident at ``at``: the ``k`` nearest available teams of each type by ETA
-    (turnout included) with their routes, the depots covering ``items``, the nearest open
-    shelters with room. The routes are the GeoJSON ``features``."""
+    (turnout included), the depots covering ``items``, the nearest open shelters with room —
+    as the command line's ``--json`` prints them, each route a GeoJSON LineString (``route``)
+    in its entry (given once: the answer stays small enough for a dispatcher's blink)."""
     result = services.dispatch(
         state().context(), at=body.at, k=body.k, team_types=body.team_types,
         min_headcount=body.min_headcount, items=body.items, shelters_k=body.shelters,
         hazards=body.hazards, barriers=frame(body.barriers, field="barriers"))
-    return jsonify(_result(result, result.features()))
+    return jsonify({**result.to_dict(), "attribution": OSM_ATTRIBUTION})
 
 
 @route(api, "/exposure", "POST", summary="Population and resources inside hazard zones",
