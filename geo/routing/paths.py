@@ -155,7 +155,7 @@ def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) ->
     lo, hi = np.where(flip, 1 - end, start), np.where(flip, 1 - start, end)
     total_time = time_s.span(edges, lo, hi).sum()
     total_length = edge_costs(net, weight="length_m").span(edges, lo, hi).sum()
-    coords = np.concatenate([_edge_coords(net, e, start, end) for e, start, end in pieces])
+    coords = _path_coords(net, pieces)
     keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]
     coords = coords[keep]
     if len(coords) == 1:
@@ -165,6 +165,37 @@ def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) ->
                 "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
     return Route(float(total_time), float(total_length), (float(snap_m[0]), float(snap_m[1])),
                  geometry, tuple(int(e) for e, _, _ in pieces))
+
+
+def _path_coords(net: RoadNetwork, pieces) -> np.ndarray:
+    """Projected coordinates along the pieces in order: runs of whole edges (every piece but
+    the first and last, usually) gathered with one index array, parts of edges cut."""
+    parts: list[np.ndarray] = []
+    whole: list[int] = []
+    for edge, start, end in pieces:
+        if start <= 0.0 and end >= 1.0:
+            whole.append(edge)
+            continue
+        if whole:
+            parts.append(_whole_edges_coords(net, whole))
+            whole = []
+        parts.append(_edge_coords(net, edge, start, end))
+    if whole:
+        parts.append(_whole_edges_coords(net, whole))
+    return np.concatenate(parts)
+
+
+def _whole_edges_coords(net: RoadNetwork, edges: list[int]) -> np.ndarray:
+    """The coordinates of whole ``edges`` one after another, each in its travel direction."""
+    edge_array = np.asarray(edges)
+    geoms = np.asarray(net.edge_geom)[edge_array]
+    first, after = net.geom_offsets[geoms], net.geom_offsets[geoms + 1]
+    counts = after - first
+    owner = np.repeat(np.arange(len(edge_array)), counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    reversed_ = np.asarray(net.edge_reversed)[edge_array][owner]
+    index = np.where(reversed_, after[owner] - 1 - within, first[owner] + within)
+    return net.geom_xy[index]
 
 
 def _edge_coords(net: RoadNetwork, edge, start: float, end: float) -> np.ndarray:
