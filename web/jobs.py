@@ -23,21 +23,32 @@ Work = Callable[[Callable[[float, str], None]], dict]
 
 
 class JobRunner:
-    def __init__(self, registry: Registry, *, threads: int):
+    """Runs jobs on a few threads of this process. One heartbeat thread beats every job the
+    runner holds, queued ones included: a job waiting behind a long one is alive, not lost."""
+
+    def __init__(self, registry: Registry, *, threads: int, heartbeat_s: float = HEARTBEAT_S):
         self.registry = registry
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
+        self._held: set[str] = set()  # queued or running here
+        self._held_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat_s = heartbeat_s
+        self._beat: threading.Thread | None = None
 
     def submit(self, kind: str, *, owner: str, params: dict, work: Work) -> str:
         job_id = self.registry.add_job(kind, owner=owner, params=params)
+        with self._held_lock:
+            self._held.add(job_id)
+            if self._beat is None:  # started lazily: no thread in a process that runs no job
+                self._beat = threading.Thread(target=self._beat_all, name="job-heartbeat",
+                                              daemon=True)
+                self._beat.start()
         self._pool.submit(self._run, job_id, work)
         return job_id
 
     def _run(self, job_id: str, work: Work) -> None:
-        stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(job_id, stop), daemon=True)
         try:
             self.registry.job_started(job_id)
-            beat.start()
             result = work(lambda fraction, message: self.registry.job_progress(
                 job_id, fraction, message))
             self.registry.job_done(job_id, result)
@@ -50,14 +61,20 @@ class JobRunner:
                                                      "occurred; it has been logged")["error"],
                                               "status": 500})
         finally:
-            stop.set()
+            with self._held_lock:
+                self._held.discard(job_id)
 
-    def _beat(self, job_id: str, stop: threading.Event) -> None:
-        while not stop.wait(HEARTBEAT_S):
+    def _beat_all(self) -> None:
+        while not self._stop.wait(self._heartbeat_s):
+            with self._held_lock:
+                held = list(self._held)
+            if not held:
+                continue
             try:
-                self.registry.job_heartbeat(job_id)
+                self.registry.jobs_heartbeat(held)
             except GeoError:  # busy database: the next beat will do
                 continue
 
     def shutdown(self) -> None:
+        self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,9 +1,10 @@
 """Jobs: long work (a service area of every shelter, a coverage run) kept in the database.
 
-A job is queued, then run by one worker process, which beats its heart every few seconds while
-it works; its result or error is stored with it. Because all of this is in the database, a
-finished job's result outlives the process that computed it, and a job whose process stopped
-(a restart, a crash) is seen as *lost*: its heartbeat is older than :data:`LOST_AFTER_S`.
+A job is queued, then run by one worker process, which beats its heart every few seconds from
+the moment it takes the job until it finishes; its result or error is stored with it. Because
+all of this is in the database, a finished job's result outlives the process that computed it,
+and a job whose process stopped (a restart, a crash) is seen as *lost*: its heartbeat is older
+than :data:`LOST_AFTER_S`.
 """
 
 from __future__ import annotations
@@ -68,8 +69,13 @@ class JobsMixin(Store):
         """Progress (0..1) with what is being done; also the heartbeat."""
         self._set_job(job_id, progress=max(0.0, min(1.0, float(progress))), message=message)
 
-    def job_heartbeat(self, job_id: str) -> None:
-        self._set_job(job_id)
+    def jobs_heartbeat(self, job_ids: list[str]) -> None:
+        """Mark the unfinished ones of ``job_ids`` alive, in one statement."""
+        jobs = db.table(db.Job)
+        with self._write() as conn:
+            conn.execute(update(jobs).where(jobs.c.id.in_([str(i) for i in job_ids]),
+                                            jobs.c.status.in_(("queued", "running")))
+                         .values(heartbeat_at=db.utc_now()))
 
     def job_done(self, job_id: str, result: dict) -> None:
         self._set_job(job_id, status="done", progress=1.0, message="done",
