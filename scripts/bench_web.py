@@ -70,7 +70,8 @@ DISPATCH_ITEMS = {"water": 500}
 MIX_CYCLE = 10  # of every 10 requests in the mix: 8 dispatches, 1 assign, 1 release
 MIX_INCIDENTS = 20
 RESULT_MARK = "BENCH_RESULT "
-HEALTH_TIMEOUT_S = 600.0  # the service may build the road networks first
+HEALTH_TIMEOUT_S = 600.0
+CALIBRATION_STEPS = 10_000_000  # the service may build the road networks first
 
 # wrk runs this in each of its threads: the requests come from a file of tab-separated lines
 # (method, path, JSON body or nothing), each thread cycling through them from its own offset;
@@ -446,8 +447,7 @@ def profile_dispatch(db_path: Path, cache_dir: Path, token: str, bodies: list[di
     import cProfile
     import pstats
 
-    from geo import services
-    from geo.io.geojson import geojson_collection
+    from geo import OSM_ATTRIBUTION, services
     from web import create_app
 
     app = create_app({"DB_URL": str(db_path), "CACHE_DIR": str(cache_dir),
@@ -482,8 +482,7 @@ def profile_dispatch(db_path: Path, cache_dir: Path, token: str, bodies: list[di
 
     answer = request(0).get_data()
     results = [analysis(k) for k in range(min(n, 20))]
-    answers = [{**r.to_dict(), "features": geojson_collection(r.features(), attribution=True)}
-               for r in results]
+    answers = [{**r.to_dict(), "attribution": OSM_ATTRIBUTION} for r in results]
     phases = [
         ("whole request (test client: Flask, auth, parsing, analysis, answer)",
          cpu_ms(request)),
@@ -495,18 +494,14 @@ def profile_dispatch(db_path: Path, cache_dir: Path, token: str, bodies: list[di
         ("  of which teams and supplies (every depot holding water, each routed)",
          cpu_ms(lambda k: analysis(k, shelters=0))),
         ("answer: `result.to_dict()`", cpu_ms(lambda k: results[k % len(results)].to_dict())),
-        ("answer: routes again as GeoJSON features (`geojson_collection`)",
-         cpu_ms(lambda k: geojson_collection(results[k % len(results)].features(),
-                                             attribution=True))),
         ("answer: JSON encoding (`json.dumps`)",
          cpu_ms(lambda k: json.dumps(answers[k % len(answers)]))),
     ]
     whole = phases[0][1]
     pairs = len(re.findall(rb"\[-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?,\s*-?\d", answer))
     lines = [f"In-process, one thread, {n} requests per phase (CPU time, not wall time). One "
-             f"answer is {len(answer) / 1024:.0f} KiB of JSON with {pairs:,} coordinate pairs; "
-             "each route is in it twice (in its team, depot or shelter, and in the GeoJSON "
-             "features).", "",
+             f"answer is {len(answer) / 1024:.0f} KiB of JSON with {pairs:,} coordinate pairs "
+             "(each route once, in its team, depot or shelter).", "",
              "| phase | CPU ms per request | share of the request |", "| --- | ---: | ---: |"]
     lines += [f"| {label} | {ms:.2f} | {100 * ms / whole:.0f} % |" for label, ms in phases]
 
@@ -566,7 +561,18 @@ def machine_info(tool: str) -> list[str]:
     if hasattr(os, "getloadavg"):
         lines.append("load average at start (1/5/15 min): "
                      + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    lines.append(f"CPU speed check: a {CALIBRATION_STEPS:,}-step Python loop took "
+                 f"{calibration_cpu_s():.2f} s of CPU (a shared virtual machine's cores slow "
+                 "down several-fold when its host is busy: compare runs by this too)")
     return lines
+
+
+def calibration_cpu_s() -> float:
+    start = time.process_time()
+    total = 0
+    for step in range(CALIBRATION_STEPS):
+        total += step
+    return time.process_time() - start
 
 
 def load_tool_version(tool: str) -> str:
