@@ -2,14 +2,18 @@
 worker process does the work, reporting progress and beating the job's heart in the database
 (:mod:`geo.registry.jobs`), which keeps the result. Another worker process answers
 ``GET /api/jobs/{id}`` from the database just as well; a job whose process stopped is reported
-lost there."""
+lost there.
+
+The threads are daemons: a stopping process does not wait for the jobs it runs (a
+``ThreadPoolExecutor``'s threads are joined at exit, before ``atexit`` handlers, so a long job
+kept a stopping worker or test run alive for minutes); they are reported lost instead."""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from geo.errors import GeoError
 from geo.registry import Registry
@@ -25,12 +29,20 @@ Work = Callable[[Callable[[float, str], None]], dict]
 class JobRunner:
     def __init__(self, registry: Registry, *, threads: int):
         self.registry = registry
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
+        self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
+        self._threads = [threading.Thread(target=self._serve, name=f"job-{n}", daemon=True)
+                         for n in range(max(1, threads))]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, kind: str, *, owner: str, params: dict, work: Work) -> str:
         job_id = self.registry.add_job(kind, owner=owner, params=params)
-        self._pool.submit(self._run, job_id, work)
+        self._queue.put((job_id, work))
         return job_id
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not None:
+            self._run(*item)
 
     def _run(self, job_id: str, work: Work) -> None:
         stop = threading.Event()
@@ -60,4 +72,11 @@ class JobRunner:
                 continue
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Start no more jobs (those queued stay queued in the database, then lost)."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._threads:
+            self._queue.put(None)
