@@ -12,8 +12,10 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
+from datetime import date, datetime
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from web import config, errors
 from web.state import create_state
@@ -23,8 +25,8 @@ log = logging.getLogger(__name__)
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=_instance_path(test_config))
+    app.json = JSONProvider(app)
     config.load(app, test_config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep results in their order
     errors.register(app)
 
     from web.api import api
@@ -44,6 +46,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     if web_state.first_password:
         _announce_first_login(web_state.first_password)
     return app
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with times in ISO 8601 (RFC 3339, what the document's ``date-time`` means)
+    rather than Flask's HTTP-date, and members kept in their order (results are ordered)."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, datetime | date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
 
 def _instance_path(test_config: dict | None) -> str | None:

@@ -2,14 +2,18 @@
 worker process does the work, reporting progress and beating the job's heart in the database
 (:mod:`geo.registry.jobs`), which keeps the result. Another worker process answers
 ``GET /api/jobs/{id}`` from the database just as well; a job whose process stopped is reported
-lost there."""
+lost there.
+
+The threads are daemons: a stopping process does not wait for the jobs it runs (a
+``ThreadPoolExecutor``'s threads are joined at exit, before ``atexit`` handlers, so a long job
+kept a stopping worker or test run alive for minutes); they are reported lost instead."""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from geo.errors import GeoError
 from geo.registry import Registry
@@ -23,12 +27,17 @@ Work = Callable[[Callable[[float, str], None]], dict]
 
 
 class JobRunner:
-    """Runs jobs on a few threads of this process. One heartbeat thread beats every job the
-    runner holds, queued ones included: a job waiting behind a long one is alive, not lost."""
+    """Runs jobs on a few daemon threads of this process. One heartbeat thread beats every job
+    the runner holds, queued ones included: a job waiting behind a long one is alive, not
+    lost."""
 
     def __init__(self, registry: Registry, *, threads: int, heartbeat_s: float = HEARTBEAT_S):
         self.registry = registry
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="job")
+        self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
+        self._threads = [threading.Thread(target=self._serve, name=f"job-{n}", daemon=True)
+                         for n in range(max(1, threads))]
+        for thread in self._threads:
+            thread.start()
         self._held: set[str] = set()  # queued or running here
         self._held_lock = threading.Lock()
         self._stop = threading.Event()
@@ -43,8 +52,12 @@ class JobRunner:
                 self._beat = threading.Thread(target=self._beat_all, name="job-heartbeat",
                                               daemon=True)
                 self._beat.start()
-        self._pool.submit(self._run, job_id, work)
+        self._queue.put((job_id, work))
         return job_id
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not None:
+            self._run(*item)
 
     def _run(self, job_id: str, work: Work) -> None:
         try:
@@ -76,5 +89,13 @@ class JobRunner:
                 continue
 
     def shutdown(self) -> None:
+        """Start no more jobs and stop beating: those still queued stay queued in the
+        database, and are reported lost once their heartbeat is old."""
         self._stop.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._threads:
+            self._queue.put(None)

@@ -144,7 +144,7 @@ def collections(query: FormatQuery):
 
 
 @route(ogc, "/collections/<layer>", "GET", summary="One layer", tag="features",
-       permission="read", query=FormatQuery, path_schemas=LAYER_PARAM,
+       permission="read", query=FormatQuery, path_schemas=LAYER_PARAM, errors=(404,),
        responses={200: Response("the layer", Open)})
 def collection(layer: str, query: FormatQuery):
     records.feature_layer(_known(layer))
@@ -180,7 +180,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 @route(ogc, "/collections/<layer>/items", "GET", summary="Features of a layer", tag="features",
-       permission="read", query=ItemsQuery, path_schemas=LAYER_PARAM,
+       permission="read", query=ItemsQuery, path_schemas=LAYER_PARAM, errors=(404, 422),
        responses={200: Response("a page of features", ItemsPage, media_type=GEOJSON)})
 def items(layer: str, query: ItemsQuery):
     _known(layer)
@@ -273,6 +273,7 @@ ITEM_PARAMS = {**LAYER_PARAM, "item_id": {"type": "string"}}
 
 @route(ogc, "/collections/<layer>/items/<item_id>", "GET", summary="One feature",
        tag="features", permission="read", query=FormatQuery, path_schemas=ITEM_PARAMS,
+       errors=(404,),
        responses={200: Response("the feature, with its ETag", Feature, media_type=GEOJSON,
                                 headers=("ETag",))})
 def item(layer: str, item_id: str, query: FormatQuery):
@@ -310,6 +311,7 @@ def _expected_tag() -> str | None:
 
 @route(ogc, "/collections/<layer>/items", "POST", summary="Add a feature", tag="features",
        permission=write_permission, body=FeatureIn, body_media=GEOJSON, path_schemas=LAYER_PARAM,
+       errors=(404, 409),
        responses={201: Response("added", Feature, media_type=GEOJSON,
                                 headers=("Location", "ETag"))})
 def create_item(layer: str, body: FeatureIn):
@@ -326,7 +328,7 @@ def create_item(layer: str, body: FeatureIn):
 
 @route(ogc, "/collections/<layer>/items/<item_id>", "PUT", summary="Replace a feature",
        tag="features", permission=write_permission, body=FeatureIn, body_media=GEOJSON,
-       path_schemas=ITEM_PARAMS, headers=("If-Match",),
+       path_schemas=ITEM_PARAMS, headers=("If-Match",), errors=(404,),
        responses={200: Response("replaced", Feature, media_type=GEOJSON, headers=("ETag",))})
 def replace_item(layer: str, item_id: str, body: FeatureIn):
     if body.id is not None and str(body.id) != item_id:
@@ -350,7 +352,7 @@ class FeaturePatch(BaseModel):
 @route(ogc, "/collections/<layer>/items/<item_id>", "PATCH", summary="Change some properties "
        "of a feature", tag="features", permission=write_permission, body=FeaturePatch,
        body_media="application/merge-patch+json", path_schemas=ITEM_PARAMS,
-       headers=("If-Match",),
+       headers=("If-Match",), errors=(404,),
        responses={200: Response("changed", Feature, media_type=GEOJSON, headers=("ETag",))})
 def patch_item(layer: str, item_id: str, body: FeaturePatch):
     fields = dict(body.properties or {})
@@ -364,7 +366,7 @@ def patch_item(layer: str, item_id: str, body: FeaturePatch):
 
 @route(ogc, "/collections/<layer>/items/<item_id>", "DELETE", summary="Delete a feature",
        tag="features", permission=write_permission, path_schemas=ITEM_PARAMS,
-       headers=("If-Match",), responses={204: Response("deleted")})
+       headers=("If-Match",), errors=(404,), responses={204: Response("deleted")})
 def delete_item(layer: str, item_id: str):
     records.delete(state().context(), _known(layer), item_id, actor=auth.actor(),
                    expected_tag=_expected_tag())

@@ -33,10 +33,16 @@ _PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 @dataclass(frozen=True)
 class Response:
+    """A documented response; ``media_type`` may be several (a file in the format asked for)."""
+
     description: str
     model: type[BaseModel] | None = None
-    media_type: str = "application/json"
+    media_type: str | tuple[str, ...] = "application/json"
     headers: tuple[str, ...] = ()
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type,) if isinstance(self.media_type, str) else self.media_type
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Operation:
     path_schemas: dict = field(default_factory=dict)
     description: str = ""
     headers: tuple[str, ...] = ()  # request headers it reads (If-Match)
+    errors: tuple[int, ...] = ()  # error statuses beyond those its declaration implies
 
 
 OPERATIONS: list[Operation] = []
@@ -63,10 +70,13 @@ def route(blueprint: Blueprint, rule: str, method: str, *, summary: str, tag: st
           permission: str | Callable[..., str] | None, responses: dict[int, Response],
           query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
           body_media: str = "application/json", path_schemas: dict | None = None,
-          headers: tuple[str, ...] = (), description: str = "") -> Callable:
+          headers: tuple[str, ...] = (), errors: tuple[int, ...] = (),
+          description: str = "") -> Callable:
     """Register ``view`` for ``method rule`` on ``blueprint``; see the module docstring.
     ``permission`` may depend on the path: a function of the path parameters (its docstring
-    documents it)."""
+    documents it). ``errors``: the error statuses of what the view does (404 for an unknown
+    record, 409, 422 for a value the registry refuses), beyond those that follow from the
+    declaration (:func:`error_statuses`)."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -85,7 +95,7 @@ def route(blueprint: Blueprint, rule: str, method: str, *, summary: str, tag: st
             endpoint=f"{blueprint.name}.{view.__name__}", summary=summary, tag=tag,
             permission=permission, query=query, body=body, body_media=body_media,
             responses=responses, path_schemas=path_schemas or {}, headers=headers,
-            description=description or (view.__doc__ or "").strip()))
+            errors=errors, description=description or (view.__doc__ or "").strip()))
         return wrapper
 
     return decorator
@@ -104,10 +114,14 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 
 def parse_body(model: type[BaseModel], media: str) -> BaseModel:
-    """The JSON body validated strictly against ``model``: 415 for another media type, 400 for
-    malformed JSON, 422 naming the field for a body that does not match."""
+    """The JSON body validated strictly against ``model`` (or a multipart form, its files
+    included): 415 for another media type, 400 for malformed JSON, 422 naming the field for a
+    body that does not match."""
     if media == "multipart/form-data":
-        return model.model_validate(request.form.to_dict())
+        if request.mimetype != media:
+            raise ApiError(415, "unsupported_media_type", f"Content-Type: expected {media}, "
+                           f"got {request.mimetype or 'none'}", field="Content-Type")
+        return model.model_validate({**request.form.to_dict(), **request.files.to_dict()})
     if request.mimetype not in JSON_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        f"Content-Type: expected application/json, got "
@@ -188,9 +202,11 @@ def _operation(op: Operation, error_model: type[BaseModel]) -> dict:
         spec["requestBody"] = {"required": True,
                                "content": {op.body_media: {"schema": _ref(op.body)}}}
     responses = {str(status): _response(r) for status, r in op.responses.items()}
-    responses["default"] = {"description": "an error: {error: {code, message, field}}",
-                            "content": {"application/json": {"schema": _ref(error_model)}}}
-    spec["responses"] = responses
+    for status in error_statuses(op):
+        responses.setdefault(str(status), {
+            "description": ERRORS[status],
+            "content": {"application/json": {"schema": _ref(error_model)}}})
+    spec["responses"] = dict(sorted(responses.items()))
     spec["security"] = ([] if op.permission is None
                         else [{"bearer": []}, {"basic": []}, {"session": []}])
     if op.permission is not None:
@@ -199,12 +215,47 @@ def _operation(op: Operation, error_model: type[BaseModel]) -> dict:
     return spec
 
 
+ERRORS = {
+    400: "a malformed query string or JSON body",
+    401: "not signed in, or an unknown, revoked or expired token, or a wrong password",
+    403: "the role may not do this, a one-time password to change first, or a missing CSRF "
+         "token (sessions)",
+    404: "no such record",
+    409: "in conflict with the record as it is now (``current``)",
+    412: "If-Match: the record changed since that copy (``current_etag``)",
+    413: "the request is larger than the service takes (MAX_CONTENT_LENGTH)",
+    415: "Content-Type: not the media type of the request body",
+    422: "a value the request's schema or the registry refuses, naming the field",
+    428: "If-Match: required",
+    429: "too many failed sign-ins (Retry-After)",
+    503: "the service is not ready yet, or the database is busy: retry",
+}
+
+
+def error_statuses(op: Operation) -> list[int]:
+    """Every error status ``op`` can answer, each {error: {code, message, field}}: those of
+    what the wrapper does (who is asking, the query, the body, If-Match) and ``op.errors``."""
+    statuses = set(op.errors)
+    if op.permission is not None:  # the caller looked up; a Basic sign-in is rate-limited
+        statuses |= {401, 403, 429, 503}
+    if op.query is not None:
+        statuses.add(400)
+    if op.body is not None:
+        statuses |= {413, 415, 422}
+        if op.body_media != "multipart/form-data":
+            statuses.add(400)  # malformed JSON
+    if "If-Match" in op.headers:
+        statuses |= {412, 428}
+    return sorted(statuses)
+
+
 def _response(response: Response) -> dict:
     out: dict = {"description": response.description}
     if response.model is not None:
-        out["content"] = {response.media_type: {"schema": _ref(response.model)}}
-    elif response.media_type != "application/json":
-        out["content"] = {response.media_type: {"schema": {}}}
+        out["content"] = {media: {"schema": _ref(response.model)}
+                          for media in response.media_types}
+    elif response.media_types != ("application/json",):
+        out["content"] = {media: {"schema": {}} for media in response.media_types}
     if response.headers:
         out["headers"] = {h: {"schema": {"type": "string"}} for h in response.headers}
     return out

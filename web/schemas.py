@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from werkzeug.datastructures import FileStorage
 
 from geo.network.osm_tags import MODES
 from geo.registry.accounts import ROLES
@@ -218,8 +219,15 @@ class Stock(Strict):
 
 
 class ImportForm(BaseModel):
-    crs: str | None = None
-    encoding: str | None = None
+    """The multipart form of an import: the ``file`` and how to read it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    file: Annotated[FileStorage, WithJsonSchema({
+        "type": "string", "format": "binary",
+        "description": "GeoJSON, CSV, GeoPackage or zipped Shapefile"})]
+    crs: str | None = Field(None, description="EPSG code, GCJ-02 or BD-09 (default: the "
+                                              "file's, else WGS84)")
+    encoding: str | None = Field(None, description="of a CSV file (default: detected)")
 
 
 class ImportResult(Strict):

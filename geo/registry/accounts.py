@@ -37,6 +37,10 @@ class Account:
     disabled: bool
 
 
+# Token ids are 64-bit integers (SQLite's INTEGER, PostgreSQL's BIGINT).
+MAX_TOKEN_ID = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     id: int
@@ -176,6 +180,8 @@ class AccountsMixin(Store):
 
     def revoke_token(self, token_id: int, *, actor: str = "system") -> None:
         tokens = db.table(db.ApiToken)
+        if not 0 < int(token_id) <= MAX_TOKEN_ID:  # beyond the column's range: none such
+            raise NotFoundError(f"token: no token with id {token_id}")
         with self._write() as conn:
             changed = conn.execute(update(tokens).where(tokens.c.id == int(token_id),
                                                         tokens.c.revoked_at.is_(None))

@@ -1,10 +1,9 @@
-"""The app factory: configuration layers, the interactive API page served with no outside
-requests, and public reading when configured."""
+"""The app factory: configuration layers, and public reading when configured (the
+interactive API page: test_openapi.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 
 from tests.web.conftest import make_app
 
@@ -23,18 +22,6 @@ def test_config_defaults_then_instance_file_then_environment(tmp_path, demo_file
     assert (instance / "secret_key").stat().st_mode & 0o777 == 0o600
     again = make_app(tmp_path, demo_file, cache_dir, NETWORK_MODES=[])
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]  # shared by the workers
-
-
-def test_the_interactive_page_loads_only_assets_of_the_service(client):
-    page = client.get("/api/docs")
-    assert page.status_code == 200 and page.mimetype == "text/html"
-    text = page.get_data(as_text=True)
-    urls = re.findall(r'(?:src|href|url)\s*[:=]\s*"([^"]+)"', text)
-    assert urls and all(u.startswith("/api/") for u in urls)
-    for url in urls:
-        with client.get(url) as asset:  # closed: a file is streamed
-            assert asset.status_code == 200, url
-    assert client.get("/api/docs/../../etc/passwd").status_code == 404
 
 
 def test_reading_can_be_public_while_writing_never_is(tmp_path, demo_file, cache_dir):

@@ -34,7 +34,7 @@ def _result(result, features) -> dict:
 
 
 @route(api, "/dispatch", "POST", summary="Nearest available teams, depots and shelters",
-       tag="analyses", permission="read", body=DispatchRequest,
+       tag="analyses", permission="read", body=DispatchRequest, errors=(422,),
        responses={200: Response("teams by ETA with routes, depots, shelters", DispatchResult)})
 def dispatch(body: DispatchRequest):
     """For an incident at ``at``: the ``k`` nearest available teams of each type by ETA
@@ -49,7 +49,7 @@ def dispatch(body: DispatchRequest):
 
 
 @route(api, "/exposure", "POST", summary="Population and resources inside hazard zones",
-       tag="analyses", permission="read", body=ExposureRequest,
+       tag="analyses", permission="read", body=ExposureRequest, errors=(422,),
        responses={200: Response("per hazard, and the unsafe shelters", AnalysisResult)})
 def exposure(body: ExposureRequest):
     result = services.exposure(state().context(), mode=body.mode)
@@ -74,7 +74,7 @@ def _accepted(job_id: str):
 
 
 @route(api, "/service-areas", "POST", summary="Service areas of facilities (a job)",
-       tag="analyses", permission="read", body=ServiceAreaRequest,
+       tag="analyses", permission="read", body=ServiceAreaRequest, errors=(422,),
        responses={202: Response("accepted: follow the job", JobAccepted, headers=("Location",))})
 def service_areas(body: ServiceAreaRequest):
     """Areas reached within each break, following the roads, with the population each reaches;
@@ -92,7 +92,7 @@ def service_areas(body: ServiceAreaRequest):
 
 
 @route(api, "/coverage", "POST", summary="Demand covered within each break (a job)",
-       tag="analyses", permission="read", body=CoverageRequest,
+       tag="analyses", permission="read", body=CoverageRequest, errors=(422,),
        responses={202: Response("accepted: follow the job", JobAccepted, headers=("Location",))})
 def coverage(body: CoverageRequest):
     """Demand covered by the facilities within each break; the uncovered demand points are the
@@ -120,7 +120,7 @@ def _submit(kind: str, body, work) -> str:
 
 
 @route(api, "/jobs/<job_id>", "GET", summary="A job's progress, then its result",
-       tag="analyses", permission="read",
+       tag="analyses", permission="read", errors=(404,),
        responses={200: Response("the job: queued, running, done (with result), failed (with "
                                 "error) or lost (its worker stopped)", JobState)})
 def job(job_id: str):

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from werkzeug.utils import secure_filename
 
 from geo.io.layer_files import SUFFIXES
@@ -27,14 +27,14 @@ MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
 
 @route(api, "/layers/<layer>/import", "POST", summary="Import a file into a layer",
        tag="layers", permission="import", body=ImportForm, body_media="multipart/form-data",
-       path_schemas=LAYER_PARAM,
+       path_schemas=LAYER_PARAM, errors=(404, 409),
        responses={201: Response("every row imported", ImportResult)})
 def import_layer(layer: str, body: ImportForm):
     """Multipart form: ``file`` (GeoJSON, CSV, GeoPackage or zipped Shapefile), optional
     ``crs`` (EPSG code, GCJ-02, BD-09) and ``encoding`` (CSV; detected when not given). A file
     with any bad row imports nothing: 422 with ``problems``."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    upload = body.file
+    if not upload.filename:
         raise ApiError(422, "invalid", "file: required (multipart form field 'file')",
                        field="file")
     name = secure_filename(upload.filename) or "upload"
@@ -53,8 +53,9 @@ def import_layer(layer: str, body: ImportForm):
 
 
 @route(api, "/layers/<layer>/export", "GET", summary="Export a layer as a file", tag="layers",
-       permission="read", query=ExportQuery, path_schemas=LAYER_PARAM,
-       responses={200: Response("the file", media_type="application/octet-stream")})
+       permission="read", query=ExportQuery, path_schemas=LAYER_PARAM, errors=(404, 422),
+       responses={200: Response("the file, in the format asked for",
+                                media_type=tuple(MEDIA_TYPES.values()))})
 def export_layer(layer: str, query: ExportQuery):
     path = records.export(state().context(), layer, fmt=query.format, crs=query.crs,
                           encoding=query.encoding)

@@ -7,6 +7,7 @@ import dataclasses
 
 from flask import jsonify, session
 
+from geo.registry.accounts import MAX_TOKEN_ID
 from web import auth
 from web.api import api
 from web.openapi import Response, route
@@ -24,6 +25,9 @@ from web.schemas import (
 )
 from web.state import state
 
+# Who is asking is looked up (an Authorization header is checked, a Basic sign-in counted).
+SESSION_ERRORS = (401, 429, 503)
+
 
 def _session_state():
     account = auth.current()
@@ -35,13 +39,14 @@ def _session_state():
 
 
 @route(api, "/session", "GET", summary="Who is signed in, and the CSRF token", tag="session",
-       permission=None, responses={200: Response("the session", SessionState)})
+       permission=None, errors=SESSION_ERRORS,
+       responses={200: Response("the session", SessionState)})
 def get_session():
     return _session_state()
 
 
 @route(api, "/session", "POST", summary="Sign in (a browser session)", tag="session",
-       permission=None, body=LoginRequest,
+       permission=None, body=LoginRequest, errors=(*SESSION_ERRORS, 403),
        responses={200: Response("signed in", SessionState)})
 def login(body: LoginRequest):
     """Needs the X-CSRF-Token of GET /api/session (against sign-in CSRF). Failed sign-ins are
@@ -52,7 +57,7 @@ def login(body: LoginRequest):
 
 
 @route(api, "/session", "DELETE", summary="Sign out", tag="session", permission=None,
-       responses={204: Response("signed out")})
+       errors=(*SESSION_ERRORS, 403), responses={204: Response("signed out")})
 def logout():
     if auth.current() is not None:
         auth.check_csrf()
@@ -85,7 +90,7 @@ def list_users():
 
 
 @route(api, "/users", "POST", summary="Add an account", tag="accounts", permission="admin",
-       body=UserRequest, responses={201: Response("added", User)})
+       body=UserRequest, errors=(409,), responses={201: Response("added", User)})
 def add_user(body: UserRequest):
     account = state().registry().add_user(body.name, body.role, body.password,
                                           actor=auth.actor())
@@ -93,7 +98,7 @@ def add_user(body: UserRequest):
 
 
 @route(api, "/users/<name>", "PATCH", summary="Change an account's role or disable it",
-       tag="accounts", permission="admin", body=UserChange,
+       tag="accounts", permission="admin", body=UserChange, errors=(404,),
        responses={200: Response("changed", User)})
 def change_user(name: str, body: UserChange):
     registry = state().registry()
@@ -111,7 +116,8 @@ def list_tokens():
 
 
 @route(api, "/tokens", "POST", summary="Create an API token, shown this once", tag="accounts",
-       permission="admin", body=TokenRequest, responses={201: Response("created", NewToken)})
+       permission="admin", body=TokenRequest, errors=(404,),
+       responses={201: Response("created", NewToken)})
 def create_token(body: TokenRequest):
     token, info = state().registry().create_token(body.user, label=body.label,
                                                   expires_days=body.expires_days,
@@ -120,7 +126,8 @@ def create_token(body: TokenRequest):
 
 
 @route(api, "/tokens/<int:token_id>", "DELETE", summary="Revoke an API token", tag="accounts",
-       permission="admin", path_schemas={"token_id": {"type": "integer"}},
+       permission="admin", errors=(404, 409),
+       path_schemas={"token_id": {"type": "integer", "minimum": 1, "maximum": MAX_TOKEN_ID}},
        responses={204: Response("revoked")})
 def revoke_token(token_id: int):
     state().registry().revoke_token(token_id, actor=auth.actor())

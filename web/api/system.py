@@ -50,13 +50,14 @@ def docs():
     return DOCS_PAGE.format(title=API_TITLE), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
-DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js")
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
 
 
 @route(api, "/docs/<name>", "GET", summary="An asset of the interactive page", tag="system",
        permission=None, path_schemas={"name": {"type": "string", "enum": list(DOCS_ASSETS)}},
-       responses={200: Response("the asset", media_type="application/octet-stream")})
+       errors=(404,),
+       responses={200: Response("the asset", media_type=tuple(DOCS_ASSETS.values()))})
 def docs_asset(name: str):
     if name not in DOCS_ASSETS:
         abort(404)
-    return send_from_directory(swagger_ui_path, name)
+    return send_from_directory(swagger_ui_path, name, mimetype=DOCS_ASSETS[name])

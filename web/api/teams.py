@@ -23,7 +23,7 @@ from web.state import state
 
 
 @route(api, "/incidents/<incident_id>/assign", "POST", summary="Assign an available team",
-       tag="dispatch", permission="dispatch", body=AssignRequest,
+       tag="dispatch", permission="dispatch", body=AssignRequest, errors=(404, 409),
        responses={200: Response("assigned", Assignment)})
 def assign(incident_id: str, body: AssignRequest):
     """One transaction: the team's conditional status change (available → assigned), the
@@ -34,7 +34,7 @@ def assign(incident_id: str, body: AssignRequest):
 
 
 @route(api, "/teams/<team_id>/release", "POST", summary="End a team's assignments",
-       tag="dispatch", permission="dispatch", body=ReleaseRequest,
+       tag="dispatch", permission="dispatch", body=ReleaseRequest, errors=(404,),
        responses={200: Response("released", TeamState)})
 def release(team_id: str, body: ReleaseRequest):
     return jsonify(records.release_team(state().context(), team_id, status=body.status,
@@ -43,6 +43,7 @@ def release(team_id: str, body: ReleaseRequest):
 
 @route(api, "/teams/<team_id>/status", "POST", summary="Change a team's status if it is still "
        "as expected", tag="dispatch", permission="dispatch", body=TeamStatusRequest,
+       errors=(404, 409),
        responses={200: Response("changed", TeamState)})
 def team_status(team_id: str, body: TeamStatusRequest):
     return jsonify(records.set_team_status(state().context(), team_id, body.status,
@@ -50,7 +51,7 @@ def team_status(team_id: str, body: TeamStatusRequest):
 
 
 @route(api, "/teams/<team_id>/position", "POST", summary="Move a team", tag="dispatch",
-       permission="dispatch", body=PositionRequest,
+       permission="dispatch", body=PositionRequest, errors=(404,),
        responses={200: Response("moved", TeamState)})
 def team_position(team_id: str, body: PositionRequest):
     lon, lat = body.at
@@ -58,13 +59,14 @@ def team_position(team_id: str, body: PositionRequest):
 
 
 @route(api, "/depots/<depot_id>/inventory", "GET", summary="A depot's stock", tag="inventory",
-       permission="read", responses={200: Response("item → quantity", Stock)})
+       permission="read", errors=(404,),
+       responses={200: Response("item → quantity", Stock)})
 def inventory(depot_id: str):
     return jsonify({"depot": depot_id, "stock": records.stock(state().context(), depot_id)})
 
 
 @route(api, "/depots/<depot_id>/inventory/<item>", "PUT", summary="Set the stock of an item",
-       tag="inventory", permission="edit", body=StockRequest,
+       tag="inventory", permission="edit", body=StockRequest, errors=(404,),
        responses={200: Response("the depot's stock now", Stock)})
 def set_stock(depot_id: str, item: str, body: StockRequest):
     stock = records.set_stock(state().context(), depot_id, item, body.quantity, unit=body.unit,
