@@ -91,8 +91,11 @@ class JobsMixin(Store):
             message = (f"lost: the worker process running it ({row['worker']}) stopped (a "
                        "restart or a crash) before it finished; submit it again")
             with self._write() as conn:
+                # Only if no heartbeat came since it was read (a conditional update: no
+                # worker that is still alive is marked lost).
                 conn.execute(update(jobs).where(jobs.c.id == str(job_id),
-                                                jobs.c.status.in_(("queued", "running")))
+                                                jobs.c.status.in_(("queued", "running")),
+                                                jobs.c.heartbeat_at == row["heartbeat_at"])
                              .values(status="lost", message=message,
                                      finished_at=db.utc_now()))
             return self.job(job_id)

@@ -41,8 +41,7 @@ def create_extension(conn: Connection, where: str) -> None:
     """``CREATE EXTENSION postgis`` unless there; a clear error when the server lacks it (or
     the user may not create it)."""
     try:
-        with conn.begin_nested():
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
     except DBAPIError as exc:
         reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
         raise SourceError(

@@ -20,9 +20,11 @@ from geo.registry.registry import Registry
 
 VADUZ = (9.5209, 47.1410)
 WRITERS = 20
-BUMPS = 5  # writes of each writer in the revision test
-# fork: the children start with geo already imported (spawn would import it 20 times over).
-CONTEXT = multiprocessing.get_context("fork")
+BUMPS = 3  # writes of each writer in the revision test
+# A fork server that has imported the registry once forks each writer: quick to start (spawn
+# would import geo twenty times over), and unlike a fork of the test process it has no threads.
+CONTEXT = multiprocessing.get_context("forkserver")
+CONTEXT.set_forkserver_preload([__name__])
 
 
 def _run_writers(target, args: list[tuple]) -> list[tuple]:
