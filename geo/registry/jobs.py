@@ -83,8 +83,9 @@ class JobsMixin(Store):
         """The job, marked lost (in the database too) if it is unfinished and its worker's
         heartbeat stopped."""
         jobs = db.table(db.Job)
+        query = select(jobs).where(jobs.c.id == str(job_id))
         with self._read() as conn:
-            row = conn.execute(select(jobs).where(jobs.c.id == str(job_id))).mappings().first()
+            row = conn.execute(query).mappings().first()
         if row is None:
             raise NotFoundError(f"job: no job with id {job_id!r}")
         if row["status"] in ("queued", "running") and _stale(row["heartbeat_at"]):
@@ -98,7 +99,7 @@ class JobsMixin(Store):
                                                 jobs.c.heartbeat_at == row["heartbeat_at"])
                              .values(status="lost", message=message,
                                      finished_at=db.utc_now()))
-            return self.job(job_id)
+                row = conn.execute(query).mappings().one()
         return _state(row)
 
     def _set_job(self, job_id: str, **values) -> None:
