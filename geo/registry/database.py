@@ -28,6 +28,7 @@ import contextlib
 import logging
 import math
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.core.vocabulary import INCIDENT_OPEN, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import BusyError, GeoError, SourceError, ValidationError
+from geo.registry import postgis
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ DB_URL_ENV = "GEO_DB_URL"
 # hold the write lock only for their last short transaction (see geo.registry.staging).
 SQLITE_BUSY_TIMEOUT_S = 30.0
 BUSY_TIMEOUT_ENV = "GEO_DB_BUSY_TIMEOUT_S"
+SQLITE_AT_LEAST = (3, 35)  # upserts with RETURNING (revisions, settings, stock)
 # PostgreSQL errors that mean "another transaction was in the way", not a fault: a lock wait
 # that reached lock_timeout, a serialization failure, a deadlock. Worth a retry, like SQLITE_BUSY.
 BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
@@ -413,6 +416,10 @@ def _sqlite_path(url: str) -> str:
 
 
 def _sqlite_engine(url: str, timeout_s: float) -> Engine:
+    if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+        raise SourceError(f"database {url}: SQLite {sqlite3.sqlite_version} is too old; the "
+                          f"registry needs {'.'.join(map(str, SQLITE_AT_LEAST))} or newer "
+                          f"(INSERT ... ON CONFLICT ... RETURNING)")
     path = _sqlite_path(url)
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -474,8 +481,6 @@ def _create_or_migrate(engine: Engine, url: str) -> None:
     transaction (both databases have transactional DDL). The version is read again inside it:
     of several processes opening a new registry at once, one creates it, the others see it
     (on PostgreSQL an advisory lock makes them wait, as ``BEGIN IMMEDIATE`` does on SQLite)."""
-    from geo.registry import postgis  # PostGIS-specific SQL, only for PostgreSQL
-
     on_postgres = engine.dialect.name == "postgresql"
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         if on_postgres:

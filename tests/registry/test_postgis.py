@@ -80,3 +80,28 @@ def test_box_and_nearest_queries_use_the_gist_index(postgres_url):
         assert nearest[0] == "P1020" and len(nearest) == 3
         assert list(registry.nearby("population", 9.50, 47.06, radius_m=50).index) == ["P1020"]
         assert list(registry.nearest("population", 9.5004, 47.06, k=1).index) == ["P1020"]
+
+
+def test_a_version_2_registry_on_postgresql_is_migrated_and_gets_its_postgis_columns(
+        postgres_url):
+    with Registry(postgres_url) as registry:
+        registry.add("teams", {"id": "T1", "type": "fire", "headcount": 6,
+                               "geometry": shapely.Point(*VADUZ)})
+        registry.move_team("T1", VADUZ[0], 47.15)
+        with registry.engine.begin() as conn:  # as version 2 left it
+            for name in FEATURE_TABLES:
+                conn.execute(text(f"ALTER TABLE {name} DROP COLUMN geom"))
+            conn.execute(text("INSERT INTO meta (key, value) SELECT 'revision:' || layer, "
+                              "to_json(count) FROM revisions"))
+            conn.execute(text("DROP TABLE revisions"))
+            conn.execute(text("UPDATE schema_version SET version = 2"))
+    with Registry(postgres_url) as registry:
+        assert registry.revision("teams") == 2
+        assert list(registry.nearby("teams", VADUZ[0], 47.15, radius_m=1).index) == ["T1"]
+        with registry.engine.connect() as conn:
+            indexes = set(conn.execute(text("SELECT indexname FROM pg_indexes")).scalars())
+            versions = set(conn.execute(text("SELECT version FROM schema_version")).scalars())
+            left = conn.execute(text("SELECT count(*) FROM meta WHERE key LIKE 'revision:%'"))
+            assert left.scalar() == 0
+    assert {postgis.index_name(t) for t in FEATURE_TABLES} <= indexes
+    assert max(versions) == db.SCHEMA_VERSION
