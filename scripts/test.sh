@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, part 2: set up, lint, check import layers and types, then run the whole test
-# suite (slow tests included).
+# suite (slow tests included). The registry tests also run on a throwaway PostgreSQL + PostGIS
+# server: scripts/setup_postgres.sh installs it, and GEO_REQUIRE_POSTGRES=1 makes a missing one
+# fail those tests rather than skip them.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"` while developing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +10,6 @@ bash scripts/setup.sh
 .venv/bin/python -m ruff check geo web tests scripts
 .venv/bin/lint-imports
 .venv/bin/python -m mypy
+bash scripts/setup_postgres.sh
+export GEO_REQUIRE_POSTGRES=1
 exec .venv/bin/python -m pytest "$@"

@@ -136,7 +136,8 @@ class AccountsMixin(Store):
     def _update_user(self, name: str, values: dict, *, actor: str) -> None:
         users = db.table(db.User)
         with self._write() as conn:
-            old = conn.execute(select(users).where(users.c.name == str(name))).mappings().first()
+            old = conn.execute(select(users).where(users.c.name == str(name))
+                               .with_for_update()).mappings().first()
             if old is None:
                 raise NotFoundError(f"user: no user named {name!r}")
             conn.execute(update(users).where(users.c.name == str(name)).values(**values))

@@ -1,13 +1,22 @@
 """The registry database: SQLAlchemy 2 models, engine and schema version.
 
-SQLite is the default (one file, WAL journal so that readers and the writer do not block each
-other, foreign keys on, write transactions taken with ``BEGIN IMMEDIATE`` so that a
-read-then-write cannot interleave with another writer, and a busy wait after which a write gives
-up with :class:`~geo.errors.BusyError`). Any other
-SQLAlchemy URL (``postgresql://...``) works without touching the callers: geometries are stored
-portably as hex WKB text (``geometry_wkb``) with their lon/lat bounds in plain float columns.
-With PostGIS one would add a ``geometry(Geometry, 4326)`` column and a GiST index next to
-``geometry_wkb``; the callers read layers through :mod:`geo.registry` and would not change.
+Two databases are supported, behind the same models and callers:
+
+- **SQLite** (the embedded default): one file, WAL journal so that readers and the writer do
+  not block each other, foreign keys on, write transactions taken with ``BEGIN IMMEDIATE`` so
+  that a read-then-write cannot interleave with another writer, and a busy wait after which a
+  write gives up with :class:`~geo.errors.BusyError`.
+- **PostgreSQL with PostGIS** (``postgresql://user@host/db``, driven by psycopg 3): READ
+  COMMITTED transactions, so every write that depends on what it read either locks the row
+  (``SELECT ... FOR UPDATE``), is a conditional update (team status, stock) or an atomic upsert
+  (revision counters, settings); a ``lock_timeout`` of the same busy wait, and a lock wait that
+  ran out, a serialization failure or a deadlock become :class:`~geo.errors.BusyError`. Each
+  feature table also gets a PostGIS ``geom`` column computed from ``geometry_wkb``, with a GiST
+  index that the registry's spatial queries use (:mod:`geo.registry.postgis`).
+
+Geometries are stored portably as hex WKB text (``geometry_wkb``) with their lon/lat bounds in
+plain float columns, so that the callers read layers the same way from either database. Other
+URL schemes are refused.
 
 Where the database lives: the ``--db`` option (a path or a URL), else ``$GEO_DB_URL``, else
 ``instance/registry.sqlite`` under the current directory.
@@ -19,7 +28,8 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +38,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -38,27 +49,38 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     insert,
     inspect,
     select,
 )
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.core.vocabulary import INCIDENT_OPEN, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import BusyError, GeoError, SourceError, ValidationError
+from geo.registry import postgis
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-# Version 2 added users, API tokens, login attempts and jobs (the web service's tables).
+SCHEMA_VERSION = 3
+# Version 2 added users, API tokens, login attempts and jobs (the web service's tables);
+# version 3 moved the per-layer write counts from ``meta`` rows into the ``revisions`` table.
 DEFAULT_DB_PATH = Path("instance") / "registry.sqlite"
 DB_URL_ENV = "GEO_DB_URL"
 # How long a write waits for another writer before giving up with "registry busy". Long imports
 # hold the write lock only for their last short transaction (see geo.registry.staging).
 SQLITE_BUSY_TIMEOUT_S = 30.0
 BUSY_TIMEOUT_ENV = "GEO_DB_BUSY_TIMEOUT_S"
+SQLITE_AT_LEAST = (3, 35)  # upserts with RETURNING (revisions, settings, stock)
+# PostgreSQL errors that mean "another transaction was in the way", not a fault: a lock wait
+# that reached lock_timeout, a serialization failure, a deadlock. Worth a retry, like SQLITE_BUSY.
+BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
+# Before version 3 the write counts were ``meta`` rows keyed ``revision:<layer>``.
+REVISION_PREFIX = "revision:"
+URL_FORMS = "sqlite:///path/to/registry.sqlite or postgresql://user@host/database"
 
 
 def utc_now() -> datetime:
@@ -93,6 +115,15 @@ class Meta(Base):
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[object] = mapped_column(JSON)
+
+
+class Revision(Base):
+    """How many committed writes each layer has had (see :mod:`geo.registry.store`), bumped by
+    one atomic upsert per write, so that concurrent writers never lose a count."""
+
+    __tablename__ = "revisions"
+    layer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class _Feature:
@@ -283,6 +314,10 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+# The tables of features (a geometry each): on PostgreSQL each also gets a PostGIS column.
+FEATURE_MODELS: tuple[type[Base], ...] = (Shelter, Depot, Team, Hazard, Incident, PopulationPoint)
+
+
 def resolve_url(db: str | os.PathLike | None = None) -> str:
     """The database URL: ``db`` (a URL or a file path), else ``$GEO_DB_URL``, else the default."""
     value = os.fspath(db) if db is not None else os.environ.get(DB_URL_ENV) or ""
@@ -310,8 +345,13 @@ def busy_timeout_s(value: float | None = None) -> float:
 
 
 def is_busy(exc: BaseException) -> bool:
-    """Whether a database error means that another connection holds the lock (SQLite's
-    SQLITE_BUSY / SQLITE_LOCKED), as opposed to a real fault."""
+    """Whether a database error means that another connection was in the way (SQLite's
+    SQLITE_BUSY / SQLITE_LOCKED; on PostgreSQL a lock wait that ran out, a serialization failure
+    or a deadlock), as opposed to a real fault."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
     if not isinstance(exc, OperationalError):
         return False
     text = str(exc.orig if exc.orig is not None else exc).lower()
@@ -324,7 +364,7 @@ def busy_as_error(url: str) -> Iterator[None]:
     """Turn a wait for another writer that ran out into :class:`~geo.errors.BusyError`."""
     try:
         yield
-    except OperationalError as exc:
+    except DBAPIError as exc:
         if not is_busy(exc):
             raise
         raise _busy_error(url) from exc
@@ -335,13 +375,37 @@ def _busy_error(url: str) -> BusyError:
                      f"written, try again in a moment")
 
 
+def backend(url: str) -> str:
+    """``"sqlite"`` or ``"postgresql"``: which database ``url`` names; any other scheme (or
+    driver) is refused with :class:`~geo.errors.SourceError`."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    base, _, driver = scheme.partition("+")
+    if base == "sqlite" and driver in ("", "pysqlite"):
+        return "sqlite"
+    if base in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return "postgresql"
+    raise SourceError(f"database {_safe(url)}: unsupported URL scheme {scheme or url!r}; "
+                      f"expected {URL_FORMS}")
+
+
 def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
     """An engine for ``url``; SQLite files get their folder, WAL, foreign keys and a busy wait
-    of ``busy_timeout`` seconds (:func:`busy_timeout_s`)."""
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url, busy_timeout_s(busy_timeout))
+    of ``busy_timeout`` seconds (:func:`busy_timeout_s`); PostgreSQL gets psycopg 3, READ
+    COMMITTED and a ``lock_timeout`` of the same."""
+    timeout_s = busy_timeout_s(busy_timeout)
+    if backend(url) == "sqlite":
+        return _sqlite_engine(url, timeout_s)
+    return _postgres_engine(url, timeout_s)
+
+
+def _postgres_engine(url: str, timeout_s: float) -> Engine:
+    # lock_timeout=0 would mean "wait for ever"; a busy timeout of 0 means "do not wait".
+    lock_ms = max(1, round(timeout_s * 1000))
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(f"postgresql+psycopg://{url.split('://', 1)[1]}",
+                             isolation_level="READ COMMITTED", pool_pre_ping=True,
+                             connect_args={"options": f"-c lock_timeout={lock_ms}",
+                                           "connect_timeout": 10})
     except (SQLAlchemyError, ImportError) as exc:
         raise SourceError(f"database {_safe(url)}: cannot connect ({exc})") from exc
 
@@ -352,6 +416,10 @@ def _sqlite_path(url: str) -> str:
 
 
 def _sqlite_engine(url: str, timeout_s: float) -> Engine:
+    if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+        raise SourceError(f"database {url}: SQLite {sqlite3.sqlite_version} is too old; the "
+                          f"registry needs {'.'.join(map(str, SQLITE_AT_LEAST))} or newer "
+                          f"(INSERT ... ON CONFLICT ... RETURNING)")
     path = _sqlite_path(url)
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -380,26 +448,23 @@ def open_database(url: str, *, create: bool = True,
     """Connect, create the schema in an empty database, and check its version.
 
     A database written by newer code (a higher schema version) is refused with a
-    :class:`GeoError` rather than read or altered.
+    :class:`GeoError` rather than read or altered. On PostgreSQL, creating a registry also
+    creates the ``postgis`` extension (a clear :class:`SourceError` if the server lacks it).
     """
-    if not create and url.startswith("sqlite") and not _sqlite_file_exists(url):
+    kind = backend(url)
+    if not create and kind == "sqlite" and not _sqlite_file_exists(url):
         raise SourceError(f"database {url}: no registry here (run 'registry init')")
     engine = make_engine(url, busy_timeout=busy_timeout)
     try:
-        stored = _stored_version(engine)
-        if stored is None:
-            if not create:
-                raise SourceError(f"database {_safe(url)}: no registry here (run 'registry init')")
-            Base.metadata.create_all(engine)
-            with engine.connect().execution_options(write=True) as conn, conn.begin():
-                conn.execute(insert(table(SchemaVersion)).values(version=SCHEMA_VERSION,
-                                                                applied_at=utc_now()))
-            log.info("created registry schema v%d at %s", SCHEMA_VERSION, _safe(url))
-        elif stored > SCHEMA_VERSION:
+        with engine.connect() as conn:
+            stored = _stored_version(conn)
+        if stored is None and not create:
+            raise SourceError(f"database {_safe(url)}: no registry here (run 'registry init')")
+        if stored is not None and stored > SCHEMA_VERSION:
             raise GeoError(f"database {_safe(url)} has schema version {stored}, newer than this "
                            f"software supports ({SCHEMA_VERSION}); upgrade the software")
-        elif stored < SCHEMA_VERSION:
-            _migrate(engine, stored, url)
+        if stored is None or stored < SCHEMA_VERSION:
+            _create_or_migrate(engine, url)
     except SQLAlchemyError as exc:
         engine.dispose()
         if is_busy(exc):
@@ -411,18 +476,67 @@ def open_database(url: str, *, create: bool = True,
     return engine
 
 
-def _migrate(engine: Engine, stored: int, url: str) -> None:
-    """Bring a registry of an older schema version up to this one, in one transaction where the
-    database allows it. Versions 1 → 2 only added tables, which ``create_all`` adds (it leaves
-    existing tables alone)."""
-    if stored != 1:
-        raise GeoError(f"database {_safe(url)} has schema version {stored}; this software "
-                       f"needs {SCHEMA_VERSION} and has no migration for it")
+def _create_or_migrate(engine: Engine, url: str) -> None:
+    """Create the schema in an empty database, or migrate an older one, in one write
+    transaction (both databases have transactional DDL). The version is read again inside it:
+    of several processes opening a new registry at once, one creates it, the others see it
+    (on PostgreSQL an advisory lock makes them wait, as ``BEGIN IMMEDIATE`` does on SQLite)."""
+    on_postgres = engine.dialect.name == "postgresql"
     with engine.connect().execution_options(write=True) as conn, conn.begin():
-        Base.metadata.create_all(conn)
+        if on_postgres:
+            postgis.lock_schema(conn)
+        stored = _stored_version(conn)
+        if stored is not None and stored >= SCHEMA_VERSION:
+            return
+        if on_postgres:
+            postgis.create_extension(conn, _safe(url))
+        if stored is None:
+            Base.metadata.create_all(conn)
+            log.info("creating registry schema v%d at %s", SCHEMA_VERSION, _safe(url))
+        else:
+            _migrate(conn, stored, url)
+        if on_postgres:
+            postgis.add_geometry_columns(conn, [table(model) for model in FEATURE_MODELS])
         conn.execute(insert(table(SchemaVersion)).values(version=SCHEMA_VERSION,
                                                         applied_at=utc_now()))
-    log.info("migrated registry %s from schema v%d to v%d", _safe(url), stored, SCHEMA_VERSION)
+
+
+def _migrate(conn: Connection, stored: int, url: str) -> None:
+    """Bring a registry of an older schema version up to this one (in the caller's
+    transaction). Versions 1 → 2 only added tables, which ``create_all`` adds (it leaves
+    existing tables alone); 2 → 3 added ``revisions`` and moves the counts there from ``meta``."""
+    if stored not in (1, 2):
+        raise GeoError(f"database {_safe(url)} has schema version {stored}; this software "
+                       f"needs {SCHEMA_VERSION} and has no migration for it")
+    Base.metadata.create_all(conn)
+    meta, revisions = table(Meta), table(Revision)
+    old = meta.c.key.like(f"{REVISION_PREFIX}%")
+    counts = [{"layer": key.removeprefix(REVISION_PREFIX), "count": int(value)}
+              for key, value in conn.execute(select(meta.c.key, meta.c.value).where(old))]
+    if counts:
+        conn.execute(insert(revisions), counts)
+    conn.execute(delete(meta).where(old))
+    log.info("migrating registry %s from schema v%d to v%d", _safe(url), stored, SCHEMA_VERSION)
+
+
+def upsert(conn: Connection, target: Table, values: Mapping[str, object], *,
+           keys: Sequence[str], set_: Mapping[str, object] | None = None,
+           ) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE``: one atomic insert-or-update on either
+    database (no read-then-write for a concurrent writer to slip into). ``set_`` is what a
+    conflicting row gets, by default the other given values."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(target).values(**values)
+    if set_ is None:
+        set_ = {name: statement.excluded[name] for name in values if name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=dict(set_))
+
+
+def insert_new(conn: Connection, target: Table) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING``: rows whose key is taken are skipped, not an
+    error (two processes seeding the same rows at once)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(target).on_conflict_do_nothing()
 
 
 def paths_to_create(url: str) -> list[Path]:
@@ -458,12 +572,11 @@ def _sqlite_file_exists(url: str) -> bool:
     return path in ("", ":memory:") or Path(path).is_file()
 
 
-def _stored_version(engine: Engine) -> int | None:
-    if not inspect(engine).has_table(SchemaVersion.__tablename__):
+def _stored_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table(SchemaVersion.__tablename__):
         return None
-    with engine.connect() as conn:
-        return conn.execute(select(SchemaVersion.version).order_by(
-            SchemaVersion.version.desc()).limit(1)).scalar()
+    return conn.execute(select(SchemaVersion.version).order_by(
+        SchemaVersion.version.desc()).limit(1)).scalar()
 
 
 def _safe(url: str) -> str:

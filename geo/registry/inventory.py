@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from geo.core.validate import is_finite_number
 from geo.errors import (
@@ -41,16 +41,18 @@ class InventoryMixin(SettingsMixin):
         table = db.table(db.InventoryRow)
         where = (table.c.depot == str(depot_id), table.c.item == item)
         with self._write() as conn:
-            result = conn.execute(update(table).where(*where, table.c.quantity + delta >= 0)
-                                  .values(quantity=table.c.quantity + delta,
-                                          updated_at=db.utc_now()))
-            if result.rowcount != 1:
+            # One conditional update that returns what it left: no read for another writer
+            # to change in between.
+            quantity = conn.execute(update(table).where(*where, table.c.quantity + delta >= 0)
+                                    .values(quantity=table.c.quantity + delta,
+                                            updated_at=db.utc_now())
+                                    .returning(table.c.quantity)).scalar()
+            if quantity is None:
                 held = conn.execute(select(table.c.quantity).where(*where)).scalar()
                 if held is None:
                     raise NotFoundError(f"inventory: depot {depot_id!r} holds no {item!r}")
                 raise ConflictError(f"depot {depot_id} holds {held:g} {item}, cannot take "
                                     f"{-delta:g}", current=held)
-            quantity = conn.execute(select(table.c.quantity).where(*where)).scalar()
             self._audit(conn, actor=actor, action="update", layer="inventory",
                         record_id=f"{depot_id}/{item}", old={"quantity": quantity - delta},
                         new={"quantity": quantity})
@@ -117,10 +119,10 @@ class InventoryMixin(SettingsMixin):
             raise NotFoundError(f"depots: no record with id {depot_id!r}")
         table = db.table(db.InventoryRow)
         where = (table.c.depot == str(depot_id), table.c.item == item)
-        old = conn.execute(select(table.c.quantity).where(*where)).scalar()
-        conn.execute(delete(table).where(*where))
-        conn.execute(insert(table).values(depot=str(depot_id), item=item, quantity=float(quantity),
-                                          unit=unit, updated_at=db.utc_now()))
+        old = conn.execute(select(table.c.quantity).where(*where).with_for_update()).scalar()
+        conn.execute(db.upsert(conn, table, {
+            "depot": str(depot_id), "item": item, "quantity": float(quantity), "unit": unit,
+            "updated_at": db.utc_now()}, keys=("depot", "item")))
         self._audit(conn, actor=actor, action="update" if old is not None else "insert",
                     layer="inventory", record_id=f"{depot_id}/{item}",
                     old=None if old is None else {"quantity": old},

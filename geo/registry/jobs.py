@@ -89,19 +89,23 @@ class JobsMixin(Store):
         """The job, marked lost (in the database too) if it is unfinished and its worker's
         heartbeat stopped."""
         jobs = db.table(db.Job)
+        query = select(jobs).where(jobs.c.id == str(job_id))
         with self._read() as conn:
-            row = conn.execute(select(jobs).where(jobs.c.id == str(job_id))).mappings().first()
+            row = conn.execute(query).mappings().first()
         if row is None:
             raise NotFoundError(f"job: no job with id {job_id!r}")
         if row["status"] in ("queued", "running") and _stale(row["heartbeat_at"]):
             message = (f"lost: the worker process running it ({row['worker']}) stopped (a "
                        "restart or a crash) before it finished; submit it again")
             with self._write() as conn:
+                # Only if no heartbeat came since it was read (a conditional update: no
+                # worker that is still alive is marked lost).
                 conn.execute(update(jobs).where(jobs.c.id == str(job_id),
-                                                jobs.c.status.in_(("queued", "running")))
+                                                jobs.c.status.in_(("queued", "running")),
+                                                jobs.c.heartbeat_at == row["heartbeat_at"])
                              .values(status="lost", message=message,
                                      finished_at=db.utc_now()))
-            return self.job(job_id)
+                row = conn.execute(query).mappings().one()
         return _state(row)
 
     def _set_job(self, job_id: str, **values) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from geo.errors import ValidationError
 from geo.registry import database as db
@@ -35,7 +35,7 @@ class SettingsMixin(Store):
             raise ValidationError(f"region: expected west,south,east,north in degrees, "
                                   f"got {bounds}")
         with self._write() as conn:
-            old = meta_value(conn, REGION_KEY)
+            old = meta_value(conn, REGION_KEY, lock=True)
             set_meta_value(conn, REGION_KEY, values)
             self._audit(conn, actor=actor, action="update", layer="meta", record_id=REGION_KEY,
                         old={"bounds": old}, new={"bounds": values})
@@ -57,7 +57,7 @@ class SettingsMixin(Store):
                                   f"{source!r}, {note!r}")
         mark = {"source": str(source), "note": str(note)}
         with self._write() as conn:
-            old = meta_value(conn, DEMO_KEY)
+            old = meta_value(conn, DEMO_KEY, lock=True)
             set_meta_value(conn, DEMO_KEY, mark)
             self._audit(conn, actor=actor, action="update", layer="meta", record_id=DEMO_KEY,
                         old=old, new=mark)
@@ -77,7 +77,7 @@ class SettingsMixin(Store):
         """Say where the population layer's numbers come from (for every output to show)."""
         source = {"people": float(people), "method": str(method), "note": str(note)}
         with self._write() as conn:
-            old = meta_value(conn, POPULATION_KEY)
+            old = meta_value(conn, POPULATION_KEY, lock=True)
             set_meta_value(conn, POPULATION_KEY, source)
             self._audit(conn, actor=actor, action="update", layer="meta",
                         record_id=POPULATION_KEY, old=old, new=source)
@@ -94,7 +94,8 @@ class SettingsMixin(Store):
                 for item, (en, zh, unit) in DEFAULT_CATALOGUE.items()]
         with self._write() as conn:
             if not conn.execute(select(table.c.item).limit(1)).first():
-                conn.execute(insert(table), rows)
+                # Several processes opening a new registry at once: the first insert wins.
+                conn.execute(db.insert_new(conn, table), rows)
 
     def catalogue(self) -> pd.DataFrame:
         with self._read() as conn:
@@ -108,11 +109,13 @@ class SettingsMixin(Store):
             raise ValidationError(f"item: expected a short key of letters, digits and _, "
                                   f"got {item!r}")
         table = db.table(db.CatalogueItem)
+        values = {"item": key, "name_en": name_en, "name_zh": name_zh, "unit": unit}
         with self._write() as conn:
-            if conn.execute(select(table.c.item).where(table.c.item == key)).first():
+            # One statement: of two writers adding the same item at once, one is told it exists.
+            added = conn.execute(db.insert_new(conn, table).values(**values)
+                                 .returning(table.c.item)).first()
+            if added is None:
                 raise ValidationError(f"item: {key!r} is already in the catalogue")
-            values = {"item": key, "name_en": name_en, "name_zh": name_zh, "unit": unit}
-            conn.execute(insert(table).values(**values))
             self._audit(conn, actor=actor, action="insert", layer="catalogue", record_id=key,
                         old=None, new=values)
             self._bump_revision(conn, "catalogue")

@@ -1,6 +1,10 @@
-"""Spatial queries ("what is near here"): an rtree index per layer
+"""Spatial queries ("what is near here"); distances in metres.
+
+On PostgreSQL the candidates come from PostGIS's GiST index on each feature table
+(:mod:`geo.registry.postgis`). On SQLite they come from an rtree index per layer
 (:mod:`geo.registry.spatial_index`), built on first use and kept in step with this registry's
-writes; distances in metres.
+writes. Either way the candidates are then measured in metres here, so that both databases
+give the same answers.
 
 An index remembers the layer's revision it reflects. A write through this registry moves it one
 revision on; if the revision jumped (another process wrote meanwhile) the index is dropped and
@@ -20,6 +24,7 @@ from sqlalchemy import select
 
 from geo.errors import ValidationError
 from geo.registry import database as db
+from geo.registry import postgis
 from geo.registry.spatial_index import Bounds, SpatialIndex, degree_box
 from geo.registry.store import CHUNK, MODELS, WGS84, Store
 
@@ -32,7 +37,7 @@ class SpatialMixin(Store):
         metres (to the nearest point of the feature), nearest first."""
         if not (np.isfinite(radius_m) and radius_m >= 0):
             raise ValidationError(f"radius_m: expected a non-negative number, got {radius_m!r}")
-        candidates = self._index(layer).intersecting(degree_box(lon, lat, radius_m))
+        candidates = self._intersecting(layer, degree_box(lon, lat, radius_m))
         distances = self._distances_m(layer, candidates, lon, lat)
         return distances[distances <= radius_m]
 
@@ -43,10 +48,22 @@ class SpatialMixin(Store):
         k = int(k)
         # Degrees distort distance, so the k nearest boxes only bound the answer: every feature
         # nearer than the k-th of them in metres lies within that radius; rank those.
-        first = self._distances_m(layer, self._index(layer).nearest(lon, lat, k), lon, lat)
+        first = self._distances_m(layer, self._nearest_boxes(layer, lon, lat, k), lon, lat)
         if len(first) < k:
             return first
         return self.nearby(layer, lon, lat, radius_m=float(first.iloc[k - 1]) + 1e-6).iloc[:k]
+
+    def _intersecting(self, layer: str, box: Bounds) -> list[str]:
+        if self.postgis:
+            with self._read() as conn:
+                return postgis.intersecting(conn, db.table(self._model(layer)).name, box)
+        return self._index(layer).intersecting(box)
+
+    def _nearest_boxes(self, layer: str, lon: float, lat: float, k: int) -> list[str]:
+        if self.postgis:
+            with self._read() as conn:
+                return postgis.nearest(conn, db.table(self._model(layer)).name, lon, lat, k)
+        return self._index(layer).nearest(lon, lat, k)
 
     def _distances_m(self, layer: str, ids: list[str], lon: float, lat: float) -> pd.Series:
         if not ids:
@@ -65,10 +82,15 @@ class SpatialMixin(Store):
         return pd.Series(distance, index=pd.Index([r[0] for r in rows], name="id"),
                          name="distance_m").sort_values(kind="stable")
 
-    def _index(self, layer: str) -> SpatialIndex:
+    @staticmethod
+    def _model(layer: str) -> type[db.Base]:
         if layer not in MODELS:
             raise ValidationError(f"layer: {layer!r} has no spatial index; one of "
                                   f"{', '.join(MODELS)}")
+        return MODELS[layer]
+
+    def _index(self, layer: str) -> SpatialIndex:
+        self._model(layer)
         revision = self._revisions((layer,))[layer]
         with self._index_lock:
             index = self._indexes.get(layer)

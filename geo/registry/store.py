@@ -1,7 +1,12 @@
 """The registry's store: the database engine, transactions, the audit log, and the per-layer
-write counters (revisions) in the ``meta`` table. Every other part of the registry reads and
-writes through it; a write that waited too long for another writer raises
+write counters (revisions) in the ``revisions`` table. Every other part of the registry reads
+and writes through it; a write that waited too long for another writer raises
 :class:`~geo.errors.BusyError` ("registry busy, try again").
+
+Writes that depend on what is stored are atomic on both databases, not only under SQLite's
+single writer: a revision is bumped by one upsert (``INSERT ... ON CONFLICT DO UPDATE SET
+count = count + 1 RETURNING count``), settings are upserts, and rows read to be changed are
+read ``FOR UPDATE`` (a row lock on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds the file).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Self
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select
 
 from geo.core.jsonable import jsonable
 from geo.core.standards import ShelterStandards, load_standards
@@ -42,6 +47,8 @@ class Store:
             db.remove_created(self._created)
             raise
         self.standards = standards or load_standards()
+        # Spatial queries go to PostGIS's GiST indexes there, to in-process rtrees on SQLite.
+        self.postgis = self.engine.dialect.name == "postgresql"
         # The spatial indexes live here because transaction() must drop them when it ends.
         self._indexes: dict[str, SpatialIndex] = {}
         self._index_lock = threading.Lock()
@@ -110,39 +117,32 @@ class Store:
             old=jsonable(old, geometry="wkt"), new=jsonable(new, geometry="wkt")))
 
     def _bump_revision(self, conn: Connection, layer: str) -> int:
-        """Count writes per layer, so an index built before another process wrote is refreshed."""
-        key = _revision_key(layer)
-        current = meta_value(conn, key)
-        if current is None:
-            conn.execute(insert(db.table(db.Meta)).values(key=key, value=1))
-            return 1
-        table = db.table(db.Meta)
-        conn.execute(update(table).where(table.c.key == key).values(value=int(current) + 1))
-        return int(current) + 1
+        """Count writes per layer, so an index built before another process wrote is refreshed.
+        One atomic upsert: concurrent writers each get their own number, none is lost (the row
+        stays locked until the writer's transaction ends)."""
+        table = db.table(db.Revision)
+        bump = db.upsert(conn, table, {"layer": layer, "count": 1}, keys=("layer",),
+                         set_={"count": table.c.count + 1})
+        return int(conn.execute(bump.returning(table.c.count)).scalar_one())
 
     def _revisions(self, layers: tuple[str, ...]) -> dict[str, int]:
         """The write counts of ``layers`` (0 for a layer never written), in one read."""
-        table = db.table(db.Meta)
-        keys = {_revision_key(layer): layer for layer in layers}
+        table = db.table(db.Revision)
         with self._read() as conn:
-            rows = conn.execute(select(table.c.key, table.c.value)
-                                .where(table.c.key.in_(list(keys)))).all()
-        found = {keys[key]: int(value) for key, value in rows}
+            rows = conn.execute(select(table.c.layer, table.c.count)
+                                .where(table.c.layer.in_(list(layers)))).all()
+        found = {layer: int(count) for layer, count in rows}
         return {layer: found.get(layer, 0) for layer in layers}
 
 
-def _revision_key(layer: str) -> str:
-    return f"revision:{layer}"
-
-
-def meta_value(conn: Connection, key: str):
-    """The value stored under ``key`` in the ``meta`` table, or None."""
+def meta_value(conn: Connection, key: str, *, lock: bool = False):
+    """The value stored under ``key`` in the ``meta`` table, or None; ``lock`` holds the row
+    until the transaction ends (to write it back changed)."""
     table = db.table(db.Meta)
-    return conn.execute(select(table.c.value).where(table.c.key == key)).scalar()
+    query = select(table.c.value).where(table.c.key == key)
+    return conn.execute(query.with_for_update() if lock else query).scalar()
 
 
 def set_meta_value(conn: Connection, key: str, value) -> None:
-    # Delete and insert rather than an upsert, whose syntax differs between databases.
-    table = db.table(db.Meta)
-    conn.execute(delete(table).where(table.c.key == key))
-    conn.execute(insert(table).values(key=key, value=value))
+    """Store ``value`` under ``key`` (one atomic upsert)."""
+    conn.execute(db.upsert(conn, db.table(db.Meta), {"key": key, "value": value}, keys=("key",)))

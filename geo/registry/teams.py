@@ -43,7 +43,8 @@ class TeamsMixin(RecordsMixin):
         incidents, assignments = db.table(db.Incident), db.table(db.Assignment)
         with self._write() as conn:
             state = conn.execute(select(incidents.c.status)
-                                 .where(incidents.c.id == str(incident_id))).scalar()
+                                 .where(incidents.c.id == str(incident_id))
+                                 .with_for_update()).scalar()
             if state is None:
                 raise NotFoundError(f"incidents: no record with id {incident_id!r}")
             if state == INCIDENT_CLOSED:

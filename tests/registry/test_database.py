@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -90,23 +91,46 @@ def test_schema_version_is_recorded_once(tmp_path):
             (db.SCHEMA_VERSION,)]
 
 
-def test_a_version_1_registry_is_migrated_keeping_its_records(tmp_path):
+def _as_version(path, version: int) -> None:
+    """Turn a registry file of this version back into one as ``version`` left it."""
+    with sqlite3.connect(path) as conn:
+        # Before version 3, the write counts were meta rows "revision:<layer>".
+        conn.execute("INSERT INTO meta (key, value) SELECT 'revision:' || layer, count "
+                     "FROM revisions")
+        conn.execute("DROP TABLE revisions")
+        if version < 2:  # none of the web's tables
+            for name in ("api_tokens", "users", "login_attempts", "jobs"):
+                conn.execute(f"DROP TABLE {name}")
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, '2026-01-01')",
+                     (version,))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_registry_is_migrated_keeping_its_records_and_revisions(tmp_path, version):
     path = tmp_path / "r.sqlite"
     with Registry(str(path)) as registry:
         registry.add("depots", {"name": "old depot", "geometry": {"type": "Point",
                                                                    "coordinates": [9.52, 47.14]}})
-    with sqlite3.connect(path) as conn:  # as version 1 left it: none of the web's tables
-        for name in ("api_tokens", "users", "login_attempts", "jobs"):
-            conn.execute(f"DROP TABLE {name}")
-        conn.execute("DELETE FROM schema_version")
-        conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (1, '2026-01-01')")
+        registry.update("depots", registry.layer("depots").index[0], {"contact": "112"})
+        registry.set_region([9.47, 47.04, 9.64, 47.28])
+    _as_version(path, version)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'revision:depots'").fetchall() \
+            == [(2,)]
     with Registry(str(path)) as registry:
         assert list(registry.layer("depots")["name"]) == ["old depot"]
+        assert registry.revision("depots") == 2  # carried over, not restarted
+        registry.add("depots", {"geometry": {"type": "Point", "coordinates": [9.53, 47.15]}})
+        assert registry.revision("depots") == 3
+        assert registry.region is not None  # other meta rows stay
     with sqlite3.connect(path) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_version")]
         tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert max(versions) == db.SCHEMA_VERSION == 2
-    assert {"users", "api_tokens", "login_attempts", "jobs"} <= tables
+        old_counts = conn.execute("SELECT key FROM meta WHERE key LIKE 'revision:%'").fetchall()
+    assert max(versions) == db.SCHEMA_VERSION == 3
+    assert {"users", "api_tokens", "login_attempts", "jobs", "revisions"} <= tables
+    assert old_counts == []
 
 
 def test_an_unknown_older_version_is_refused(tmp_path):
@@ -153,3 +177,16 @@ def test_table_refuses_a_model_mapped_to_a_join():
 
     with pytest.raises(TypeError, match="Both is mapped to a Join, not a Table"):
         db.table(Both)
+
+
+@pytest.mark.parametrize("url", ["mysql://planner:secret@dbhost/registry",
+                                 "postgresql+asyncpg://planner:secret@dbhost/registry",
+                                 "oracle://planner:secret@dbhost/registry"])
+def test_databases_other_than_sqlite_and_postgresql_are_refused(tmp_path, url, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scheme = url.split("://")[0]
+    with pytest.raises(SourceError, match=re.escape(
+            f"database {scheme}://***@dbhost/registry: unsupported URL scheme {scheme!r}; "
+            f"expected sqlite:///path/to/registry.sqlite or postgresql://user@host/database")):
+        Registry(url)
+    assert list(tmp_path.iterdir()) == []  # nothing made on the way

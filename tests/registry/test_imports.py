@@ -28,7 +28,17 @@ GOOD = ["S1,Schulhaus Mühleholz 学校,short_term,300,open,9.5175,47.1496",
 
 @pytest.fixture
 def reg(tmp_path):
+    """A registry on a SQLite file: for the tests of reading files, which do not depend on
+    the database."""
     with Registry(str(tmp_path / "registry.sqlite")) as registry:
+        registry.set_region(LIECHTENSTEIN)
+        yield registry
+
+
+@pytest.fixture
+def any_reg(registry_url):
+    """A registry on either database: for the tests of what an import writes."""
+    with Registry(registry_url) as registry:
         registry.set_region(LIECHTENSTEIN)
         yield registry
 
@@ -46,7 +56,8 @@ def _rejected(reg, path, layer="shelters", **options) -> list[tuple]:
     return [(p.row, p.field, p.problem) for p in caught.value.problems]
 
 
-def test_csv_with_lat_lon_columns_imports_and_keeps_chinese_names(reg, tmp_path):
+def test_csv_with_lat_lon_columns_imports_and_keeps_chinese_names(any_reg, tmp_path):
+    reg = any_reg
     ids = import_file(reg, _csv(tmp_path, [HEADER, *GOOD]), layer="shelters")
     assert ids == ["S1", "S2", "S3"]
     shelters = reg.layer("shelters")
@@ -103,7 +114,8 @@ def test_chinese_excel_csv_names_fields_and_choices_in_chinese(reg, tmp_path):
     assert shelters.loc["体育馆", "geometry"].equals(shapely.Point(9.5231, 47.1338))
 
 
-def test_chinese_names_of_team_types_statuses_and_items(reg, tmp_path):
+def test_chinese_names_of_team_types_statuses_and_items(any_reg, tmp_path):
+    reg = any_reg
     teams = ["编号,名称,类型,人数,状态,出动时间（秒）,经度,纬度",
              "T1,瓦杜兹消防队,消防,9,可用,240,9.5209,47.1410",
              "T2,红十字急救队,医疗,3,休息,60,9.5103,47.1640"]
@@ -145,7 +157,8 @@ def test_csv_with_wkt_polygons(reg, tmp_path):
     assert reg.get("shelters", "1")["geometry"].geom_type == "Polygon"
 
 
-def test_geojson_feature_collection(reg, tmp_path):
+def test_geojson_feature_collection(any_reg, tmp_path):
+    reg = any_reg
     collection = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": "T1", "geometry": {"type": "Point", "coordinates": [9.52, 47.14]},
          "properties": {"type": "fire", "headcount": 8, "equipment": ["pump", "ladder"]}}]}
@@ -255,7 +268,8 @@ def test_one_bad_row_rejects_the_whole_file_with_its_row_and_field(reg, tmp_path
     assert {row for row, _, _ in problems} == {4}
 
 
-def test_ids_already_in_the_registry_are_duplicates(reg, tmp_path):
+def test_ids_already_in_the_registry_are_duplicates(any_reg, tmp_path):
+    reg = any_reg
     import_file(reg, _csv(tmp_path, [HEADER, GOOD[0]]), layer="shelters")
     with pytest.raises(RecordsRejectedError, match="id 'S1' already exists in shelters"):
         import_file(reg, _csv(tmp_path, [HEADER, *GOOD], name="again.csv"), layer="shelters")
@@ -270,7 +284,8 @@ def test_negative_headcount_and_unknown_team_type(reg, tmp_path):
                                                           (4, "status")]
 
 
-def test_inventory_rows_need_a_known_depot_item_and_non_negative_quantity(reg, tmp_path):
+def test_inventory_rows_need_a_known_depot_item_and_non_negative_quantity(any_reg, tmp_path):
+    reg = any_reg
     reg.add("depots", {"id": "D1", "geometry": shapely.Point(9.52, 47.14)})
     lines = ["depot,item,quantity", "D1,water,100", "D1,blankets,-5", "D9,water,1",
              "D1,caviar,3", "D1,water,7"]
@@ -396,7 +411,8 @@ def test_hundred_thousand_rows_import_with_progress(reg, tmp_path, capsys, rng):
 
 
 @pytest.mark.parametrize("suffix", ["csv", "geojson", "gpkg", "zip"])
-def test_every_layer_round_trips(reg, tmp_path, suffix):
+def test_every_layer_round_trips(any_reg, tmp_path, suffix):
+    reg = any_reg
     here = shapely.Point(9.52, 47.14)
     reg.add("shelters", {"id": "S1", "shelter_class": "emergency", "effective_area_m2": 500,
                          "facilities": ["water"], "geometry": here})

@@ -1,5 +1,5 @@
 """Record rules: checked under the write lock against concurrent edits (by real processes on a
-real SQLite file), and numbers kept within sane bounds."""
+real SQLite file and a real PostgreSQL database), and numbers kept within sane bounds."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 
+import psycopg
 import pytest
 import shapely
 
@@ -32,10 +33,10 @@ def _edit_each(path: str, changes: dict, ids: list[str], barrier, results) -> No
                 results.put((shelter_id, "refused", str(exc)))
 
 
-def test_concurrent_edits_never_break_occupancy_within_capacity(tmp_path):
+def test_concurrent_edits_never_break_occupancy_within_capacity(registry_url):
     # Each change alone is fine (capacity 1000 -> 100 with 50 people; 500 people in 1000
     # places); together they are not, so whichever commits second must be refused.
-    path = str(tmp_path / "registry.sqlite")
+    path = registry_url
     ids = [f"S{i}" for i in range(ROUNDS)]
     with Registry(path) as setup:
         setup.add_many("shelters", [
@@ -91,8 +92,8 @@ def test_numbers_beyond_sane_bounds_are_refused_by_name(tmp_path, layer, record,
         assert registry.counts()[layer] == 0
 
 
-def test_stock_beyond_sane_bounds_is_refused(tmp_path):
-    with Registry(str(tmp_path / "registry.sqlite")) as registry:
+def test_stock_beyond_sane_bounds_is_refused(registry_url):
+    with Registry(registry_url) as registry:
         registry.add("depots", {"id": "D1", "geometry": shapely.Point(*VADUZ)})
         for quantity in (1e300, 10**400):
             with pytest.raises(ValidationError, match="quantity: .* too large"):
@@ -103,15 +104,22 @@ def test_stock_beyond_sane_bounds_is_refused(tmp_path):
         assert registry.stock("D1") == {"water": 50.0}
 
 
-def test_stock_for_a_depot_deleted_meanwhile_is_a_clear_error(tmp_path):
-    """Another dispatcher deletes the depot while our stock change waits for the write lock:
-    the depot is looked up inside our write transaction, so the answer is "no such depot", not
-    a broken foreign key (it used to be checked before the write, where it still existed)."""
-    path = tmp_path / "registry.sqlite"
-    with Registry(str(path)) as registry:
+def _other_writer(url: str):
+    """Another process's connection, in a transaction of its own."""
+    if url.startswith("postgresql"):
+        return psycopg.connect(url, autocommit=True)  # BEGIN and COMMIT as sent
+    return sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+
+
+def test_stock_for_a_depot_deleted_meanwhile_is_a_clear_error(registry_url):
+    """Another dispatcher deletes the depot while our stock change waits for the write lock
+    (SQLite) or the depot's row lock (PostgreSQL): the depot is looked up inside our write
+    transaction, so the answer is "no such depot", not a broken foreign key (it used to be
+    checked before the write, where it still existed)."""
+    with Registry(registry_url) as registry:
         registry.add("depots", {"id": "D1", "geometry": shapely.Point(*VADUZ)})
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
+        other = _other_writer(registry_url)
+        other.execute("BEGIN" if registry.postgis else "BEGIN IMMEDIATE")
         other.execute("DELETE FROM depots WHERE id = 'D1'")
         outcome: list[BaseException | None] = []
 

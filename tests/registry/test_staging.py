@@ -1,5 +1,6 @@
-"""Long imports and short writes on one real SQLite file: large batches are staged outside the
-write lock and switched in whole; a write that finds the database held says "registry busy"."""
+"""Long imports and short writes: large batches are staged outside the write lock and switched
+in whole (on a SQLite file and on PostgreSQL); a write that finds the SQLite file held says
+"registry busy"."""
 
 from __future__ import annotations
 
@@ -32,9 +33,12 @@ def _people(n: int, *, prefix: str = "P", seed: int = 0) -> list[dict]:
 
 
 def _temporary_tables(registry: Registry) -> list[str]:
-    """Temporary tables left on the pooled connection the registry hands out next."""
+    """Temporary tables left on the pooled connection the registry hands out next (SQLite), or
+    on any session (PostgreSQL's catalogue lists every session's)."""
+    query = ("SELECT relname FROM pg_class WHERE relpersistence = 't'" if registry.postgis
+             else "SELECT name FROM sqlite_temp_master")
     with registry.engine.connect() as conn:
-        return list(conn.execute(text("SELECT name FROM sqlite_temp_master")).scalars())
+        return list(conn.execute(text(query)).scalars())
 
 
 def _hold_write_lock(path) -> sqlite3.Connection:
@@ -49,16 +53,30 @@ def path(tmp_path):
     return tmp_path / "registry.sqlite"
 
 
+def _registry(url: str) -> Registry:
+    registry = Registry(url, busy_timeout=0.3)
+    registry.add("teams", {"id": "T1", "type": "fire", "headcount": 6,
+                           "geometry": shapely.Point(*VADUZ)})
+    registry.add("incidents", {"id": "I1", "type": "fire", "geometry": shapely.Point(*VADUZ)})
+    return registry
+
+
 @pytest.fixture
 def reg(path):
-    with Registry(str(path), busy_timeout=0.3) as registry:
-        registry.add("teams", {"id": "T1", "type": "fire", "headcount": 6,
-                               "geometry": shapely.Point(*VADUZ)})
-        registry.add("incidents", {"id": "I1", "type": "fire", "geometry": shapely.Point(*VADUZ)})
+    """A registry on a SQLite file, for the tests of its write lock."""
+    with _registry(f"sqlite:///{path}") as registry:
         yield registry
 
 
-def test_a_large_batch_is_staged_and_switched_in_whole(reg):
+@pytest.fixture
+def any_reg(registry_url):
+    """A registry on either database."""
+    with _registry(registry_url) as registry:
+        yield registry
+
+
+def test_a_large_batch_is_staged_and_switched_in_whole(any_reg):
+    reg = any_reg
     people = _people(STAGED_ROWS)
     ids = reg.add_many("population", people, actor="grid")
     assert len(ids) == reg.counts()["population"] == STAGED_ROWS
@@ -72,7 +90,8 @@ def test_a_large_batch_is_staged_and_switched_in_whole(reg):
     assert _temporary_tables(reg) == []
 
 
-def test_replace_switches_the_whole_layer_in_one_write(reg):
+def test_replace_switches_the_whole_layer_in_one_write(any_reg):
+    reg = any_reg
     reg.add_many("population", _people(STAGED_ROWS))
     others = _people(STAGED_ROWS, prefix="Q", seed=1)
     point = others[0]["geometry"]
@@ -85,7 +104,8 @@ def test_replace_switches_the_whole_layer_in_one_write(reg):
     assert actions[:2] == ["import", "clear"]
 
 
-def test_ids_already_taken_reject_a_staged_batch_and_leave_nothing(reg):
+def test_ids_already_taken_reject_a_staged_batch_and_leave_nothing(any_reg):
+    reg = any_reg
     reg.add_many("population", _people(3))
     with pytest.raises(RecordsRejectedError, match="id 'P2' already exists in population"):
         reg.add_many("population", _people(STAGED_ROWS))

@@ -114,7 +114,7 @@ def test_gunicorn_serves_with_its_workers_and_health_says_ready(deployment):
     start, token, _ = deployment
     server = start()
     health = server.wait_ready()
-    assert health == {"status": "ready", "problem": None, "schema_version": 2,
+    assert health == {"status": "ready", "problem": None, "schema_version": 3,
                       "networks": {"drive": True, "walk": True}, "database": "reachable"}
     assert len(server.worker_pids()) == 2
     status, body = _call(f"{server.url}/api/dispatch", token=token,
