@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from geo.core.resources import LIECHTENSTEIN_OSM, MONACO_OSM, data_path
 from geo.network.build import build_network
+from tests.registry import postgres
 
 LIECHTENSTEIN = data_path(LIECHTENSTEIN_OSM)
 MONACO = data_path(MONACO_OSM)
@@ -46,3 +48,25 @@ def li_walk(networks):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# A throwaway PostgreSQL + PostGIS server (registry and web tests) ----------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    reason = postgres.unavailable()
+    if reason is not None:
+        if os.environ.get(postgres.REQUIRE_ENV) == "1":
+            pytest.fail(f"{postgres.REQUIRE_ENV}=1 but {reason}")
+        pytest.skip(reason)
+    server = postgres.Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A new database on the test server holding an empty registry, dropped after the test."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
