@@ -525,8 +525,7 @@ def upsert(conn: Connection, target: Table, values: Mapping[str, object], *,
     """``INSERT ... ON CONFLICT (keys) DO UPDATE``: one atomic insert-or-update on either
     database (no read-then-write for a concurrent writer to slip into). ``set_`` is what a
     conflicting row gets, by default the other given values."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(target).values(**values)
+    statement = _dialect(conn).insert(target).values(**values)
     if set_ is None:
         set_ = {name: statement.excluded[name] for name in values if name not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=dict(set_))
@@ -535,8 +534,12 @@ def upsert(conn: Connection, target: Table, values: Mapping[str, object], *,
 def insert_new(conn: Connection, target: Table) -> postgresql.Insert | sqlite.Insert:
     """``INSERT ... ON CONFLICT DO NOTHING``: rows whose key is taken are skipped, not an
     error (two processes seeding the same rows at once)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(target).on_conflict_do_nothing()
+    return _dialect(conn).insert(target).on_conflict_do_nothing()
+
+
+def _dialect(conn: Connection):
+    """The SQLAlchemy dialect module whose ``insert`` has ``on_conflict_*`` for ``conn``."""
+    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 def paths_to_create(url: str) -> list[Path]:
