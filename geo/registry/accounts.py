@@ -175,7 +175,7 @@ class AccountsMixin(Store):
                 .where(tokens.c.token_sha256 == _sha256(token))).mappings().first()
         if row is None or row["revoked_at"] is not None or row["disabled"]:
             return None
-        if row["expires_at"] is not None and _aware(row["expires_at"]) <= db.utc_now():
+        if row["expires_at"] is not None and row["expires_at"] <= db.utc_now():
             return None
         return _account(row)
 
@@ -260,11 +260,6 @@ def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=db.utc_now().tzinfo)
-
-
 def _account(row) -> Account:
     return Account(id=int(row["id"]), name=row["name"], role=row["role"],
                    must_change_password=bool(row["must_change_password"]),
@@ -273,6 +268,6 @@ def _account(row) -> Account:
 
 def _token(row) -> TokenInfo:
     return TokenInfo(id=int(row["id"]), user=row["user"], prefix=row["prefix"],
-                     label=row["label"], created_at=_aware(row["created_at"]),
-                     expires_at=None if row["expires_at"] is None else _aware(row["expires_at"]),
-                     revoked_at=None if row["revoked_at"] is None else _aware(row["revoked_at"]))
+                     label=row["label"], created_at=row["created_at"],
+                     expires_at=None if row["expires_at"] is None else row["expires_at"],
+                     revoked_at=row["revoked_at"])

@@ -48,6 +48,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     create_engine,
     delete,
     event,
@@ -87,6 +88,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator):
+    """A moment in UTC, read back time-zone aware from either database: SQLite keeps no zone
+    and hands back naive times, which a client would take for its own local time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -106,7 +120,7 @@ def table(model: type[Base]) -> Table:
 class SchemaVersion(Base):
     __tablename__ = "schema_version"
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class Meta(Base):
@@ -133,8 +147,8 @@ class _Feature:
     name: Mapped[str] = mapped_column(String(300), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(300), default="")  # "osm:way/123", "demo", a file
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     geometry_wkb: Mapped[str] = mapped_column(Text)  # hex WKB, EPSG:4326
     min_lon: Mapped[float] = mapped_column(Float)
     min_lat: Mapped[float] = mapped_column(Float)
@@ -182,7 +196,7 @@ class InventoryRow(Base):
     item: Mapped[str] = mapped_column(ForeignKey("catalogue.item"), primary_key=True)
     quantity: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32), default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class Team(_Feature, Base):
@@ -218,7 +232,7 @@ class Incident(_Feature, Base):
     __tablename__ = "incidents"
     type: Mapped[str] = mapped_column(String(32))
     severity: Mapped[int] = mapped_column(Integer, default=2)
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     needs: Mapped[dict] = mapped_column(JSON, default=dict)  # {"teams": {...}, "supplies": {...}}
     status: Mapped[str] = mapped_column(String(32), default=INCIDENT_OPEN)
 
@@ -228,9 +242,9 @@ class Assignment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     team: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     assigned_by: Mapped[str] = mapped_column(String(200), default="")
-    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class PopulationPoint(_Feature, Base):
@@ -245,7 +259,7 @@ class PopulationPoint(_Feature, Base):
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(32))  # insert / update / delete / status / import
     layer: Mapped[str] = mapped_column(String(32))
@@ -264,7 +278,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class ApiToken(Base):
@@ -276,9 +290,9 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # to recognise a token in lists
     label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class LoginAttempt(Base):
@@ -290,7 +304,7 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     ok: Mapped[bool] = mapped_column(Boolean)
 
 
@@ -309,9 +323,9 @@ class Job(Base):
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     worker: Mapped[str] = mapped_column(String(100), default="")  # host:pid
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 # The tables of features (a geometry each): on PostgreSQL each also gets a PostGIS column.

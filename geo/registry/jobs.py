@@ -116,9 +116,7 @@ class JobsMixin(Store):
 
 
 def _stale(heartbeat: datetime) -> bool:
-    moment = heartbeat if heartbeat.tzinfo is not None else heartbeat.replace(
-        tzinfo=db.utc_now().tzinfo)
-    return db.utc_now() - moment > timedelta(seconds=LOST_AFTER_S)
+    return db.utc_now() - heartbeat > timedelta(seconds=LOST_AFTER_S)
 
 
 def _state(row) -> JobState:

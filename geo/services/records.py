@@ -79,7 +79,7 @@ def page(ctx: Context, layer: str, *, bbox: tuple[float, float, float, float] | 
 
 
 def _within(times: pd.Series, start: datetime | None, end: datetime | None) -> pd.Series:
-    moments = pd.to_datetime(times, utc=True)  # SQLite gives back naive UTC times
+    moments = pd.to_datetime(times, utc=True)  # the registry's times are UTC
     inside = pd.Series(True, index=times.index)
     if start is not None:
         inside &= moments >= pd.Timestamp(start)

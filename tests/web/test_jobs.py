@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -63,3 +64,5 @@ def test_a_failing_job_keeps_the_error_with_its_field(runner):
     assert state.error["status"] == 422
     assert state.error["field"] == "breaks"
     assert "must be positive" in state.error["message"]
+    for name in ("created_at", "finished_at"):  # UTC, and saying so
+        assert datetime.fromisoformat(state.to_dict()[name]).utcoffset() == timedelta(0)

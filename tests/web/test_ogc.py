@@ -5,6 +5,7 @@ item with its ETag, and the errors of bad requests, each checked against the reg
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -344,3 +345,12 @@ def test_a_bad_datetime_is_400_naming_it(client, headers, when):
     response = client.get(f"/collections/incidents/items?datetime={when}",
                           headers=headers("viewer"))
     assert response.status_code == 400 and response.json["error"]["field"] == "datetime"
+
+
+def test_record_times_carry_their_utc_offset(reader, viewer):
+    """The registry keeps UTC; a time without an offset would be read as the client's local
+    time (eight hours off in Beijing)."""
+    feature = get_json(reader, "/collections/shelters/items?limit=1", viewer)["features"][0]
+    for name in ("created_at", "updated_at"):
+        moment = datetime.fromisoformat(feature["properties"][name])
+        assert moment.utcoffset() == timedelta(0), (name, feature["properties"][name])
