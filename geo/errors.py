@@ -31,9 +31,10 @@ class PointError(ValidationError):
 class ConflictError(GeoError):
     """A conditional update lost: the record is no longer in the state the caller expected."""
 
-    def __init__(self, message: str, *, current: object = None):
+    def __init__(self, message: str, *, current: object = None, holder: dict | None = None):
         super().__init__(message)
         self.current = current
+        self.holder = holder  # who holds the record now (a team: its open assignment)
 
 
 class PreconditionError(GeoError):

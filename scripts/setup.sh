@@ -33,3 +33,23 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet -r requirements.txt
     echo "$wanted" > "$stamp"
 fi
+
+# The map UI's front-end libraries (Leaflet and plugins), pinned by web/ui/package-lock.json and
+# served by the app itself: `npm ci` when the lockfile changed.
+ui=web/ui
+ui_stamp=$ui/node_modules/.lock.sha256
+ui_wanted=$(sha256sum $ui/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$ui_stamp" 2>/dev/null || true)" != "$ui_wanted" ]; then
+    if ! command -v npm >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "setup: installing Node.js and npm with apt-get (for the map's libraries)" >&2
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+        else
+            echo "error: npm is needed to install the map's libraries (sudo apt-get install npm)" >&2
+            exit 1
+        fi
+    fi
+    echo "setup: installing the map's libraries with npm ci (pinned by package-lock.json)" >&2
+    (cd $ui && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$ui_wanted" > "$ui_stamp"
+fi

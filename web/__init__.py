@@ -33,8 +33,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web.commands import register as register_commands
     from web.jobs import JobRunner
     from web.ogc import ogc
+    from web.ui import i18n, ui
     app.register_blueprint(api)
     app.register_blueprint(ogc)
+    app.register_blueprint(ui)
+    i18n.install(app)
     register_commands(app)
 
     web_state = create_state(app.config)

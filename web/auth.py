@@ -63,6 +63,11 @@ def require(permission: str | None) -> None:
                        f"with '{permission}': {', '.join(roles_with(permission))})", field="role")
 
 
+def public_read() -> bool:
+    """Layers and analyses readable without signing in (configured)."""
+    return bool(current_app.config["PUBLIC_READ"])
+
+
 def roles_with(permission: str) -> list[str]:
     return [role for role, allowed in PERMISSIONS.items() if permission in allowed]
 

@@ -58,7 +58,8 @@ def geo_error(exc: GeoError) -> tuple[int, dict]:
     if isinstance(exc, PreconditionError):
         return 412, body("precondition_failed", message, "If-Match", current_etag=exc.current)
     if isinstance(exc, ConflictError):
-        return 409, body("conflict", message, field, current=exc.current)
+        holder = {"holder": exc.holder} if exc.holder else {}
+        return 409, body("conflict", message, field, current=exc.current, **holder)
     if isinstance(exc, BusyError):
         return 503, body("busy", message)
     return 422, body("invalid", message, field)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Literal
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,6 +72,11 @@ class FormatQuery(BaseModel):
     f: str | None = Field(None, pattern="^(json|geojson)$")
 
 
+class LandingQuery(FormatQuery):
+    lang: Literal["en", "zh"] | None = Field(None, description="the map UI's language "
+                                             "(browsers), remembered")
+
+
 class Links(Open):
     links: list[dict]
 
@@ -98,8 +104,12 @@ def _link(href: str, rel: str, media: str, title: str = "") -> dict:
 
 
 @route(ogc, "/", "GET", summary="Landing page", tag="features", permission=None,
-       query=FormatQuery, responses={200: Response("links to the API's parts", Links)})
-def landing(query: FormatQuery):
+       query=LandingQuery, responses={200: Response("links to the API's parts", Links)},
+       description="A browser asking for HTML (and not `f=json`) gets the map UI here instead.")
+def landing(query: LandingQuery):
+    from web.ui import map_view, wants_map  # noqa: PLC0415 (ui depends on this module's app)
+    if wants_map():
+        return map_view()
     return jsonify({"title": API_TITLE,
                     "description": "Shelters, depots, teams, hazards, incidents and population "
                                    "of the emergency registry (OGC API - Features)",

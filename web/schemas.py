@@ -309,6 +309,16 @@ class Tokens(Strict):
     tokens: list[TokenInfo]
 
 
+class Revisions(Strict):
+    revisions: dict[str, int]
+
+
+class LayerSchemas(Open):
+    layers: dict[str, dict]
+    shelter_classes: dict[str, dict]
+    items: dict[str, dict]
+
+
 class Health(Open):
     status: Literal["ready", "not ready"]
     problem: str | None

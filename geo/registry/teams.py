@@ -77,6 +77,18 @@ class TeamsMixin(RecordsMixin):
             revision = self._bump_revision(conn, "teams")
         self._after_write("teams", revision)
 
+    @staticmethod
+    def _open_assignment(conn: Connection, team_id: str) -> dict | None:
+        """The team's latest unreleased assignment: who got it, when, for which incident."""
+        table = db.table(db.Assignment)
+        row = conn.execute(select(table.c.incident, table.c.assigned_by, table.c.assigned_at)
+                           .where(table.c.team == str(team_id), table.c.released_at.is_(None))
+                           .order_by(table.c.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return {"incident": row.incident, "assigned_by": row.assigned_by,
+                "assigned_at": row.assigned_at}
+
     def _change_status(self, conn: Connection, team_id: str, status: str, *,
                        expected: str | Sequence[str], actor: str) -> None:
         wanted = [expected] if isinstance(expected, str) else list(expected)
@@ -95,7 +107,10 @@ class TeamsMixin(RecordsMixin):
                                                   table.c.status.in_(wanted))
                               .values(status=status, updated_at=db.utc_now()))
         if result.rowcount != 1:
-            raise ConflictError(f"team {team_id} is {current}, not {' or '.join(wanted)}",
-                                current=current)
+            holder = self._open_assignment(conn, team_id)
+            held = (f" (on incident {holder['incident']} since {holder['assigned_at']:%H:%M} "
+                    f"UTC, by {holder['assigned_by']})") if holder else ""
+            raise ConflictError(f"team {team_id} is {current}{held}, not "
+                                f"{' or '.join(wanted)}", current=current, holder=holder)
         self._audit(conn, actor=actor, action="status", layer="teams", record_id=team_id,
                     old={"status": current}, new={"status": status})

@@ -221,3 +221,44 @@ def _registry(ctx: Context):
     if ctx.registry is None:
         raise ValidationError("registry: this context was opened without a registry")
     return ctx.registry
+
+
+def extent(ctx: Context) -> tuple[float, float, float, float]:
+    """The region to open a map on (west, south, east, north): the road network's extract when
+    a network is loaded, else the registry's records, else the whole world."""
+    for mode in ctx.loaded_modes():
+        return tuple(float(v) for v in ctx.network(mode).bounds_lonlat)  # type: ignore
+    box = _registry(ctx).extent()
+    return tuple(float(v) for v in box) if box else (-180.0, -85.0, 180.0, 85.0)  # type: ignore
+
+
+def revisions(ctx: Context) -> dict[str, int]:
+    """Every layer's write count (and the supply ``catalogue``'s), in one read: a client that
+    polls this refetches only the layers whose count moved (how open maps stay current)."""
+    return _registry(ctx).revisions()
+
+
+def layer_schemas(ctx: Context) -> dict:
+    """What a form for each layer needs: every field with its kind, whether required, default,
+    bounds and allowed values (fixed ones from the vocabulary, shelter classes from the
+    standards table, items from the catalogue), the geometry types, and the names of the
+    shelter classes and supply items (data, in English and Chinese)."""
+    registry = _registry(ctx)
+    classes = registry.standards.classes
+    catalogue = ctx.catalogue()
+    choices_from = {"shelter_classes": list(classes), "items": list(catalogue.index)}
+    layers = {}
+    for name, spec in LAYERS.items():
+        fields = [{"name": f.name, "kind": f.kind, "required": f.required,
+                   "default": list(f.default) if isinstance(f.default, tuple) else f.default,
+                   "choices": list(f.choices) if f.choices is not None
+                   else choices_from.get(f.choices_from or ""),
+                   "minimum": f.minimum, "maximum": f.maximum} for f in spec.fields]
+        layers[name] = {"fields": fields, "geometry_types": list(spec.geometry_types)
+                        if spec.has_geometry else []}
+    return {"layers": layers,
+            "shelter_classes": {key: {"en": c.name_en, "zh": c.name_zh,
+                                      "per_capita_area_m2": c.per_capita_area_m2}
+                                for key, c in classes.items()},
+            "items": {str(key): {"en": row.name_en, "zh": row.name_zh, "unit": row.unit}
+                      for key, row in catalogue.iterrows()}}

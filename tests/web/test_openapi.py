@@ -15,9 +15,11 @@ from web.openapi import OPERATIONS, error_statuses
 # Methods Flask adds to every rule by itself (HEAD answers as GET, OPTIONS lists the methods):
 # no view of ours handles them, so they are not operations of the API.
 AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
-# Flask's static files: the app serves none (web/ has no static folder; the interactive page's
-# assets are documented routes of their own, /api/docs/{name}).
+# Flask's static files (the app serves none: web/ has no static folder; the interactive page's
+# assets are documented routes of their own, /api/docs/{name}), and the map UI's pages, files
+# and basemap tiles (blueprint "ui"): pages for browsers, not operations of the API.
 UNDOCUMENTED_ENDPOINTS = {"static"}
+UI_BLUEPRINT = "ui."
 
 
 @pytest.fixture
@@ -35,6 +37,7 @@ def test_every_route_is_documented_with_each_of_its_methods(app, document):
     routes = {(_openapi_path(rule.rule), method.lower())
               for rule in app.url_map.iter_rules()
               if rule.endpoint not in UNDOCUMENTED_ENDPOINTS
+              and not rule.endpoint.startswith(UI_BLUEPRINT)
               for method in rule.methods - AUTOMATIC_METHODS}
     documented = {(path, method) for path, item in document["paths"].items()
                   for method in item}

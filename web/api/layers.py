@@ -17,7 +17,7 @@ from web import auth
 from web.api import api
 from web.errors import ApiError
 from web.openapi import Response, route
-from web.schemas import ExportQuery, ImportForm, ImportResult
+from web.schemas import ExportQuery, ImportForm, ImportResult, LayerSchemas, Revisions
 from web.state import state
 
 LAYER_PARAM = {"layer": {"type": "string", "enum": list(LAYERS)}}
@@ -66,3 +66,18 @@ def export_layer(layer: str, query: ExportQuery):
     return current_app.response_class(
         data, mimetype=MEDIA_TYPES[query.format],
         headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+@route(api, "/revisions", "GET", summary="Every layer's write count", tag="layers",
+       permission="read", responses={200: Response("layer → count", Revisions)})
+def revisions():
+    """Poll this (cheap: one read) and refetch a layer when its count moved: how open maps
+    see another dispatcher's assignment within seconds."""
+    return jsonify({"revisions": records.revisions(state().context())})
+
+
+@route(api, "/layers", "GET", summary="Every layer's fields, for forms", tag="layers",
+       permission="read", responses={200: Response("fields, allowed values, names",
+                                                   LayerSchemas)})
+def layer_schemas():
+    return jsonify(records.layer_schemas(state().context()))

@@ -1,0 +1,2 @@
+/* The dispatcher's work (see dispatch flow): filled in by its own change. */
+"use strict";

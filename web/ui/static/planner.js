@@ -1,0 +1,2 @@
+/* The planner's work: filled in by its own change. */
+"use strict";
