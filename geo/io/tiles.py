@@ -174,9 +174,11 @@ class TileRenderer:
         else:
             image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
             image.paste(land, inside)
+        # a few pixels beyond the tile, so that the filter smoothing its edge sees what is there
+        edge_m = 4 * canvas.m_per_px
         for name in AREA_CLASSES:
             if z >= AREA_MIN_ZOOM[name]:
-                self._fill(image, canvas, self._query(name, z, box, margin_m=0.0),
+                self._fill(image, canvas, self._query(name, z, box, margin_m=edge_m),
                            PALETTE[name])
         draw = ImageDraw.Draw(image)
         margin_m = (max(style.width(z) for style in LINES.values()) / 2 + 2) * canvas.m_per_px
@@ -194,7 +196,6 @@ class TileRenderer:
         for name in roads:
             canvas.lines(draw, visible[name], road_color(name, z), LINES[name].width(z))
         return _png(image.resize((TILE_PX, TILE_PX), Image.Resampling.LANCZOS))
-
 
     def _query(self, name: str, z: int, box, *, margin_m: float) -> np.ndarray:
         tree = self._trees.get(name)
