@@ -11,10 +11,11 @@ road network of another.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -28,6 +29,8 @@ from geo.registry import Registry
 from geo.registry.database import resolve_url
 
 # Layers whose revision counts every write that changes them, so a cached copy is safe.
+T = TypeVar("T")
+
 CACHED_LAYERS = ("shelters", "depots", "inventory", "teams", "hazards", "population",
                  "incidents")
 
@@ -73,6 +76,8 @@ class Context:
         self._items: tuple[int, dict[str, tuple[str, str]]] | None = None
         self._lock = threading.RLock()
         self._local = threading.local()  # revisions pinned by this thread (pinned())
+        self._kept: dict[str, Any] = {}
+        self._making: dict[str, threading.Lock] = {}
 
     @classmethod
     def open(cls, *, db: str | None = None, source: NetworkSource | None = None,
@@ -119,6 +124,23 @@ class Context:
                 f"{field}: {what_covers} {describe_box(box)}, but the {net.mode} network of "
                 f"{self.source.osm_path.name} covers {describe_box(net.bounds_lonlat)}: they "
                 "are different places; give the matching --osm extract or input")
+
+    def cached(self, key: str, factory: Callable[[], T]) -> T:
+        """``factory()``, made on first use and kept for this context's life under ``key``.
+        Threads asking for one key while it is made wait for it (it is made once); other keys
+        and the networks are not held up."""
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._kept:
+                    return self._kept[key]
+            made = factory()
+            with self._lock:
+                self._kept[key] = made
+            return made
 
     # ---- registry layers ----------------------------------------------------------------------
 

@@ -2,10 +2,15 @@
 marked in every output."""
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import shapely
 
 from geo import services
+from geo.errors import SourceError
 from geo.registry import Registry
 from geo.registry.demo import build_demo
 from geo.services import Context, NetworkSource
@@ -66,3 +71,34 @@ def test_a_real_registry_carries_no_demo_note(make_context, li_drive):
     ctx = make_context(li_drive, ("teams",))
     result = services.dispatch(ctx, at=(9.5209, 47.1410), k=1, shelters_k=0)
     assert not any("demo" in note for note in result.notes)
+
+
+def test_a_kept_value_is_made_once_however_many_threads_ask(tmp_path):
+    ctx = Context(None, source=NetworkSource(LIECHTENSTEIN, cache_dir=tmp_path))
+    made = []
+    started = threading.Barrier(8)
+
+    def factory():
+        made.append(1)
+        time.sleep(0.05)  # long enough for every other thread to be waiting
+        return object()
+
+    def ask():
+        started.wait()
+        return ctx.cached("thing", factory)
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: ask(), range(8)))
+    assert len(made) == 1 and all(value is got[0] for value in got)
+    assert ctx.cached("other", lambda: 2) == 2  # keys are independent
+
+
+def test_a_failed_factory_is_tried_again(tmp_path):
+    ctx = Context(None, source=NetworkSource(LIECHTENSTEIN, cache_dir=tmp_path))
+
+    def fails():
+        raise SourceError("broken")
+
+    with pytest.raises(SourceError):
+        ctx.cached("thing", fails)
+    assert ctx.cached("thing", lambda: 3) == 3
