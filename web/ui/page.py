@@ -71,7 +71,7 @@ def _offline(fmap: folium.Map) -> None:
 
 def _head_links() -> str:
     styles = [url_for("ui.asset", path=p) for p in assets.PLUGIN_STYLES]
-    styles.append(url_for("ui.static", filename="app.css"))
+    styles += [url_for("ui.static", filename=f) for f in STYLES]
     scripts = [url_for("ui.asset", path=p) for p in assets.PLUGIN_SCRIPTS]
     scripts += [url_for("ui.static", filename=f) for f in SCRIPTS]
     return "\n".join([*(f'<link rel="stylesheet" href="{s}">' for s in styles),
@@ -82,6 +82,7 @@ def _head_links() -> str:
 # The page's own scripts, in load order: the core (API calls, translation, safe DOM building),
 # the map's layers, then each kind of work.
 SCRIPTS = ("geo.js", "layers.js", "dispatch.js", "planner.js")
+STYLES = ("app.css", "dispatch.css", "planner.css")
 
 
 def _script_json(value) -> str:
