@@ -83,7 +83,7 @@ def test_a_wrong_password_is_said_next_to_the_field_and_signs_nobody_in(new_page
     page.click("#login-form button[type=submit]")
     message = page.locator("#login-form [data-error-for=password]")
     message.wait_for(state="visible")
-    assert "wrong user name or password" in message.inner_text()
+    assert "wrong user name or password" in message.inner_text().lower()
     page.goto(service.url + "/")
     assert "/login" in page.url
 
