@@ -175,11 +175,14 @@ Geo.api = async function (method, path, body, options) {
     payload = JSON.stringify(body);
   }
   let response;
+  Geo.working(+1, options.background);
   try {
     response = await fetch(Geo.config.root + path, {method, headers, body: payload,
                                                      credentials: "same-origin"});
   } catch (err) {
     throw new ApiError(0, {message: _("The service cannot be reached.")});
+  } finally {
+    Geo.working(-1, options.background);
   }
   if (response.status === 401 && !options.quiet401) {
     window.location.assign(Geo.config.root + "/login?next=" + encodeURIComponent(location.pathname));
@@ -190,6 +193,15 @@ Geo.api = async function (method, path, body, options) {
   try { data = await response.json(); } catch (err) { data = null; }
   if (!response.ok) throw new ApiError(response.status, data && data.error);
   return data;
+};
+
+/* "Working…" in the top bar while a request the user made is under way (not the polls). */
+Geo.inFlight = 0;
+Geo.working = function (delta, background) {
+  if (background) return;
+  Geo.inFlight += delta;
+  const busy = document.getElementById("busy");
+  if (busy) busy.hidden = Geo.inFlight <= 0;
 };
 
 /* Every feature of a layer (all pages). */
