@@ -38,3 +38,16 @@ def test_layer_fields_with_their_allowed_values(client, headers, registry):
     assert answer["items"]["water"]["zh"] == "饮用水"
     assert answer["layers"]["inventory"]["geometry_types"] == []
     assert "Polygon" in answer["layers"]["shelters"]["geometry_types"]
+
+
+def test_every_problem_of_a_record_is_listed_with_its_field(client, headers, registry):
+    before = len(registry.layer("shelters"))
+    answer = client.post("/collections/shelters/items", headers={
+        **headers("planner"), "Content-Type": "application/geo+json"}, json={
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [9.52, 47.14]},
+        "properties": {"shelter_class": "emergency", "capacity_people": -5, "status": "x"}})
+    assert answer.status_code == 422
+    problems = {p["field"]: p["problem"] for p in answer.json["error"]["problems"]}
+    assert set(problems) == {"capacity_people", "status"}
+    assert problems["capacity_people"] == "-5 is negative (must be ≥ 0)"
+    assert len(registry.layer("shelters")) == before
