@@ -21,7 +21,7 @@ const Plan = {
   EDITABLE: ["shelters", "depots", "teams", "hazards"],
   FACILITIES: ["shelters", "teams", "depots"],
   LAST_FIELDS: ["notes", "source"],   // shown at the end of a form
-  RAMP: ["#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026"],
+  RAMP: ["#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1"],
   SVG: "http://www.w3.org/2000/svg",
   editing: null,        // {layer, id, form}: the record form open in the record panel
   placing: null,        // the marker of a record being added
@@ -591,7 +591,7 @@ Plan.coverageChart = function (summary, unit) {
       Plan.svg("rect", {x: labelW, y: y + 3, width: barW, height: 16, class: "bar-back"}),
       Plan.svg("rect", {x: labelW, y: y + 3, width: barW * Math.min(100, Math.max(0, percent)) / 100,
                         height: 16, class: "bar-fill",
-                        fill: Plan.RAMP[Math.min(i, Plan.RAMP.length - 1)]}),
+                        fill: Plan.rampColour(i, summary.length)}),
       Plan.svg("text", {x: labelW + barW + 6, y: y + 15, class: "bar-percent"},
                Plan.number(percent, 1) + "%"),
       Plan.svg("text", {x: labelW, y: y + 33, class: "bar-people"},
@@ -655,7 +655,7 @@ Plan.showCoverage = function (result, body, sent) {
   const layer = L.geoJSON(result.features, {
     pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
       renderer, radius: 3 + 5 * Math.sqrt((Number(feature.properties.population) || 0) / max),
-      color: "#7b3294", weight: 1, fillColor: "#c2a5cf", fillOpacity: 0.8}),
+      color: "#8c510a", weight: 1, fillColor: "#f6c25b", fillOpacity: 0.85}),
     onEachFeature: (feature, marker) => marker.bindPopup(() => Geo.el("div", {class: "popup"},
       Geo.el("strong", {}, _("Not covered within {within}", {within: Plan.breakLabel(last, unit)})),
       Geo.el("div", {}, _("{n} people", {n: Plan.number(Number(feature.properties.population) || 0)})),
@@ -695,7 +695,7 @@ Plan.showServiceAreas = function (result, body, sent) {
     .sort((a, b) => b.properties.to_break - a.properties.to_break);
   const layer = L.geoJSON({type: "FeatureCollection", features}, {
     style: (f) => ({color: colour.get(f.properties.to_break) || "#555", weight: 1,
-                    fillOpacity: 0.22}),
+                    fillOpacity: 0.15}),
     onEachFeature: (feature, area) => area.bindPopup(() => Geo.el("div", {class: "popup"},
       Geo.el("strong", {}, (Geo.layers[body.layer] && Geo.layers[body.layer].byId.get(feature.properties.facility)
         || {properties: {}}).properties.name || feature.properties.facility),
