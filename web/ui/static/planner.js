@@ -329,8 +329,7 @@ Plan.edit = async function (layer, id, holder, notice) {
         await Plan.reloadAndShow(layer, stored.feature);
         const panel = document.querySelector("#tab-record .plan-record-work");
         if (panel) {
-          Plan.edit(layer, id, panel, _("Someone else changed this record after you opened it. " +
-            "It has been reloaded: check it and make your change again."));
+          Plan.edit(layer, id, panel, _("Someone else changed this record after you opened it. It has been reloaded: check it and make your change again."));
         }
         return;
       }
@@ -960,5 +959,10 @@ Geo.on("ready", () => {
   Plan.setupBarriers();
   Geo.on("layer", (name) => { if (name === "hazards") Plan.fillHazards(); });
   Geo.on("barriers", () => Plan.rerunAfterBarriers());
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !Geo.clickMode) return;
+    if (Geo.clickMode.name.startsWith("add-")) Plan.cancelAdd();
+    else if (Geo.clickMode.name === "move") { Geo.releaseClick(); Plan.closeEdit(); Geo.status(""); }
+  });
   Plan.fillHazards();
 });
