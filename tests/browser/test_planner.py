@@ -123,6 +123,37 @@ def test_a_planner_adds_a_shelter_by_clicking_the_map_and_filling_the_form(open_
     assert page_errors(page) == []
 
 
+def test_a_planner_draws_a_hazard_zone_which_is_not_a_barrier(open_map, service):
+    page = open_map("planner")
+    planning(page).locator("#plan-draw-hazards").click()
+    box = page.locator(".folium-map").bounding_box()
+    x, y = box["width"] / 2, box["height"] / 2
+    corners = [(x - 70, y - 50), (x + 70, y - 50), (x + 60, y + 60), (x - 60, y + 50)]
+    lonlats = [page.evaluate("([x, y]) => { const p = Geo.map.containerPointToLatLng([x, y]);"
+                             " return [p.lng, p.lat]; }", list(c)) for c in corners]
+    for cx, cy in corners:
+        page.mouse.click(box["x"] + cx, box["y"] + cy)
+        page.wait_for_timeout(150)
+    page.mouse.click(box["x"] + corners[0][0], box["y"] + corners[0][1])
+    form = page.locator("#plan-form-holder form.record-form[data-layer=hazards]")
+    form.wait_for()
+    name = f"Flooded meadow {uuid.uuid4().hex[:6]}"
+    form.locator("[name=name]").fill(name)
+    form.locator("[name=type]").select_option("flood_zone")
+    form.locator("[name=risk_level]").fill("3")
+    form.locator("button[type=submit]").click()
+    page.locator("#tab-record .record-name", has_text=name).wait_for()
+    hazard = next(f for f in all_features(service, "hazards") if f["properties"]["name"] == name)
+    assert hazard["geometry"]["type"] == "Polygon"
+    ring = hazard["geometry"]["coordinates"][0]
+    assert len(ring) == 5
+    for got, want in zip(ring[:4], lonlats):
+        assert got == pytest.approx(want, abs=1e-5)
+    assert (hazard["properties"]["type"], hazard["properties"]["risk_level"]) == ("flood_zone", 3)
+    assert page.evaluate("Geo.barriers.features.length") == 0
+    assert page_errors(page) == []
+
+
 def test_an_edit_with_a_bad_value_shows_the_servers_message_and_changes_nothing(open_map,
                                                                                    service):
     shelter = add_via_api(service, "shelters", {"name": "Edit me", "shelter_class": "emergency",

@@ -47,6 +47,11 @@ Plan.addLabel = function (name) {
           hazards: _("Add a hazard")}[name];
 };
 
+Plan.drawLabel = function (name) {
+  return {shelters: _("Draw a shelter area"), depots: _("Draw a depot area"),
+          hazards: _("Draw a hazard zone")}[name];
+};
+
 Plan.section = function (title, ...children) {
   return Geo.el("details", {class: "plan-section", open: true},
                 Geo.el("summary", {}, title), ...children);
@@ -205,6 +210,8 @@ Plan.startAdd = function (layer) {
 };
 
 Plan.cancelAdd = function () {
+  if (Plan.drawHandler) { const handler = Plan.drawHandler; Plan.drawHandler = null; handler.disable(); }
+  Plan.drawTarget = null;
   if (Geo.clickMode && Geo.clickMode.name.startsWith("add-")) { Geo.releaseClick(); Geo.status(""); }
   if (Plan.placing) { Geo.map.removeLayer(Plan.placing); Plan.placing = null; }
   const holder = document.getElementById("plan-form-holder");
@@ -212,18 +219,36 @@ Plan.cancelAdd = function () {
 };
 
 Plan.placed = function (layer, latlng) {
-  Geo.status("");
   const lon = Number(latlng.lng.toFixed(7));
   const lat = Number(latlng.lat.toFixed(7));
+  Plan.placedGeometry(layer, {type: "Point", coordinates: [lon, lat]},
+    L.circleMarker(latlng, {radius: 9, color: "#1f6feb", weight: 3, dashArray: "3 3",
+                            fill: false, interactive: false}),
+    _("at {lat}, {lon}", {lat: lat.toFixed(5), lon: lon.toFixed(5)}));
+};
+
+/* Draw the footprint of a new record (a hazard zone, a shelter's or depot's area). */
+Plan.startDrawAdd = function (layer) {
+  Plan.cancelAdd();
+  if (!L.Draw) return;
+  const holder = document.getElementById("plan-form-holder");
+  Geo.clear(holder).append(Geo.el("p", {class: "hint placing-hint"},
+    _("Draw the area on the map: click its corners, then the first corner to close it."), " ",
+    Geo.el("button", {type: "button", class: "link", onclick: () => Plan.cancelAdd()}, _("Cancel"))));
+  Plan.drawTarget = layer;
+  Plan.drawHandler = new L.Draw.Polygon(Geo.map, {allowIntersection: false, showArea: false,
+    shapeOptions: {color: "#1f6feb", weight: 3, dashArray: "3 3", fillOpacity: 0.1}});
+  Plan.drawHandler.enable();
+};
+
+Plan.placedGeometry = function (layer, geometry, preview, where) {
+  Geo.status("");
   if (Plan.placing) Geo.map.removeLayer(Plan.placing);
-  Plan.placing = L.circleMarker(latlng, {radius: 9, color: "#1f6feb", weight: 3, dashArray: "3 3",
-                                         fill: false, interactive: false}).addTo(Geo.map);
+  Plan.placing = preview.addTo(Geo.map);
   const form = Plan.recordForm(layer, null, _("Save"));
   form.querySelector(".cancel").addEventListener("click", () => Plan.cancelAdd());
   const holder = Geo.clear(document.getElementById("plan-form-holder"));
-  holder.append(Geo.el("h3", {}, Plan.addLabel(layer)),
-                Geo.el("p", {class: "small"}, _("at {lat}, {lon}", {lat: lat.toFixed(5), lon: lon.toFixed(5)})),
-                form);
+  holder.append(Geo.el("h3", {}, Plan.addLabel(layer)), Geo.el("p", {class: "small"}, where), form);
   Geo.showTab("plan");
   const first = form.querySelector("input, select, textarea");
   if (first) first.focus();
@@ -232,7 +257,7 @@ Plan.placed = function (layer, latlng) {
     Geo.clearErrors(form);
     let properties;
     try { properties = Plan.newProperties(layer, form); } catch (err) { Geo.formError(form, err); return; }
-    const feature = {type: "Feature", geometry: {type: "Point", coordinates: [lon, lat]}, properties};
+    const feature = {type: "Feature", geometry, properties};
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     let created;
@@ -774,7 +799,18 @@ Plan.setupBarriers = function () {
   });
   Geo.map.addControl(Plan.drawControl);
   const E = L.Draw.Event;
-  Geo.map.on(E.CREATED, (e) => { group.addLayer(e.layer); Plan.barriersChanged(); });
+  Geo.map.on(E.CREATED, (e) => {
+    if (Plan.drawTarget) {  // the footprint of a new record, not a barrier
+      const layer = Plan.drawTarget;
+      Plan.drawTarget = null;
+      Plan.drawHandler = null;
+      e.layer.options.interactive = false;
+      Plan.placedGeometry(layer, e.layer.toGeoJSON().geometry, e.layer, _("an area drawn on the map"));
+      return;
+    }
+    group.addLayer(e.layer);
+    Plan.barriersChanged();
+  });
   Geo.map.on(E.EDITED, () => Plan.barriersChanged());
   Geo.map.on(E.DELETED, () => Plan.barriersChanged());
   // While drawing, map clicks are points of the shape, not an incident or a new record.
@@ -944,6 +980,11 @@ Plan.build = function () {
       Geo.el("div", {class: "plan-add-buttons"}, Plan.EDITABLE.map((layer) =>
         Geo.el("button", {type: "button", id: "plan-add-" + layer, dataset: {layer},
                           onclick: () => Plan.startAdd(layer)}, Plan.addLabel(layer)))),
+      Geo.el("div", {class: "plan-add-buttons"}, Plan.EDITABLE
+        .filter((layer) => Geo.schemas.layers[layer].geometry_types.includes("Polygon"))
+        .map((layer) => Geo.el("button", {type: "button", id: "plan-draw-" + layer, dataset: {layer},
+                                          onclick: () => Plan.startDrawAdd(layer)},
+                               Plan.drawLabel(layer)))),
       Geo.el("div", {id: "plan-form-holder"})));
   }
   if (Geo.can("import")) tab.append(Plan.importSection());
