@@ -299,6 +299,8 @@ def run_coverage_in_page(page, breaks="5,10"):
     section.locator("[name=layer]").select_option("shelters")
     section.locator("[name=breaks]").fill(breaks)
     section.locator("#plan-run-coverage").click()
+    # Long work shows progress on the status line while the job runs.
+    page.locator("#status progress").wait_for(state="attached")
     page.locator("#plan-coverage-result[data-stale=false] svg.coverage-chart").wait_for(
         timeout=120_000)
 
@@ -380,6 +382,9 @@ def test_a_barrier_drawn_over_roads_reduces_coverage_and_clearing_it_restores_it
                            " Geo.map.setView(c, 16, {animate: false});"
                            " const p = Geo.map.latLngToContainerPoint(c); return [p.x, p.y]; }",
                            busiest)
+    # The dispatcher's script listens for "barriers" (it reruns its dispatch on it).
+    page.evaluate("window.barrierEvents = []; Geo.on('barriers', (fc) =>"
+                  " window.barrierEvents.push(fc.features.length))")
     sent = []
     page.on("request", lambda r: sent.append(r.post_data_json)
             if r.url.endswith("/api/coverage") and r.method == "POST" else None)
@@ -409,6 +414,25 @@ def test_a_barrier_drawn_over_roads_reduces_coverage_and_clearing_it_restores_it
         timeout=120_000)
     page.locator("#plan-coverage-result[data-stale=false]").wait_for()
     assert chart_numbers(page) == before
+    assert page.evaluate("window.barrierEvents") == [1, 0]
+    assert page_errors(page) == []
+
+
+def test_a_closed_bridge_is_drawn_as_a_line_barrier(open_map):
+    page = open_map("dispatcher")  # barriers are for everyone who runs analyses
+    box = page.locator(".folium-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.click(".leaflet-draw-draw-polyline")
+    for dx in (-80, 0, 80):
+        page.mouse.click(x + dx, y + dx / 4)
+        page.wait_for_timeout(150)
+    page.mouse.click(x + 80, y + 20)  # the last point again finishes the line
+    assert page.evaluate("Geo.barriers.features.map(f => f.geometry.type)") == ["LineString"]
+    assert page.evaluate("Geo.barriers.features[0].geometry.coordinates.length") == 3
+    planning(page)
+    assert page.locator("#plan-barrier-count").get_attribute("data-count") == "1"
+    page.locator("#plan-clear-barriers").click()
+    assert page.evaluate("Geo.barriers.features.length") == 0
     assert page_errors(page) == []
 
 

@@ -659,7 +659,7 @@ Plan.showCoverage = function (result, body, sent) {
   box.append(Geo.el("table", {class: "coverage-table"},
     Geo.el("thead", {}, Geo.el("tr", {}, Geo.el("th", {}, _("Within")), Geo.el("th", {}, _("Covered")),
                                   Geo.el("th", {}, _("Not covered")), Geo.el("th", {}, _("Unreachable")),
-                                  Geo.el("th", {}, _("% covered")))),
+                                  Geo.el("th", {}, _("Share covered")))),
     Geo.el("tbody", {}, rows)));
   const reasons = Object.entries(result.unreachable_by_reason || {});
   if (reasons.length) {
