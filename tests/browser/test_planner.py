@@ -335,6 +335,12 @@ def test_coverage_draws_the_chart_with_the_apis_numbers_and_the_uncovered_points
     assert len(seen) == 1  # one job, progress polled on the status line
     page.locator("#plan-coverage-result").scroll_into_view_if_needed()
     screenshot(page, "planner-coverage")
+    # Another planner adds a shelter: the result shown says it is out of date.
+    note = page.locator("#plan-coverage-result .changed-note")
+    assert note.is_hidden()
+    add_via_api(service, "shelters", {"name": "New after coverage", "shelter_class": "emergency",
+                                      "capacity_people": 50})
+    note.wait_for(state="visible", timeout=15_000)
     assert page_errors(page) == []
 
 

@@ -649,6 +649,7 @@ Plan.showCoverage = function (result, body, sent) {
              Geo.el("p", {class: "small run-inputs"}, Plan.describeRun(body, sent)),
              Geo.el("p", {class: "stale-note", hidden: true},
                     _("The barriers changed since this result: it is being recomputed.")),
+             Plan.changedNote(),
              Plan.coverageChart(summary, unit));
   const rows = summary.map((row) => Geo.el("tr", {dataset: {break: row.break}},
     Geo.el("td", {}, Plan.breakLabel(row.break, unit)),
@@ -696,6 +697,23 @@ Plan.showCoverage = function (result, body, sent) {
   Plan.notes(box, result.notes);
 };
 
+Plan.changedNote = function () {
+  return Geo.el("p", {class: "stale-note changed-note", hidden: true},
+                _("The registry changed since this result: run it again to see the change."));
+};
+
+/* A result shown stays as computed; when the records it used change, it says so. */
+Plan.registryChanged = function (name) {
+  for (const kind of ["coverage", "service-areas"]) {
+    const body = Plan.lastAreas && Plan.lastAreas[kind];
+    if (!Plan.shown[kind] || !body) continue;
+    if (name !== body.layer && name !== "population" && name !== "hazards") continue;
+    const box = document.getElementById(kind === "coverage" ? "plan-coverage-result" : "plan-areas-result");
+    const note = box.querySelector(".changed-note");
+    if (note) note.hidden = false;
+  }
+};
+
 Plan.notes = function (box, notes) {
   if (notes && notes.length) {
     box.append(Geo.el("details", {class: "small notes"}, Geo.el("summary", {}, _("Notes")),
@@ -736,6 +754,7 @@ Plan.showServiceAreas = function (result, body, sent) {
     Geo.el("p", {class: "small run-inputs"}, Plan.describeRun(body, sent)),
     Geo.el("p", {class: "stale-note", hidden: true},
            _("The barriers changed since this result: it is being recomputed.")),
+    Plan.changedNote(),
     Geo.el("div", {class: "areas-legend"}, breaks.map((b) => Geo.el("div", {dataset: {break: b}},
       Geo.el("span", {class: "swatch", style: "background:" + colour.get(b)}),
       _("within {within}: {n} areas", {within: Plan.breakLabel(b, unit), n: people.get(b) || 0})))));
@@ -998,7 +1017,10 @@ Geo.on("ready", () => {
   }
   Plan.build();
   Plan.setupBarriers();
-  Geo.on("layer", (name) => { if (name === "hazards") Plan.fillHazards(); });
+  Geo.on("layer", (name) => {
+    if (name === "hazards") Plan.fillHazards();
+    Plan.registryChanged(name);
+  });
   Geo.on("barriers", () => Plan.rerunAfterBarriers());
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || !Geo.clickMode) return;
