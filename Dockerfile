@@ -3,6 +3,8 @@ FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY requirements.txt ./
 COPY scripts/setup.sh scripts/
+# the map's libraries, pinned by the lockfile (setup.sh runs npm ci)
+COPY web/ui/package.json web/ui/package-lock.json web/ui/
 RUN bash scripts/setup.sh
 COPY . .
 ENV GEO_CACHE_DIR=/app/.cache/networks GEO_WEB_BIND=0.0.0.0:8000

@@ -40,6 +40,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.install(app)
     register_commands(app)
 
+    @app.after_request
+    def _no_sniffing(response):
+        # A browser must take every answer (an exported CSV with a typed name in it) as the
+        # type it is sent as, never guess HTML from its content.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     web_state = create_state(app.config)
     app.extensions["geo"] = web_state
     web_state.open(load_in_background=not app.config.get("LOAD_NETWORKS_NOW", False))

@@ -76,6 +76,12 @@ def asset(path: str):
     return send_from_directory(assets.NODE_MODULES, path, max_age=ASSET_MAX_AGE_S)
 
 
+@ui.get("/favicon.ico")
+def favicon():
+    return send_from_directory(ui.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                               max_age=ASSET_MAX_AGE_S)
+
+
 @ui.get("/ui/licences")
 def licences():
     return render_template("ui/licences.html", packages=assets.packages(),

@@ -58,13 +58,24 @@ def missing() -> list[str]:
     return [p for p in wanted if not (NODE_MODULES / p).is_file()]
 
 
+def _declared_only(meta: dict) -> str:
+    """A package that ships no licence file (leaflet-draw): its declared licence, its copyright
+    line from the file served, and where the full text is."""
+    repository = meta.get("repository", "")
+    where = meta.get("homepage") or (repository.get("url", "") if isinstance(repository, dict)
+                                     else repository)
+    return (f"{meta['name']} {meta['version']} declares the {meta.get('license')} licence in its "
+            "package.json and ships no licence file. Copyright: see the header of the served "
+            f"file. Full text: {where}")
+
+
 def packages() -> list[Package]:
     found = []
     for name, purpose in PACKAGES.items():
         folder = NODE_MODULES / name
         meta = json.loads((folder / "package.json").read_text(encoding="utf-8"))
         text = next(((folder / f).read_text(encoding="utf-8") for f in LICENCE_FILES
-                     if (folder / f).is_file()), "")
+                     if (folder / f).is_file()), "") or _declared_only(meta)
         # leaflet.heat's package.json names no licence; its LICENSE file is BSD 2-clause
         licence = meta.get("license") or ("BSD-2-Clause" if "BSD" in text or
                                           "Redistribution and use" in text else "see text")

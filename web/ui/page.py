@@ -52,7 +52,8 @@ def map_page(*, bounds: tuple[float, float, float, float]) -> str:
         "document.addEventListener('DOMContentLoaded', () => Geo.start("
         f"{fmap.get_name()}, {control.get_name()}, {_script_json(boot)}, "
         f"{_script_json(i18n.script_messages(i18n.language()))}));"), name="geo_boot")
-    return figure.render()
+    html_lang = "zh-CN" if i18n.language() == "zh" else "en"
+    return figure.render().replace("<html>", f'<html lang="{html_lang}">', 1)
 
 
 def _offline(fmap: folium.Map) -> None:

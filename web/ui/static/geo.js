@@ -116,9 +116,39 @@ Geo.clear = function (node) {
 
 /* ---- the API ---------------------------------------------------------------------------- */
 
+/* What went wrong, in the page's language, by the error's code; the server's own message (in
+ * English, naming the field and the value) follows it. */
+Geo.ERROR_LEADS = {
+  invalid: () => _("Not accepted"),
+  rows_rejected: () => _("The file was not imported"),
+  not_found: () => _("Not found"),
+  conflict: () => _("Someone else was first"),
+  precondition_failed: () => _("Changed by someone else meanwhile"),
+  forbidden: () => _("Not allowed for your role"),
+  unauthorized: () => _("Please sign in"),
+  busy: () => _("The registry is busy; try again"),
+  bad_credentials: () => _("Wrong user name or password"),
+  too_many_attempts: () => _("Too many attempts; wait a minute"),
+  password_change_required: () => _("Choose your own password first"),
+};
+
+// Errors whose lead says it all (the server's detail would repeat it in English).
+Geo.SELF_EXPLAINED = ["bad_credentials", "unauthorized", "password_change_required"];
+
 class ApiError extends Error {
   constructor(status, error) {
-    super((error && error.message) || _("The service did not answer ({status}).", {status}));
+    const code = error && error.code;
+    const lead = code && Geo.ERROR_LEADS[code];
+    let detail = (error && error.message) || _("The service did not answer ({status}).", {status});
+    if (error && error.field && detail.startsWith(error.field + ": ")) {
+      detail = detail.slice(error.field.length + 2);  // the field is named in the page's words
+    }
+    const field = error && error.field ? Geo.word("fields", error.field) : "";
+    let text = detail;
+    if (lead && Geo.SELF_EXPLAINED.includes(code)) text = lead();
+    else if (lead) text = lead() + (field ? " (" + field + ")" : "") + ": " + detail;
+    super(text);
+    this.detail = detail;
     this.status = status;
     this.code = error && error.code;
     this.field = error && error.field;

@@ -22,6 +22,13 @@ Geo.TEAM_STATUS_COLOUR = {available: "#1a9850", assigned: "#d73027", en_route: "
 Geo.RISK_COLOUR = {1: "#fee08b", 2: "#fdae61", 3: "#f46d43", 4: "#d73027"};
 Geo.INCIDENT_COLOUR = {open: "#d73027", dispatched: "#f46d43", closed: "#878787"};
 
+/* A team's marker letter: the first character of its type's name in Chinese (消, 医, 搜 …), a
+ * letter in English. */
+Geo.teamGlyph = function (type) {
+  if (Geo.config.lang === "zh") return Geo.word("team_types", type).charAt(0) || "队";
+  return Geo.TEAM_GLYPH[type] || "T";
+};
+
 Geo.layerLabel = function (name) {
   return {shelters: _("Shelters"), depots: _("Supply depots"), teams: _("Rescue teams"),
           hazards: _("Hazards"), incidents: _("Incidents"), population: _("Population")}[name] || name;
@@ -63,12 +70,14 @@ Geo.drawFeature = function (layer, feature) {
   if (layer === "teams") {
     const icon = L.divIcon({className: "team-icon", iconSize: [22, 22],
       html: ""});  // filled below with text, never HTML
+    // Above clustered shelters: teams are what a dispatcher looks for.
     const marker = L.marker(latlngOf(feature), {icon, draggable: Geo.can("dispatch"),
-                                                keyboard: true, title: p.name || feature.id});
+                                                keyboard: true, title: p.name || feature.id,
+                                                zIndexOffset: 1000});
     marker.on("add", () => {
       const node = marker.getElement();
       if (!node) return;
-      node.textContent = Geo.TEAM_GLYPH[p.type] || "T";
+      node.textContent = Geo.teamGlyph(p.type);
       node.style.background = Geo.TEAM_STATUS_COLOUR[p.status] || "#555";
       node.dataset.team = feature.id;
       node.dataset.status = p.status;
@@ -205,7 +214,8 @@ Geo.legend = function () {
     const swatch = (colour, cls) => Geo.el("span", {class: "swatch " + (cls || ""),
                                                    style: "background:" + colour});
     const row = (colour, text, cls) => Geo.el("div", {}, swatch(colour, cls), text);
-    return Geo.el("div", {class: "legend", id: "legend"},
+    return Geo.el("details", {class: "legend", id: "legend", open: true},
+      Geo.el("summary", {}, _("Legend")),
       Geo.el("strong", {}, Geo.layerLabel("shelters")),
       row("#1a9850", _("room (under half full)"), "round"),
       row("#fc8d59", _("filling (half full or more)"), "round"),
@@ -215,8 +225,8 @@ Geo.legend = function () {
       Geo.el("div", {class: "small"}, _("size: capacity")),
       Geo.el("strong", {}, Geo.layerLabel("teams")),
       Object.entries(Geo.TEAM_STATUS_COLOUR).map(([s, c]) => row(c, Geo.word("team_statuses", s))),
-      Geo.el("div", {class: "small"}, Object.entries(Geo.TEAM_GLYPH)
-        .map(([t, g]) => g + " " + Geo.word("team_types", t)).join(" · ")),
+      Geo.el("div", {class: "small"}, Object.keys(Geo.TEAM_GLYPH)
+        .map((t) => Geo.teamGlyph(t) + " " + Geo.word("team_types", t)).join(" · ")),
       Geo.el("strong", {}, Geo.layerLabel("hazards")),
       [1, 2, 3, 4].map((r) => row(Geo.RISK_COLOUR[r], _("risk level {n}", {n: r}))),
       Geo.el("strong", {}, Geo.layerLabel("population")),
