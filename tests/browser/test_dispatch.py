@@ -215,7 +215,8 @@ def test_a_point_copied_from_a_chinese_map_is_converted_and_an_unusable_one_said
     page.click("#dispatch-locate")
     lat_error = page.locator("#dispatch-form [data-error-for=lat]")
     lat_error.wait_for()
-    page.wait_for_function("() => document.querySelector('[data-error-for=lat]').textContent !== ''")
+    page.wait_for_function(
+        "() => document.querySelector('[data-error-for=lat]').textContent !== ''")
     assert "lat" in lat_error.inner_text() and "90" in lat_error.inner_text()
     assert page.get_attribute("#dispatch-lat", "aria-invalid") == "true"
     # Only the refused requests, logged by the browser as failed loads.
