@@ -293,7 +293,7 @@ Dispatch.reset = function () {
 Dispatch.changed = function (delayMs) {
   if (!Dispatch.at) return;
   clearTimeout(Dispatch.timer);
-  Dispatch.timer = setTimeout(() => Dispatch.run(), delayMs || 0);
+  Dispatch.timer = setTimeout(() => Dispatch.run({unlessSame: true}), delayMs || 0);
 };
 
 /* Search from Dispatch.at with the form's needs; ``reveal``: scroll the panel to the answer
@@ -301,8 +301,11 @@ Dispatch.changed = function (delayMs) {
 Dispatch.run = async function (options) {
   if (!Dispatch.at) return;
   clearTimeout(Dispatch.timer);
-  const seq = ++Dispatch.seq;
   const body = Dispatch.body(Dispatch.at);
+  // A typed value's "change" after its "input" already searched: nothing new to ask.
+  if (options && options.unlessSame && Dispatch.request && Dispatch.answer &&
+      JSON.stringify(body) === JSON.stringify(Dispatch.request)) return;
+  const seq = ++Dispatch.seq;
   Geo.clearErrors(Dispatch.form);
   Dispatch.results.classList.add("loading");
   performance.mark("dispatch-sent");
@@ -366,7 +369,8 @@ Dispatch.draw = function (answer, body) {
     if (!geometry) return;
     const line = L.geoJSON(geometry, {style: () => Object.assign({}, Dispatch.ROUTE_STYLE[kind]),
                                       interactive: true});
-    line.bindTooltip(title, {sticky: true});
+    // A node, not a string: Leaflet would parse a string as HTML, and names are typed by users.
+    line.bindTooltip(() => Geo.el("span", {}, title || id), {sticky: true});
     line.eachLayer((l) => { l.options.className = "route route-" + kind; });
     group.addLayer(line);
     Dispatch.routes[kind + "|" + id] = line;
