@@ -382,3 +382,38 @@ def test_a_viewer_sees_the_teams_but_cannot_assign(open_map):
     shown = shown_teams(page)
     assert shown and not any(t["assign"] for t in shown)
     assert page.errors == []
+
+
+def test_typed_names_in_the_dispatch_answer_stay_text(open_map, service):
+    """A team named with markup: listed and shown on its route's tooltip as the text it is."""
+    payload = '<img src=x onerror="window.pwned=1">'
+    lon, lat = TRIESEN
+    made = service.session("planner").post(f"{service.url}/collections/teams/items", json={
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon + 0.003, lat]},
+        "properties": {"name": payload, "type": "hazmat", "headcount": 4}})
+    assert made.status_code == 201, made.text
+    team = made.json()["id"]
+    page = open_map("dispatcher")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.evaluate("() => Geo.loadLayer('teams')")
+    click_map(page, *TRIESEN)
+    before = _done(page)
+    page.select_option("#dispatch-needs select[name=need-type]", "hazmat")
+    _wait_dispatch(page, before)
+    row = page.locator(f"tr.team-row[data-team='{team}']")
+    assert row.locator("td.name > div").first.inner_text() == payload
+    page.evaluate(f"""() => {{
+      const route = Dispatch.routes['team|{team}'];
+      route.openTooltip(route.getLayers()[0].getLatLngs()[0]);
+    }}""")
+    assert page.locator(".leaflet-tooltip").inner_text() == payload
+    assert page.locator("img[src=x]").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+    assert dialogs == []
+    assert page.errors == []
+    # Leave the registry as the other tests found it.
+    http = service.session("planner")
+    tag = http.get(f"{service.url}/collections/teams/items/{team}").headers["ETag"]
+    assert http.delete(f"{service.url}/collections/teams/items/{team}",
+                       headers={"If-Match": tag}).status_code == 204
