@@ -13,7 +13,13 @@ class GeoError(Exception):
 
 
 class ValidationError(GeoError, ValueError):
-    """An argument or an input field has a bad value; the message names the field."""
+    """An argument or an input field has a bad value; the message names the field.
+    ``field_problems``: each (field, problem) when a record had several (a form shows each
+    next to its field)."""
+
+    def __init__(self, message: str, *, problems: tuple[tuple[str, str], ...] = ()):
+        super().__init__(message)
+        self.field_problems = tuple(problems)
 
 
 class SourceError(GeoError, OSError):

@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GEO_WEB_BIND=${GEO_WEB_BIND:-127.0.0.1:8000}
-echo "Service starting at http://$GEO_WEB_BIND/ (API: /api/docs, layers: /collections)"
+echo "Service starting: open http://$GEO_WEB_BIND/ in a browser for the map (API: /api/docs,"
+echo "layers for GIS clients: /collections)"
 exec .venv/bin/gunicorn --config web/gunicorn_conf.py

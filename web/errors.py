@@ -18,6 +18,7 @@ from geo.errors import (
     NotFoundError,
     PreconditionError,
     RecordsRejectedError,
+    ValidationError,
 )
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ def geo_error(exc: GeoError) -> tuple[int, dict]:
         return 409, body("conflict", message, field, current=exc.current, **holder)
     if isinstance(exc, BusyError):
         return 503, body("busy", message)
+    if isinstance(exc, ValidationError) and exc.field_problems:
+        return 422, body("invalid", message, field, problems=[
+            {"field": f, "problem": p} for f, p in exc.field_problems])
     return 422, body("invalid", message, field)
 
 

@@ -65,7 +65,8 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
             fields = "; ".join(f"{p.field}: {p.problem}" for p in exc.problems)
             if all(p.problem.endswith(f"already exists in {layer}") for p in exc.problems):
                 raise ConflictError(fields, current="exists") from None
-            raise ValidationError(f"{fields} ({layer})") from None
+            raise ValidationError(f"{fields} ({layer})", problems=tuple(
+                (p.field, p.problem) for p in exc.problems)) from None
 
     def add_many(self, layer: str, records: Sequence[Mapping], *, actor: str = "system",
                  labels: Sequence[object] | None = None,
@@ -210,7 +211,8 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
                                                choices=choices, region=region,
                                                partial=not replace, current=current)
             if problems:
-                raise ValidationError(f"{describe(problems)} ({layer} {record_id})")
+                raise ValidationError(f"{describe(problems)} ({layer} {record_id})",
+                                      problems=tuple(problems))
             if replace:
                 clean = _replacement(layer, clean, current)
             values = dict(clean, updated_at=db.utc_now())

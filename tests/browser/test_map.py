@@ -133,6 +133,9 @@ def test_the_language_switches_and_is_remembered(open_map, service):
     wait_for_map(page)
     assert page.locator("#panel .tabs [data-tab=incidents]").inner_text() == "事件"
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+    # The server's problems, said in Chinese with the value kept (the page's own patterns).
+    assert page.evaluate("Geo.translateProblem('-5 is negative (must be ≥ 0)')") == \
+        "-5 为负数（须 ≥ 0）"
     screenshot(page, "map-zh")
     page.goto(service.url + "/?lang=en")
     wait_for_map(page)

@@ -40,6 +40,11 @@ def test_assign_then_a_second_dispatcher_gets_409_with_the_team_status(client, r
     assert lost.status_code == 409
     assert lost.json["error"]["code"] == "conflict"
     assert lost.json["error"]["current"] == "assigned"
+    # Who got it, for the second dispatcher to see.
+    holder = lost.json["error"]["holder"]
+    assert holder["incident"] == incident and holder["assigned_by"] == "web:dispatcher-user"
+    assert holder["assigned_at"].endswith("+00:00")
+    assert "by web:dispatcher-user" in lost.json["error"]["message"]
     assert registry.get("incidents", incident)["status"] == "dispatched"
     audit = registry.audit_log(layer="incidents", record_id=incident)
     assert (audit["action"] == "assign").sum() == 1

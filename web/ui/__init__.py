@@ -22,7 +22,7 @@ from flask import (
 from geo import services
 from web import auth
 from web.state import state
-from web.ui import assets, i18n
+from web.ui import assets, i18n, problems
 from web.ui.page import map_page
 
 ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static",
@@ -65,7 +65,8 @@ def map_view():
 def login():
     return Response(render_template("ui/login.html", languages=i18n.LANGUAGES,
                                     lang=i18n.language(), change=bool(request.args.get("change")),
-                                    messages=i18n.script_messages(i18n.language())),
+                                    messages={**i18n.script_messages(i18n.language()),
+                                              "problems": problems.for_page()}),
                     mimetype="text/html", headers=_page_headers())
 
 

@@ -15,7 +15,7 @@ import folium
 from flask import render_template, request, url_for
 
 from geo import OSM_ATTRIBUTION
-from web.ui import assets, i18n
+from web.ui import assets, i18n, problems
 
 ONLINE_OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 MAX_ZOOM = 19
@@ -46,7 +46,7 @@ def map_page(*, bounds: tuple[float, float, float, float]) -> str:
     figure.html.add_child(folium.Element(render_template(
         "ui/panel.html", languages=i18n.LANGUAGES, lang=i18n.language())), name="geo_panel")
     boot = {"map": fmap.get_name(), "control": control.get_name(), "lang": i18n.language(),
-            "bounds": [west, south, east, north], "root": root}
+            "bounds": [west, south, east, north], "root": root, "problems": problems.for_page()}
     # Once every script of the page ran (folium's layer control is declared after the map).
     figure.script.add_child(folium.Element(
         "document.addEventListener('DOMContentLoaded', () => Geo.start("

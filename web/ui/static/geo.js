@@ -77,6 +77,19 @@ Geo.km = function (metres) {
   return _("{n} km", {n: (metres / 1000).toFixed(2)});
 };
 
+/* A problem as the server words it ("-5 is negative (must be ≥ 0)") in the page's language,
+ * the value kept (the patterns come with the page: web/ui/problems.py). */
+Geo.translateProblem = function (text) {
+  for (const {pattern, message} of Geo.config.problems || []) {
+    const found = new RegExp(pattern, "u").exec(text);
+    if (found) {
+      return message.replace(/\{(\w+)\}/g, (whole, key) =>
+        found.groups && key in found.groups ? found.groups[key] : whole);
+    }
+  }
+  return text;
+};
+
 /* ---- DOM -------------------------------------------------------------------------------- */
 
 /* el("tr", {class: "x", onclick: fn, dataset: {id: 1}}, "text", child, [more]) — children are
@@ -142,6 +155,8 @@ class ApiError extends Error {
     let detail = (error && error.message) || _("The service did not answer ({status}).", {status});
     if (error && error.field && detail.startsWith(error.field + ": ")) {
       detail = detail.slice(error.field.length + 2);  // the field is named in the page's words
+      if (error.problems && error.problems.length === 1) detail = error.problems[0].problem;
+      detail = Geo.translateProblem(detail);
     }
     const field = error && error.field ? Geo.word("fields", error.field) : "";
     let text = detail;
@@ -175,11 +190,14 @@ Geo.api = async function (method, path, body, options) {
     payload = JSON.stringify(body);
   }
   let response;
+  Geo.working(+1, options.background);
   try {
     response = await fetch(Geo.config.root + path, {method, headers, body: payload,
                                                      credentials: "same-origin"});
   } catch (err) {
     throw new ApiError(0, {message: _("The service cannot be reached.")});
+  } finally {
+    Geo.working(-1, options.background);
   }
   if (response.status === 401 && !options.quiet401) {
     window.location.assign(Geo.config.root + "/login?next=" + encodeURIComponent(location.pathname));
@@ -190,6 +208,15 @@ Geo.api = async function (method, path, body, options) {
   try { data = await response.json(); } catch (err) { data = null; }
   if (!response.ok) throw new ApiError(response.status, data && data.error);
   return data;
+};
+
+/* "Working…" in the top bar while a request the user made is under way (not the polls). */
+Geo.inFlight = 0;
+Geo.working = function (delta, background) {
+  if (background) return;
+  Geo.inFlight += delta;
+  const busy = document.getElementById("busy");
+  if (busy) busy.hidden = Geo.inFlight <= 0;
 };
 
 /* Every feature of a layer (all pages). */
@@ -251,6 +278,19 @@ Geo.showError = function (err) {
  * or at the form's .form-error. Returns true when the error was shown in the form. */
 Geo.formError = function (form, err) {
   Geo.clearErrors(form);
+  // Several fields wrong at once: each problem next to its field, in the page's language.
+  const placed = (err.problems || []).filter((p) => p.field && p.problem &&
+    form.querySelector('[data-error-for="' + CSS.escape(p.field) + '"]'));
+  if (placed.length > 1) {
+    for (const p of placed) {
+      const target = form.querySelector('[data-error-for="' + CSS.escape(p.field) + '"]');
+      target.textContent = Geo.translateProblem(p.problem);
+      target.hidden = false;
+      const input = form.querySelector('[name="' + CSS.escape(p.field) + '"]');
+      if (input) input.setAttribute("aria-invalid", "true");
+    }
+    return true;
+  }
   const field = err.field && form.querySelector('[data-error-for="' + CSS.escape(err.field) + '"]');
   const target = field || form.querySelector(".form-error");
   if (!target) { Geo.showError(err); return false; }
@@ -346,5 +386,7 @@ Geo.start = async function (map, control, config, i18n) {
 /* Set by the login page too (no map there). */
 Geo.loadPageMessages = function () {
   const node = document.getElementById("geo-i18n");
-  if (node) Geo.i18n = JSON.parse(node.textContent);
+  if (!node) return;
+  Geo.i18n = JSON.parse(node.textContent);
+  Geo.config.problems = Geo.i18n.problems || [];
 };

@@ -269,7 +269,8 @@ Geo.loadPlaces = async function () {
 
 Geo.poll = async function () {
   try {
-    const answer = await Geo.api("GET", "/api/revisions", null, {quiet401: true});
+    const answer = await Geo.api("GET", "/api/revisions", null, {quiet401: true,
+                                                                  background: true});
     const changed = Geo.LAYERS.filter((n) => Geo.layers[n].revision !== undefined &&
                                              answer.revisions[n] !== Geo.layers[n].revision);
     for (const name of Geo.LAYERS) Geo.layers[name].revision = answer.revisions[name];
