@@ -417,3 +417,40 @@ def test_typed_names_in_the_dispatch_answer_stay_text(open_map, service):
     tag = http.get(f"{service.url}/collections/teams/items/{team}").headers["ETag"]
     assert http.delete(f"{service.url}/collections/teams/items/{team}",
                        headers={"If-Match": tag}).status_code == 204
+
+
+def test_barriers_drawn_by_the_planner_rerun_the_dispatch_and_cut_off_teams_are_said(
+        open_map, service):
+    page = open_map("dispatcher")
+    click_map(page, *TRIESEN)
+    lon, lat = at = form_point(page)
+    d = 0.002  # a closed area of about 300 m × 450 m around the incident
+    barriers = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
+            [lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d],
+            [lon - d, lat - d]]]}}]}
+    before = _done(page)
+    with page.expect_request("**/api/dispatch") as sent:
+        page.evaluate("(fc) => { Geo.barriers = fc; Geo.emit('barriers', fc); }", barriers)
+    _wait_dispatch(page, before)
+    assert sent.value.post_data_json["barriers"] == barriers
+    expected = api_dispatch(service, "viewer", at=at, k=3, team_types=[], items={}, shelters=3,
+                            barriers=barriers)
+    assert expected["teams"] == [] and expected["unreachable_teams"]  # the premise
+    assert page.locator("#dispatch-results tr.team-row").count() == 0
+    assert page.locator("path.route-team").count() == 0
+    results = page.inner_text("#dispatch-results")
+    assert expected["note"] in results
+    assert "No available team can reach the incident." in results
+    unreachable = page.eval_on_selector_all("[data-testid=unreachable-teams] li",
+                                            "items => items.map(i => i.dataset.team)")
+    assert unreachable == [t["id"] for t in expected["unreachable_teams"]]
+    assert "every way is blocked by hazards or barriers" in page.inner_text(
+        "[data-testid=unreachable-teams]")
+    # Barriers cleared: the teams are back.
+    before = _done(page)
+    page.evaluate("() => { Geo.barriers = {type: 'FeatureCollection', features: []};"
+                  " Geo.emit('barriers', Geo.barriers); }")
+    _wait_dispatch(page, before)
+    assert page.locator("#dispatch-results tr.team-row").count() == 3
+    assert page.errors == []
