@@ -133,6 +133,21 @@ class CoverageRequest(AreaOptions):
     demand_column: Annotated[str, Field(min_length=1, max_length=100)] = "population"
 
 
+class CoordinatesQuery(Strict):
+    lon: Lon
+    lat: Lat
+    crs: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="of the point given: GCJ-02 (AutoNavi/Gaode, Tencent) or BD-09 "
+                             "(Baidu), as copied from Chinese web maps, or WGS84")
+
+
+class Coordinates(Strict):
+    lon: float = Field(description="WGS84")
+    lat: float = Field(description="WGS84")
+    crs: Literal["wgs84"] = "wgs84"
+    given: dict = Field(description="the point and CRS asked about")
+
+
 class ExposureRequest(Strict):
     mode: Mode = "drive"
 
