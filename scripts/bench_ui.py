@@ -20,9 +20,9 @@ dispatcher clicks a map already on screen; tiles still rendering would compete w
 dispatch for the worker's CPU: ``--no-wait-tiles`` measures that first look). The time of a
 click is measured in the browser, from the page's own performance marks: ``dispatch-click``
 (the map's click handler) to ``teams-drawn`` (the ranked list and the routes are in the
-page), split into the request (``dispatch-sent`` → ``dispatch-answered``: the service's work and the loopback) and the
-drawing. Two clicks before the measured ones warm the page and the service. Median, p95 and
-max are printed with the machine; timings are never asserted (exit status 0 unless the run
+page), split into the request (``dispatch-sent`` → ``dispatch-answered``: the service's work
+and the loopback) and the drawing. Two clicks before the measured ones warm the page and the
+service. Median, p95 and max are printed with the machine; timings are never asserted (exit status 0 unless the run
 itself fails).
 """
 
