@@ -22,8 +22,8 @@ click is measured in the browser, from the page's own performance marks: ``dispa
 (the map's click handler) to ``teams-drawn`` (the ranked list and the routes are in the
 page), split into the request (``dispatch-sent`` → ``dispatch-answered``: the service's work
 and the loopback) and the drawing. Two clicks before the measured ones warm the page and the
-service. Median, p95 and max are printed with the machine; timings are never asserted (exit status 0 unless the run
-itself fails).
+service. Median, p95 and max are printed with the machine; timings are never asserted (exit
+status 0 unless the run itself fails).
 """
 
 from __future__ import annotations
