@@ -4,7 +4,7 @@ scripts of the dispatcher's and planner's work around it.
 
 folium builds the map's skeleton; the registry's layers are not baked into the page but fetched
 from the API by the page's scripts (the UI is a client of the API, with no second path to the
-data), so the page is the same for every user and is cached per language.
+data), so the page is the same for every user of a language and holds no registry data.
 """
 
 from __future__ import annotations
