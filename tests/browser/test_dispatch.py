@@ -454,3 +454,19 @@ def test_barriers_drawn_by_the_planner_rerun_the_dispatch_and_cut_off_teams_are_
     _wait_dispatch(page, before)
     assert page.locator("#dispatch-results tr.team-row").count() == 3
     assert page.errors == []
+
+
+FOREST = (9.5444, 47.1594)  # in the forest above Schaan, about 1.5 km from a road
+
+
+def test_an_incident_far_from_roads_is_said_once_with_its_distance(open_map, service):
+    page = open_map("dispatcher")
+    click_map(page, *FOREST, zoom=14)
+    at = form_point(page)
+    expected = api_dispatch(service, "viewer", at=at, k=3, team_types=[], items={}, shelters=3)
+    assert expected["incident_status"] == "far" and expected["teams"] == []  # the premise
+    results = page.inner_text("#dispatch-results")
+    metres = round(expected["incident_snap_m"])
+    assert f"No route can be given: the incident is {metres} m from the nearest road" in results
+    assert results.count(f"{metres} m") == 1  # said once, not again by the server's note
+    assert page.locator("#dispatch-results tr.team-row").count() == 0

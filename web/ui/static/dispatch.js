@@ -393,7 +393,9 @@ Dispatch.draw = function (answer, body) {
       _("Routed from the nearest road, {m} m from the point clicked.",
         {m: Math.round(answer.incident_snap_m)})));
   }
-  if (answer.note) box.append(Geo.el("p", {class: "warning note"}, answer.note));
+  // The server's note says the same as the line above when the incident is off the roads.
+  const offRoad = answer.incident_status === "far";
+  if (answer.note && !offRoad) box.append(Geo.el("p", {class: "warning note"}, answer.note));
 
   // Teams, ranked per type asked for (or all together).
   box.append(Geo.el("h3", {}, _("Teams")));
