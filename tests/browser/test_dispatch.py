@@ -29,23 +29,62 @@ def _done(page) -> int:
 
 
 def _wait_dispatch(page, before: int) -> None:
+    # Generous: a loaded CI machine runs the service, Chromium and the suite on two cores.
     page.wait_for_function(f"() => Number(document.body.dataset.dispatchDone || 0) > {before}",
-                           timeout=30_000)
+                           timeout=90_000)
 
 
 def click_map(page, lon: float, lat: float, zoom: int = 16) -> None:
-    """Click the map at (lon, lat) as a user would, and wait for the dispatch answer drawn."""
+    """Click the map at (lon, lat) as a user would, and wait for the dispatch answer drawn. The
+    page is first brought up to date with the registry (what its 2 s poll would do), so that a
+    marker another test added is on the map before the point is checked to be free of one."""
+    page.evaluate("""async () => {
+      const answer = await Geo.api("GET", "/api/revisions");
+      for (const name of Geo.LAYERS) {
+        if (answer.revisions[name] !== Geo.layers[name].revision) {
+          Geo.layers[name].revision = answer.revisions[name];
+          await Geo.loadLayer(name);
+        }
+      }
+    }""")
+    # The point, or the nearest pixel around it at least 22 px from every record's marker (an
+    # incident an earlier test recorded there, say): a click on a marker opens its popup. Found
+    # from the records rather than from what is on screen this instant, which a redraw changes.
     where = page.evaluate("""([lon, lat, zoom]) => {
       Geo.map.setView([lat, lon], zoom, {animate: false});
       const p = Geo.map.latLngToContainerPoint([lat, lon]);
+      const marks = [];
+      for (const name of ["shelters", "depots", "teams", "incidents"]) {
+        for (const f of Geo.layers[name].features) {
+          if (f.geometry) marks.push(Geo.map.latLngToContainerPoint(Geo.anchor(f)));
+        }
+      }
+      if (Dispatch.at) marks.push(Geo.map.latLngToContainerPoint([Dispatch.at[1], Dispatch.at[0]]));
       const box = Geo.map.getContainer().getBoundingClientRect();
-      const x = box.left + p.x, y = box.top + p.y;
-      const hit = document.elementFromPoint(x, y);
-      return {x, y, marker: Boolean(hit.closest(".leaflet-marker-icon, .leaflet-interactive"))};
+      for (const [dx, dy] of [[0, 0], [30, 0], [0, 30], [-30, 0], [0, -30], [30, 30],
+                              [-30, -30], [60, 0], [0, 60], [-60, 0], [0, -60]]) {
+        const q = L.point(p.x + dx, p.y + dy);
+        if (marks.every((m) => m.distanceTo(q) >= 22)) {
+          return {x: box.left + q.x, y: box.top + q.y, free: true};
+        }
+      }
+      return {free: false};
     }""", [lon, lat, zoom])
-    assert not where["marker"], "the test point is under a marker: choose another"
+    assert where["free"], "every pixel near the test point is under a marker: choose another"
     before = _done(page)
+    clicks = page.evaluate("performance.getEntriesByName('dispatch-click').length")
     page.mouse.click(where["x"], where["y"])
+    # The map took the click (else the wait below would only time out, saying less).
+    try:
+        page.wait_for_function(f"() => performance.getEntriesByName('dispatch-click').length > "
+                               f"{clicks}", timeout=15_000)
+    except Exception:
+        info = page.evaluate("""([x, y]) => {const h = document.elementFromPoint(x, y);
+          return {hit: h && h.outerHTML.slice(0, 200), center: Geo.map.getCenter(),
+                  zoom: Geo.map.getZoom(), mode: Geo.clickMode && Geo.clickMode.name,
+                  popup: Boolean(document.querySelector('.leaflet-popup'))};}""",
+                             [where["x"], where["y"]])
+        raise AssertionError(f"the click did not reach the map: {info}") from None
     _wait_dispatch(page, before)
 
 
