@@ -179,27 +179,15 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def machine_info(chromium: str) -> list[str]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     browser = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         browser = subprocess.run([chromium, "--version"], capture_output=True, text=True,
                                  timeout=30, check=False).stdout.strip()
     import importlib.metadata
-    return [f"machine: {platform.platform()}; {os.cpu_count()} CPUs ({usable} usable)"
-            + (f", CPU: {model}" if model else ""),
+    return [bench_web.machine_line(),
             f"python {platform.python_version()}, playwright "
             f"{importlib.metadata.version('playwright')}, browser: {browser or chromium}",
-            "load average at start (1/5/15 min): "
-            + " ".join(f"{x:.2f}" for x in os.getloadavg()),
-            f"CPU speed check: a {bench_web.CALIBRATION_STEPS:,}-step Python loop took "
-            f"{bench_web.calibration_cpu_s():.2f} s of CPU (compare runs by this: a shared "
-            "virtual machine's cores slow down several-fold when its host is busy)"]
+            bench_web.load_line(), bench_web.speed_check_line()]
 
 
 def report(measures: list[dict], skipped: int, args) -> list[str]:

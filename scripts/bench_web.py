@@ -540,7 +540,8 @@ def _short(file: str) -> str:
 
 # Output ------------------------------------------------------------------------------------
 
-def machine_info(tool: str) -> list[str]:
+def machine_line() -> str:
+    """The platform, its CPUs (and how many this process may use) and their model."""
     model = ""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -548,22 +549,33 @@ def machine_info(tool: str) -> list[str]:
                 model = line.split(":", 1)[1].strip()
                 break
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"machine: {platform.platform()}; {os.cpu_count()} CPUs ({usable} usable)"
+            + (f", {model}" if model else ""))
+
+
+def load_line() -> str:
+    return "load average at start (1/5/15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def speed_check_line() -> str:
+    return (f"CPU speed check: a {CALIBRATION_STEPS:,}-step Python loop took "
+            f"{calibration_cpu_s():.2f} s of CPU (a shared virtual machine's cores slow "
+            "down several-fold when its host is busy: compare runs by this too)")
+
+
+def machine_info(tool: str) -> list[str]:
     versions = []
     for package in ("flask", "gunicorn", "werkzeug", "pydantic", "sqlalchemy"):
         with contextlib.suppress(Exception):
             import importlib.metadata
             versions.append(f"{package} {importlib.metadata.version(package)}")
-    lines = [f"machine: {platform.platform()}; {os.cpu_count()} CPUs ({usable} usable)"
-             + (f", {model}" if model else ""),
+    lines = [machine_line(),
              f"python {platform.python_version()}, " + ", ".join(versions),
              f"load generator: {load_tool_version(tool)}",
              code_version()]
     if hasattr(os, "getloadavg"):
-        lines.append("load average at start (1/5/15 min): "
-                     + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    lines.append(f"CPU speed check: a {CALIBRATION_STEPS:,}-step Python loop took "
-                 f"{calibration_cpu_s():.2f} s of CPU (a shared virtual machine's cores slow "
-                 "down several-fold when its host is busy: compare runs by this too)")
+        lines.append(load_line())
+    lines.append(speed_check_line())
     return lines
 
 

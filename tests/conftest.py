@@ -10,6 +10,8 @@ import pytest
 
 from geo.core.resources import LIECHTENSTEIN_OSM, MONACO_OSM, data_path
 from geo.network.build import build_network
+from geo.registry import Registry
+from geo.registry.demo import build_demo
 from tests.registry import postgres
 
 LIECHTENSTEIN = data_path(LIECHTENSTEIN_OSM)
@@ -70,3 +72,13 @@ def postgres_url(postgres_server):
     name = postgres_server.create_database()
     yield postgres_server.url(name)
     postgres_server.drop_database(name)
+
+
+# The Liechtenstein demo registry, built once per session (the web and browser tests copy it) --
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "registry.sqlite"
+    with Registry(str(path)) as registry:
+        build_demo(registry)
+    return path

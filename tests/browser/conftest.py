@@ -23,7 +23,6 @@ import requests
 
 from geo.registry import Registry
 from geo.registry.accounts import ROLES
-from geo.registry.demo import build_demo
 from tests.web.conftest import copy_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,14 +117,6 @@ def stop_service(service: LiveService) -> None:
         service.process.kill()
 
 
-@pytest.fixture(scope="session")
-def demo_registry(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("ui-demo") / "registry.sqlite"
-    with Registry(str(path)) as registry:
-        build_demo(registry)
-    return path
-
-
 def add_users(db_path: Path) -> dict[str, str]:
     with Registry(str(db_path)) as registry:
         for role in ROLES:
@@ -134,11 +125,11 @@ def add_users(db_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def service(demo_registry, cache_dir, networks, tmp_path_factory):
+def service(demo_file, cache_dir, networks, tmp_path_factory):
     """A fresh service per test module, on its own copy of the demo registry."""
     networks("liechtenstein", "drive"), networks("liechtenstein", "walk")  # built once, cached
     folder = tmp_path_factory.mktemp("ui-service")
-    db_path = copy_registry(demo_registry, folder / "registry.sqlite")
+    db_path = copy_registry(demo_file, folder / "registry.sqlite")
     users = add_users(db_path)
     live = start_service(db_path, cache_dir=cache_dir, folder=folder)
     live.users = users

@@ -10,18 +10,9 @@ import pytest
 
 from geo.registry import Registry
 from geo.registry.accounts import ROLES
-from geo.registry.demo import build_demo
 from web import create_app
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "registry.sqlite"
-    with Registry(str(path)) as registry:
-        build_demo(registry)
-    return path
 
 
 def copy_registry(source: Path, target: Path) -> Path:
