@@ -158,8 +158,8 @@ def _solved(h: highspy.Highs, seconds: float, *, integer: bool) -> Solved:
         return Solved(INFEASIBLE, None, None, None, None, seconds)
     if status == highspy.HighsModelStatus.kOptimal:
         gap = float(info.mip_gap) if integer and np.isfinite(info.mip_gap) else 0.0
-        bound: float | None = float(info.mip_dual_bound) if integer else objective
-        return Solved(OPTIMAL, values, objective, bound, max(gap, 0.0), seconds)
+        proven = float(info.mip_dual_bound) if integer else objective
+        return Solved(OPTIMAL, values, objective, proven, max(gap, 0.0), seconds)
     if status not in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
         raise SolverError(f"solver: HiGHS stopped with status {h.modelStatusToString(status)}")
     bound = float(info.mip_dual_bound) if integer else None
