@@ -157,9 +157,9 @@ def _solved(h: highspy.Highs, seconds: float, *, integer: bool) -> Solved:
     if status == highspy.HighsModelStatus.kInfeasible:
         return Solved(INFEASIBLE, None, None, None, None, seconds)
     if status == highspy.HighsModelStatus.kOptimal:
-        gap = float(info.mip_gap) if integer and np.isfinite(info.mip_gap) else 0.0
+        optimal_gap = float(info.mip_gap) if integer and np.isfinite(info.mip_gap) else 0.0
         proven = float(info.mip_dual_bound) if integer else objective
-        return Solved(OPTIMAL, values, objective, proven, max(gap, 0.0), seconds)
+        return Solved(OPTIMAL, values, objective, proven, max(optimal_gap, 0.0), seconds)
     if status not in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
         raise SolverError(f"solver: HiGHS stopped with status {h.modelStatusToString(status)}")
     bound = float(info.mip_dual_bound) if integer else None
