@@ -65,13 +65,15 @@ def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoData
              weight: str = "travel_time_s", direction: str = "to",
              demand_column: str = "population", capacity_column: str | None = None,
              extra_cost=None, blocked=None, cost_scale=None, effects=None,
-             max_snap_m: float = DEFAULT_MAX_SNAP_M) -> CoverageResult:
+             max_snap_m: float = DEFAULT_MAX_SNAP_M, bounded: bool = True) -> CoverageResult:
     """Coverage of ``demand`` by ``facilities`` within each break (seconds or metres, by
     ``weight``).
 
     ``direction="to"``: people travelling to the facility (shelters); ``"from"``: the facility
     travelling out (teams, depots). ``extra_cost``: one value per facility added to everything
-    it reaches (a team's turnout time), in the unit of the weight.
+    it reaches (a team's turnout time), in the unit of the weight. ``bounded=False`` searches
+    the whole network, so that ``cost`` is known beyond the largest break too (mean and worst
+    travel times).
     """
     breaks = check_breaks(breaks)
     check_choice("direction", direction, DIRECTIONS)
@@ -85,7 +87,7 @@ def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoData
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
                        effects=effects)
     # Unbounded only when barriers may cut demand off: then "not reached" must mean "cannot".
-    cutoff = None if costs.closes_any else breaks[-1]
+    cutoff = None if costs.closes_any or not bounded else breaks[-1]
     search = search_from_points(net, sources, costs=costs, reverse=direction == "to",
                                 cutoff=cutoff,
                                 start_cost=per_point_costs("extra_cost", extra_cost, len(ids)))
@@ -94,7 +96,7 @@ def coverage(net: RoadNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoData
     cost, label = cost_to_points(net, search, targets)
     reason = np.where(targets.status == "far", OFF_NETWORK,
                       np.where(targets.status == "island", ISLAND, ""))
-    if cutoff is None:
+    if costs.closes_any:
         reason = np.where((reason == "") & np.isinf(cost), CUT_OFF, reason)
     table = demand.copy()
     table["cost"] = np.where(np.isfinite(cost), cost, np.nan)

@@ -46,6 +46,9 @@ NEEDS_CUTOFF = ("lscp", "mclp")
 NEEDS_P = ("mclp", "pmedian", "pcenter")
 DEFAULT_TIME_LIMIT_S = 60.0
 _FIRST_K = 8  # candidates per demand point in the first truncated p-median (at least)
+# The capacitated p-median assigns each demand point among its nearest candidates only (the
+# model otherwise holds every pair, which the solver cannot handle at the scale of a county).
+CAPACITATED_NEAREST = 15
 _ZERO = 1e-7  # solver values below this are zero
 
 
@@ -565,6 +568,11 @@ def _capacitated(inputs: _Inputs, say: Progress, *, maximise_cover: bool) -> _An
     weights = inputs.weights[rows]
     if not maximise_cover:
         _check_capacity(inputs, weights.sum())
+        near = _nearest_pairs(pair_row, pair_cost, CAPACITATED_NEAREST)
+        if not near.all():
+            inputs.notes.append(f"capacitated pmedian: each demand point may go to one of its "
+                                f"{CAPACITATED_NEAREST} nearest candidates")
+        pair_row, pair_col, pair_cost = pair_row[near], pair_col[near], pair_cost[near]
     program = Program(maximise=maximise_cover)
     free_index = np.full(len(inputs.free), -1)
     free_index[inputs.free] = np.arange(int(inputs.free.sum()))
@@ -597,6 +605,15 @@ def _capacitated(inputs: _Inputs, say: Progress, *, maximise_cover: bool) -> _An
     used = share > _ZERO
     flows = (rows[pair_row[used]], pair_col[used], share[used] * amount[used])
     return _Answer(solved.status, _opened(inputs, solved, y), solved.bound, flows)
+
+
+def _nearest_pairs(pair_row: np.ndarray, pair_cost: np.ndarray, k: int) -> np.ndarray:
+    """Which pairs are among the ``k`` cheapest of their row (rows given in order)."""
+    order = np.lexsort((pair_cost, pair_row))
+    starts = np.searchsorted(pair_row[order], pair_row[order], side="left")
+    keep = np.zeros(len(pair_row), dtype=bool)
+    keep[order] = np.arange(len(order)) - starts < k
+    return keep
 
 
 def _check_capacity(inputs: _Inputs, demand: float) -> None:
