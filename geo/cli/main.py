@@ -18,7 +18,8 @@ import sys
 
 from geo.errors import GeoError
 
-COMMAND_MODULES = ("geo.cli.network", "geo.cli.analysis", "geo.cli.registry")
+COMMAND_MODULES = ("geo.cli.network", "geo.cli.analysis", "geo.cli.evacuation",
+                   "geo.cli.registry")
 
 
 # A value that starts with a minus and a digit: a negative number or list of numbers, such as
