@@ -18,7 +18,7 @@ import sys
 
 from geo.errors import GeoError
 
-COMMAND_MODULES = ("geo.cli.network", "geo.cli.analysis", "geo.cli.evacuation",
+COMMAND_MODULES = ("geo.cli.network", "geo.cli.analysis", "geo.cli.siting", "geo.cli.evacuation",
                    "geo.cli.registry")
 
 

@@ -37,3 +37,19 @@ def row_progress(description: str, *, enabled: bool | None = None) -> Callable:
                     mininterval=0.5, leave=False)
 
     return wrap
+
+
+class Status:
+    """A one-line status for work of unknown length (a solver): the latest message and the time
+    spent, on a terminal only."""
+
+    def __init__(self, description: str, *, enabled: bool):
+        self._bar = tqdm(total=None, desc=description, disable=not enabled, file=sys.stderr,
+                         leave=False, bar_format="{desc}: {postfix} [{elapsed}]")
+
+    def say(self, message: str) -> None:
+        self._bar.set_postfix_str(message)
+        self._bar.update(0)  # redraw now, not at the next tick
+
+    def close(self) -> None:
+        self._bar.close()

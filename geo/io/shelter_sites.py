@@ -78,8 +78,15 @@ def _square(tags: Mapping[str, str]) -> bool:
             or tags.get("highway") == "pedestrian" and tags.get("area") == "yes")
 
 
+def _open_car_park(tags: Mapping[str, str]) -> bool:
+    """A public car park in the open: a usual emergency assembly area (紧急避难场所 plans list
+    squares, green spaces and car parks); not multi-storey, underground or private ones."""
+    return (tags.get("amenity") == "parking" and tags.get("parking", "surface") == "surface"
+            and tags.get("access", "yes") in ("yes", "public", "customers", "permissive"))
+
+
 # In priority order. Open spaces are only those meant for the public to gather on: recreation
-# grounds, village greens and commons. Left out: playgrounds (small, full of equipment, and
+# grounds, village greens and commons, and open car parks. Left out: playgrounds (small, full of equipment, and
 # mostly inside parks already counted) and landuse=grass/meadow (verges and farmland as often
 # as public lawns).
 SITE_SOURCES: tuple[SiteSource, ...] = (
@@ -95,6 +102,7 @@ SITE_SOURCES: tuple[SiteSource, ...] = (
                False),
     SiteSource("village green", lambda t: t.get("landuse") == "village_green"
                or t.get("leisure") == "common", 0.6, False),
+    SiteSource("open car park", _open_car_park, 0.8, False),
 )
 
 

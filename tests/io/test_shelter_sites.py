@@ -40,11 +40,12 @@ KINDS = {
     "square": [("place", {"square"})],  # or a pedestrian area
     "recreation ground": [("landuse", {"recreation_ground"})],
     "village green": [("landuse", {"village_green"}), ("leisure", {"common"})],
+    "open car park": [],  # amenity=parking in the open and public: see _is
 }
 PRIORITY = {kind: n for n, kind in enumerate(KINDS)}
 SHARES = {"sports hall": 0.7, "school": 0.7, "public building": 0.6, "school grounds": 0.5,
           "stadium": 0.6, "sports pitch": 0.9, "park": 0.6, "square": 0.7,
-          "recreation ground": 0.6, "village green": 0.6}
+          "recreation ground": 0.6, "village green": 0.6, "open car park": 0.8}
 
 
 def _is(kind: str, tags: dict) -> bool:
@@ -52,6 +53,10 @@ def _is(kind: str, tags: dict) -> bool:
         return True
     if kind == "square" and tags.get("highway") == "pedestrian" and tags.get("area") == "yes":
         return True
+    if kind == "open car park":
+        return (tags.get("amenity") == "parking"
+                and tags.get("parking") in (None, "surface")
+                and tags.get("access") in (None, "yes", "public", "customers", "permissive"))
     return any(tags.get(key) in values for key, values in KINDS[kind])
 
 
@@ -158,7 +163,7 @@ def test_site_points_are_the_points_the_nesting_rule_tested(extract):
 def test_liechtenstein_and_monaco_sites():
     li = osm_candidate_sites(LIECHTENSTEIN, standards=load_standards())
     assert {"Rheinparkstadion", "Mehrzweckhalle", "Rathaus Vaduz"} <= set(li["name"])
-    assert {"recreation ground", "village green"} <= set(li["kind"])
+    assert {"recreation ground", "village green", "open car park"} <= set(li["kind"])
     monaco = osm_candidate_sites(MONACO, standards=load_standards())
     squares = monaco[monaco["kind"] == "square"]
     assert {"Place du Palais", "Place d'Armes"} <= set(squares["name"])
@@ -255,3 +260,19 @@ def test_an_extract_without_sites_gives_an_empty_frame(tmp_path, standards):
     assert sites.index.name == "id" and sites.crs == "EPSG:4326"
     nothing = _osm(tmp_path, {})
     assert len(osm_candidate_sites(nothing, standards=standards, shelter_class="emergency")) == 0
+
+
+def test_only_open_public_car_parks_are_sites(tmp_path, standards):
+    path = _osm(tmp_path, {
+        "open": (_box(0, 0, 50, 40), {"amenity": "parking"}),
+        "surface": (_box(100, 0, 150, 40), {"amenity": "parking", "parking": "surface",
+                                            "access": "customers"}),
+        "garage": (_box(200, 0, 250, 40), {"amenity": "parking", "parking": "multi-storey"}),
+        "underground": (_box(300, 0, 350, 40), {"amenity": "parking",
+                                                "parking": "underground"}),
+        "private": (_box(400, 0, 450, 40), {"amenity": "parking", "access": "private"}),
+    })
+    sites = osm_candidate_sites(path, standards=standards)
+    assert list(sites.index) == ["osm-way-1", "osm-way-2"]
+    assert set(sites["kind"]) == {"open car park"} and not sites["indoor"].any()
+    assert sites["effective_area_m2"].tolist() == pytest.approx([0.8 * 2000] * 2, rel=2e-4)
