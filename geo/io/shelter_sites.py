@@ -1,5 +1,6 @@
 """Candidate shelter sites from an extract's real OSM features: sports halls, schools, public
-buildings, school grounds, stadiums, sports pitches, parks, squares and open spaces, each with
+buildings, school grounds, stadiums, sports pitches, parks, squares, open spaces and open car
+parks, each with
 its effective area, shelter class and capacity.
 
 The effective area is a share of the real footprint (:data:`SITE_SOURCES`): a planning
@@ -86,9 +87,9 @@ def _open_car_park(tags: Mapping[str, str]) -> bool:
 
 
 # In priority order. Open spaces are only those meant for the public to gather on: recreation
-# grounds, village greens and commons, and open car parks. Left out: playgrounds (small, full of equipment, and
-# mostly inside parks already counted) and landuse=grass/meadow (verges and farmland as often
-# as public lawns).
+# grounds, village greens and commons, and open car parks. Left out: playgrounds (small, full
+# of equipment, and mostly inside parks already counted) and landuse=grass/meadow (verges and
+# farmland as often as public lawns).
 SITE_SOURCES: tuple[SiteSource, ...] = (
     SiteSource("sports hall", _sports_hall, 0.7, True),
     SiteSource("school", _school, 0.7, True),
