@@ -1,7 +1,6 @@
 """Candidate shelter sites from an extract's real OSM features: sports halls, schools, public
 buildings, school grounds, stadiums, sports pitches, parks, squares, open spaces and open car
-parks, each with
-its effective area, shelter class and capacity.
+parks, each with its effective area, shelter class and capacity.
 
 The effective area is a share of the real footprint (:data:`SITE_SOURCES`): a planning
 assumption of this module, not a figure from GB 51143, GB/T 44013 or any other standard. It
