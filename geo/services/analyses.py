@@ -14,17 +14,15 @@ Points are lon/lat (GeoJSON order) at this edge; breaks carry their unit in the 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
 
-from geo.analysis.barriers import Barriers, hazard_zones, road_barriers
+from geo.analysis.barriers import hazard_zones
 from geo.analysis.coverage import CoverageResult
 from geo.analysis.coverage import coverage as coverage_of
 from geo.analysis.dispatch import (
@@ -43,21 +41,14 @@ from geo.core.validate import check_choice
 from geo.errors import PointError, ValidationError
 from geo.network.build import check_mode
 from geo.network.model import RoadNetwork
+from geo.services.common import (
+    as_of_one_moment,
+    check_same_place,
+    demo_notes,
+    registry_layer,
+    road_effects,
+)
 from geo.services.context import Context
-
-T = TypeVar("T")
-
-
-def _as_of_one_moment(analysis: Callable[..., T]) -> Callable[..., T]:
-    """Run ``analysis(ctx, ...)`` with the registry's revisions read once (:meth:`Context.
-    pinned`): every layer it uses as of one moment, for one query."""
-
-    @functools.wraps(analysis)
-    def pinned(ctx: Context, *args, **kwargs) -> T:
-        with ctx.pinned():
-            return analysis(ctx, *args, **kwargs)
-
-    return pinned
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,7 @@ class _Plan:
     notes: tuple[str, ...]
 
 
-@_as_of_one_moment
+@as_of_one_moment
 def service_areas(ctx: Context, *, layer: str = "shelters",
                   facilities: gpd.GeoDataFrame | None = None,
                   breaks_s: Sequence[float] | None = None,
@@ -101,7 +92,7 @@ def service_areas(ctx: Context, *, layer: str = "shelters",
     plan = _plan(ctx, layer=layer, facilities=facilities, breaks_s=breaks_s, breaks_m=breaks_m,
                  mode=mode, direction=direction, hazards=hazards, barriers=barriers)
     notes = list(plan.notes)
-    population = _layer(ctx, "population", notes)
+    population = registry_layer(ctx, "population", notes)
     result = service_areas_of(plan.net, plan.facilities, breaks=plan.breaks, weight=plan.weight,
                               direction=plan.direction, extra_cost=plan.extra_cost,
                               shape=shape, overlap=overlap, population=population,
@@ -112,7 +103,7 @@ def service_areas(ctx: Context, *, layer: str = "shelters",
     return dataclasses.replace(result, notes=tuple(notes))
 
 
-@_as_of_one_moment
+@as_of_one_moment
 def coverage(ctx: Context, *, layer: str = "shelters",
              facilities: gpd.GeoDataFrame | None = None,
              demand: gpd.GeoDataFrame | None = None, demand_column: str = "population",
@@ -125,9 +116,9 @@ def coverage(ctx: Context, *, layer: str = "shelters",
                  mode=mode, direction=direction, hazards=hazards, barriers=barriers)
     notes = list(plan.notes)
     if demand is None:
-        demand = _layer(ctx, "population", notes)
+        demand = registry_layer(ctx, "population", notes)
     else:
-        _check_same_place(ctx, plan.net, demand, field="demand")
+        check_same_place(ctx, plan.net, demand, field="demand")
     capacity = "capacity_people" if "capacity_people" in plan.facilities else None
     result = coverage_of(plan.net, plan.facilities, demand, breaks=plan.breaks,
                          weight=plan.weight, direction=plan.direction,
@@ -136,7 +127,7 @@ def coverage(ctx: Context, *, layer: str = "shelters",
     return dataclasses.replace(result, notes=tuple(notes))
 
 
-@_as_of_one_moment
+@as_of_one_moment
 def dispatch(ctx: Context, *, at: tuple[float, float], k: int = 5,
              team_types: Sequence[str] = (), min_headcount: int = 0,
              items: Mapping[str, object] | None = None, shelters_k: int = 3,
@@ -168,23 +159,23 @@ def _dispatch(ctx: Context, *, at, k, team_types, min_headcount, items, shelters
               barriers) -> DispatchResult:
     types = _resolve_team_types(team_types)
     wanted = _resolve_items(ctx, items or {})
-    notes = _demo_notes(ctx)
+    notes = demo_notes(ctx)
     drive = ctx.network("drive")
-    drive_barriers = _barriers(ctx, drive, hazards=hazards, extra=barriers, notes=notes)
-    result = nearest_teams(drive, at, _layer(ctx, "teams", notes), k=k, types=types,
+    drive_barriers = road_effects(ctx, drive, hazards=hazards, extra=barriers, notes=notes)
+    result = nearest_teams(drive, at, registry_layer(ctx, "teams", notes), k=k, types=types,
                            min_headcount=min_headcount, route_islands=True, **drive_barriers)
     supplies = None
     if wanted:
-        depots = _layer(ctx, "depots", notes)
+        depots = registry_layer(ctx, "depots", notes)
         inventory = ctx.layer("inventory")
         supplies = depots_for_items(drive, at, depots, inventory, wanted, route_islands=True,
                                     **drive_barriers)
     shelters = None
     if shelters_k:
         walk = ctx.network("walk")
-        walk_barriers = _barriers(ctx, walk, hazards=hazards, extra=barriers, notes=[])
-        shelters = shelters_with_room(walk, at, _layer(ctx, "shelters", notes), k=shelters_k,
-                                      route_islands=True, **walk_barriers)
+        walk_barriers = road_effects(ctx, walk, hazards=hazards, extra=barriers, notes=[])
+        shelters = shelters_with_room(walk, at, registry_layer(ctx, "shelters", notes),
+                                      k=shelters_k, route_islands=True, **walk_barriers)
     return DispatchResult(at, result, supplies, shelters, tuple(notes))
 
 
@@ -209,19 +200,19 @@ def _resolve_items(ctx: Context, items: Mapping[str, object]) -> dict[str, objec
     return {name: items[typed] for name, typed in typed_as.items()}
 
 
-@_as_of_one_moment
+@as_of_one_moment
 def exposure(ctx: Context, *, mode: str = "drive") -> ExposureResult:
     """Per hazard (active or not: safety distances concern every source), the population,
     shelters, depots and teams inside its zone and the length of ``mode`` roads there, and the
     shelters closer to a hazard source than its safety distance."""
-    notes = _demo_notes(ctx)
+    notes = demo_notes(ctx)
     net = ctx.network(check_mode(mode))
     hazards = ctx.layer("hazards")
     if len(hazards) == 0:
         notes.append("the registry has no hazards")
     zones = hazard_zones(hazards, crs=net.crs, rules=ctx.rules, active_only=False)
-    layers = {name: _layer(ctx, name, notes) for name in ("shelters", "depots", "teams")}
-    population = _layer(ctx, "population", notes)
+    layers = {name: registry_layer(ctx, name, notes) for name in ("shelters", "depots", "teams")}
+    population = registry_layer(ctx, "population", notes)
     table = exposure_of(zones, layers=layers, population=population if len(population) else None,
                         net=net)
     unsafe = unsafe_shelters(layers["shelters"], zones)
@@ -238,14 +229,14 @@ def _plan(ctx: Context, *, layer, facilities, breaks_s, breaks_m, mode, directio
     direction = direction or defaults.direction
     check_choice("direction", direction, DIRECTIONS)
     breaks, weight = _breaks(breaks_s, breaks_m)
-    notes = _demo_notes(ctx)
+    notes = demo_notes(ctx)
     net = ctx.network(check_mode(mode or defaults.mode))
     if facilities is None:
-        facilities = _layer(ctx, layer, notes)
+        facilities = registry_layer(ctx, layer, notes)
     else:
-        _check_same_place(ctx, net, facilities, field="facilities")
+        check_same_place(ctx, net, facilities, field="facilities")
     extra_cost = _turnout(facilities, direction=direction, weight=weight, notes=notes)
-    chosen = _barriers(ctx, net, hazards=hazards, extra=barriers, notes=notes)
+    chosen = road_effects(ctx, net, hazards=hazards, extra=barriers, notes=notes)
     return _Plan(net, facilities, direction, breaks, weight, extra_cost, chosen, tuple(notes))
 
 
@@ -270,44 +261,3 @@ def _turnout(facilities, *, direction: str, weight: str, notes: list[str]) -> np
         raise ValidationError("facilities.turnout_s: expected non-negative seconds for every "
                               "facility")
     return turnout
-
-
-def _barriers(ctx: Context, net: RoadNetwork, *, hazards: bool,
-              extra: gpd.GeoDataFrame | None, notes: list[str]) -> dict:
-    """``blocked`` / ``cost_scale`` of the registry's hazards (unless not wanted) and of the
-    ad-hoc barriers, for the analysis functions."""
-    chosen: Barriers | None = None
-    if hazards:
-        if len(ctx.layer("hazards")) == 0:
-            notes.append("the registry has no hazards: none applied")
-        chosen = ctx.hazard_barriers(net.mode)
-    if extra is not None:
-        drawn = road_barriers(net, extra=extra)
-        chosen = drawn if chosen is None else chosen.combined(drawn)
-    return {} if chosen is None else chosen.as_kwargs()
-
-
-def _layer(ctx: Context, name: str, notes: list[str]) -> gpd.GeoDataFrame:
-    """Registry layer ``name``, possibly empty: then the notes say it is absent."""
-    frame = ctx.layer(name)
-    if len(frame) == 0:
-        notes.append(f"the registry has no {name}")
-    return frame
-
-
-def _demo_notes(ctx: Context) -> list[str]:
-    note = ctx.demo_note()
-    return [note] if note else []
-
-
-def _check_same_place(ctx: Context, net: RoadNetwork, frame: gpd.GeoDataFrame, *,
-                      field: str) -> None:
-    """Refuse features that all lie away from the network: a file of another region would
-    otherwise give "all unreachable" as if it were an answer."""
-    if len(frame) == 0:
-        return
-    if frame.crs is None:
-        raise ValidationError(f"{field}: the features have no CRS; set one (EPSG:4326 for "
-                              "lon/lat)")
-    ctx.require_same_place(net, tuple(frame.to_crs("EPSG:4326").total_bounds), field=field,
-                           what_covers="the features cover")

@@ -25,7 +25,7 @@ from geo.analysis.evacuation import STAGES, EvacuationResult
 from geo.analysis.evacuation import evacuation as evacuation_of
 from geo.errors import ValidationError
 from geo.network.build import check_mode
-from geo.services.analyses import _as_of_one_moment, _demo_notes, _layer
+from geo.services.common import as_of_one_moment, demo_notes, registry_layer
 from geo.services.context import Context
 
 __all__ = ["STAGES", "evacuate"]  # STAGES: what progress(stage) is called with, in order
@@ -34,7 +34,7 @@ __all__ = ["STAGES", "evacuate"]  # STAGES: what progress(stage) is called with,
 _SUGGESTED = 3
 
 
-@_as_of_one_moment
+@as_of_one_moment
 def evacuate(ctx: Context, *, hazards: Sequence[str] = (), mode: str = "walk",
              barriers: gpd.GeoDataFrame | None = None, max_time_s: float | None = None,
              progress: Callable[[str], None] | None = None) -> EvacuationResult:
@@ -46,7 +46,7 @@ def evacuate(ctx: Context, *, hazards: Sequence[str] = (), mode: str = "walk",
     registry with no hazard to evacuate. Nobody inside the zones is an answer (0 placed), not an
     error. ``progress(stage)`` is called as each stage of the analysis starts.
     """
-    notes = _demo_notes(ctx)
+    notes = demo_notes(ctx)
     net = ctx.network(check_mode(mode))
     layer = ctx.layer("hazards")
     chosen = _chosen_hazards(layer, hazards)
@@ -61,8 +61,8 @@ def evacuate(ctx: Context, *, hazards: Sequence[str] = (), mode: str = "walk",
         notes.append("other active hazards block or slow the roads: "
                      + ", ".join(map(str, others["hazard"])))
     effects = road_barriers(net, others, extra=barriers).effects
-    population = _layer(ctx, "population", notes)
-    shelters = _layer(ctx, "shelters", notes)
+    population = registry_layer(ctx, "population", notes)
+    shelters = registry_layer(ctx, "shelters", notes)
     result = evacuation_of(net, zones_all[evacuated], population, shelters,
                            unsafe_zones=zones_all, effects=effects if len(effects) else None,
                            max_time_s=max_time_s, progress=progress)

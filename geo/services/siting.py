@@ -39,7 +39,7 @@ from geo.core.validate import check_choice
 from geo.errors import ValidationError
 from geo.io.shelter_sites import osm_candidate_sites
 from geo.network.build import check_mode
-from geo.services.analyses import _as_of_one_moment, _barriers, _check_same_place, _demo_notes
+from geo.services.common import as_of_one_moment, check_same_place, demo_notes, road_effects
 from geo.services.context import Context
 
 OSM_CANDIDATES = "osm"
@@ -47,7 +47,7 @@ CANDIDATE_LAYERS = ("shelters", "depots")
 DEFAULT_SHELTER_CLASS = "emergency"
 
 
-@_as_of_one_moment
+@as_of_one_moment
 def site(ctx: Context, *, problem: str, p: int | None = None, minutes: float | None = None,
          capacitated: bool = False, keep_existing: bool = False,
          candidates: str | gpd.GeoDataFrame = OSM_CANDIDATES, shelter_class: str | None = None,
@@ -60,11 +60,11 @@ def site(ctx: Context, *, problem: str, p: int | None = None, minutes: float | N
     check_choice("problem", problem, PROBLEMS)
     standards = _standards(ctx)
     cutoff_s = _cutoff_s(problem, minutes, standards, shelter_class)
-    notes = _demo_notes(ctx)
+    notes = demo_notes(ctx)
     net = ctx.network(check_mode(mode))
     demand = _demand(ctx, net, demand, demand_column)
     sites = _candidates(ctx, net, candidates, standards=standards, shelter_class=shelter_class)
-    chosen = _barriers(ctx, net, hazards=hazards, extra=barriers, notes=notes)
+    chosen = road_effects(ctx, net, hazards=hazards, extra=barriers, notes=notes)
     zones = (hazard_zones(ctx.layer("hazards"), crs=net.crs, rules=ctx.rules, active_only=False)
              if hazards else None)
     existing = _with_capacity(ctx.layer("shelters"), standards, shelter_class=None)
@@ -118,7 +118,7 @@ def _demand(ctx: Context, net, demand, demand_column: str) -> gpd.GeoDataFrame:
             raise ValidationError("demand: the registry has no population; import it, or give "
                                   "weighted demand points")
     else:
-        _check_same_place(ctx, net, demand, field="demand")
+        check_same_place(ctx, net, demand, field="demand")
     if demand_column not in demand:
         raise ValidationError(f"demand_column: the demand points have no column "
                               f"{demand_column!r}")
@@ -134,7 +134,7 @@ def _demand(ctx: Context, net, demand, demand_column: str) -> gpd.GeoDataFrame:
 def _candidates(ctx: Context, net, candidates, *, standards: ShelterStandards,
                 shelter_class: str | None) -> gpd.GeoDataFrame:
     if isinstance(candidates, gpd.GeoDataFrame):
-        _check_same_place(ctx, net, candidates, field="candidates")
+        check_same_place(ctx, net, candidates, field="candidates")
         frame = candidates
     elif candidates == OSM_CANDIDATES:
         frame = ctx.cached(f"osm-candidates:{shelter_class}", lambda: osm_candidate_sites(
