@@ -59,7 +59,6 @@ class SitingResult:
 
     def to_dict(self) -> dict:
         solved = self.solution.to_dict()
-        solved.pop("assignment")  # per demand point: in features(), not in the summary
         return {**solved, "unit": self.unit,
                 "new_sites": jsonable(self._site_rows(new=True)),
                 "kept_sites": jsonable(self._site_rows(new=False)),
