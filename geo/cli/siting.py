@@ -171,7 +171,16 @@ def _candidates(args):
         raise ValidationError(f"--candidates: expected {OSM_CANDIDATES}, a registry layer "
                               f"({', '.join(CANDIDATE_LAYERS)}) or a file; {value!r} is none of "
                               "them (no such file)")
-    return read_vector(path, field="--candidates", crs=args.crs)
+    frame = read_vector(path, field="--candidates", crs=args.crs)
+    if "id" not in frame:
+        return frame  # named by their row number
+    missing = frame["id"].isna() | (frame["id"].astype(str).str.strip() == "")
+    if missing.any():
+        raise ValidationError(f"--candidates: {path}: {int(missing.sum())} of the "
+                              f"{len(frame)} candidates have no id (e.g. row "
+                              f"{int(missing.to_numpy().argmax()) + 1}); give every one an id, "
+                              "or none")
+    return frame.set_index("id")  # the sites are then named by their ids
 
 
 def _file(path: Path | None, field: str, crs: str | None):
