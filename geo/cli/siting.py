@@ -10,17 +10,20 @@ open sites as GeoJSON (with a cost matrix: the result as JSON).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from geo import services
 from geo.cli.options import add_network_options, add_registry_option, emit, open_context
+from geo.core.files import write_text_atomically
 from geo.core.progress import Status, on_terminal
 from geo.errors import ValidationError
 from geo.io.cost_matrix import read_cost_matrix, read_weights
 from geo.io.vector import read_vector
-from geo.services.siting import CANDIDATE_LAYERS, OSM_CANDIDATES
+from geo.services.siting import CANDIDATE_LAYERS, NEEDS_CUTOFF, OSM_CANDIDATES
 
 PROBLEMS = ("lscp", "mclp", "pmedian", "pcenter")
+NEEDS_P = ("mclp", "pmedian", "pcenter")  # lscp finds the number of sites itself
 OBJECTIVES = {"lscp": "new sites", "mclp": "covered", "pmedian": "demand-weighted cost",
               "pcenter": "worst cost"}
 
@@ -82,11 +85,14 @@ def run_site(args) -> int:
 
 
 def _check_option_mix(args) -> None:
+    """The options that do not go together, and the numbers, checked before any network is
+    loaded (the models check them again, by their own names)."""
     if args.cost_matrix is None:
         for name in ("weights", "cutoff"):
             if getattr(args, name) is not None:
                 raise ValidationError(f"--{name}: only with --cost-matrix (on the network, "
                                       "give --minutes)")
+        _check_numbers(args)
         return
     if args.weights is None:
         raise ValidationError("--weights: a cost matrix needs the demand weights")
@@ -99,6 +105,25 @@ def _check_option_mix(args) -> None:
         if given:
             raise ValidationError(f"--{name}: not used with --cost-matrix (the matrix holds the "
                                   "demand, the candidates and the costs)")
+    _check_numbers(args)
+
+
+def _check_numbers(args) -> None:
+    if args.problem in NEEDS_P and args.p is None:
+        raise ValidationError(f"--p: {args.problem} needs the number of new sites to choose")
+    if args.problem not in NEEDS_P and args.p is not None:
+        raise ValidationError(f"--p: {args.problem} finds the number of sites itself; give no "
+                              "--p")
+    if args.p is not None and args.p < 1:
+        raise ValidationError(f"--p: expected at least 1 new site, got {args.p}")
+    if args.cost_matrix is not None and args.problem in NEEDS_CUTOFF and args.cutoff is None:
+        raise ValidationError(f"--cutoff: {args.problem} on a cost matrix needs a cutoff (the "
+                              "cost within which demand counts as covered, in the matrix's units)")
+    for name, value, unit in (("time-limit", args.time_limit, "seconds"),
+                              ("cutoff", args.cutoff, "in the cost matrix's units"),
+                              ("minutes", args.minutes, "minutes")):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValidationError(f"--{name}: expected a positive number ({unit}), got {value:g}")
 
 
 def _run_matrix(args, status: Status) -> int:
@@ -111,7 +136,8 @@ def _run_matrix(args, status: Status) -> int:
     payload = result.to_dict()
     status.close()
     if args.out is not None:
-        args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text_atomically(args.out, json.dumps(payload, ensure_ascii=False, indent=1),
+                              field="--out")
     if args.json:
         print(json.dumps(payload, ensure_ascii=False))
         return 0
@@ -145,7 +171,16 @@ def _candidates(args):
         raise ValidationError(f"--candidates: expected {OSM_CANDIDATES}, a registry layer "
                               f"({', '.join(CANDIDATE_LAYERS)}) or a file; {value!r} is none of "
                               "them (no such file)")
-    return read_vector(path, field="--candidates", crs=args.crs)
+    frame = read_vector(path, field="--candidates", crs=args.crs)
+    if "id" not in frame:
+        return frame  # named by their row number
+    missing = frame["id"].isna() | (frame["id"].astype(str).str.strip() == "")
+    if missing.any():
+        raise ValidationError(f"--candidates: {path}: {int(missing.sum())} of the "
+                              f"{len(frame)} candidates have no id (e.g. row "
+                              f"{int(missing.to_numpy().argmax()) + 1}); give every one an id, "
+                              "or none")
+    return frame.set_index("id")  # the sites are then named by their ids
 
 
 def _file(path: Path | None, field: str, crs: str | None):

@@ -25,63 +25,66 @@ MAX_BYTES = 2_000_000_000
 def read_cost_matrix(path: str | Path, *, field: str = "cost_matrix",
                      encoding: str | None = None) -> pd.DataFrame:
     """The matrix as floats (``inf`` where unreachable), indexed by demand id, with the
-    candidate ids as columns (both as text). Every problem names the file, row and column."""
-    text, delimiter = _text(path, field=field, encoding=encoding)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
-                            keep_default_na=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValidationError(f"{field}: {path}: not a CSV table "
-                              f"({' '.join(str(exc).split())})") from None
-    if table.shape[0] < 2 or table.shape[1] < 2:
+    candidate ids as columns (both as text). Every problem names the file, line and column;
+    a row with more or fewer cells than the header is an error, not padded as unreachable."""
+    rows = _rows(path, field=field, encoding=encoding)
+    if len(rows) < 2 or len(rows[0][1]) < 2:
         raise ValidationError(f"{field}: {path}: expected a header row of candidate ids and "
                               "at least one demand row, with the demand ids in the first column")
-    header = [str(cell).strip() for cell in table.iloc[0, 1:]]
+    header = [cell.strip() for cell in rows[0][1][1:]]
+    if "" in header:
+        raise ValidationError(f"{field}: {path}: line {rows[0][0]}, column "
+                              f"{header.index('') + 2}: the candidate id is empty")
     _unique(header, f"{field}: {path}: duplicate candidate ids")
-    ids = [str(cell).strip() for cell in table.iloc[1:, 0]]
+    ids = [row[0].strip() for _, row in rows[1:]]
+    if "" in ids:
+        raise ValidationError(f"{field}: {path}: line {rows[ids.index('') + 1][0]}: the "
+                              "demand id (first column) is empty")
     _unique(ids, f"{field}: {path}: duplicate demand ids")
-    cells = table.iloc[1:, 1:]
-    short = cells.isna().any(axis=1).to_numpy()
-    if short.any():
-        r = int(np.flatnonzero(short)[0])
-        raise ValidationError(f"{field}: {path}: row {r + 2} (demand {ids[r]!r}) has fewer "
-                              f"costs than the {len(header)} candidates")
-    words = cells.apply(lambda column: column.str.strip().str.lower())
-    unreachable = words.isin(UNREACHABLE).to_numpy()
-    values = words.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    bad = (np.isnan(values) & ~unreachable) | (values < 0)
+    for line, row in rows[1:]:
+        if len(row) != len(header) + 1:
+            raise ValidationError(
+                f"{field}: {path}: line {line} (demand {row[0].strip()!r}) has "
+                f"{len(row) - 1} costs for the {len(header)} candidates of the header row")
+    values = np.fromiter((_number(cell) for _, row in rows[1:] for cell in row[1:]), float,
+                         count=len(ids) * len(header)).reshape(len(ids), len(header))
+    bad = values < 0
+    for r, c in np.argwhere(~np.isfinite(values)):  # few: the words are looked at only here
+        if rows[r + 1][1][c + 1].strip().lower() in UNREACHABLE:
+            values[r, c] = np.inf
+        elif np.isnan(values[r, c]):  # not a number, or "nan": an error, not unreachable
+            bad[r, c] = True
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise ValidationError(f"{field}: {path}: demand {ids[r]!r}, candidate {header[c]!r}: "
-                              f"{str(cells.iat[r, c]).strip()!r} is not a non-negative number "
-                              f"({int(bad.sum())} such cells)")
-    values[unreachable] = np.inf
+        raise ValidationError(f"{field}: {path}: line {rows[r + 1][0]}, demand {ids[r]!r}, "
+                              f"candidate {header[c]!r}: {rows[r + 1][1][c + 1].strip()!r} is not "
+                              f"a non-negative number ({int(bad.sum())} such cells)")
     return pd.DataFrame(values, index=pd.Index(ids, name="demand"), columns=header)
 
 
 def read_weights(path: str | Path, *, ids: list[str], field: str = "weights",
                  encoding: str | None = None) -> np.ndarray:
     """One weight per demand id of the matrix, in its row order."""
-    rows = [row for row in _rows(path, field=field, encoding=encoding) if any(c.strip()
-                                                                             for c in row)]
-    if rows and len(rows[0]) >= 2 and not _is_number(rows[0][1]):
-        rows = rows[1:]  # a header row
+    rows = _rows(path, field=field, encoding=encoding)
+    if rows and not _is_number(rows[0][1][min(1, len(rows[0][1]) - 1)]):
+        rows = rows[1:]  # a header row ("id,weight", or "weight" over one column)
     if not rows:
         raise ValidationError(f"{field}: {path}: no weights")
-    if all(len(row) == 1 for row in rows):
+    if all(len(row) == 1 for _, row in rows):
         if len(rows) != len(ids):
             raise ValidationError(f"{field}: {path}: {len(rows)} weights for the {len(ids)} "
                                   "demand rows of the cost matrix; the shapes do not match")
-        return np.array([_weight(row[0], field, f"{path}: line {n + 1}")
-                         for n, row in enumerate(rows)])
+        return np.array([_weight(row[0], field, f"{path}: line {line}") for line, row in rows])
     given: dict[str, float] = {}
-    for row in rows:
+    for line, row in rows:
         key = row[0].strip()
         if key in given:
-            raise ValidationError(f"{field}: {path}: duplicate demand id {key!r}")
-        given[key] = _weight(row[1] if len(row) > 1 else "", field, f"{path}: demand {key!r}")
+            raise ValidationError(f"{field}: {path}: line {line}: duplicate demand id {key!r}")
+        given[key] = _weight(row[1] if len(row) > 1 else "", field,
+                             f"{path}: line {line}, demand {key!r}")
+    known = set(ids)
     missing = [i for i in ids if i not in given]
-    extra = [k for k in given if k not in set(ids)]
+    extra = [k for k in given if k not in known]
     if missing or extra:
         parts = ([f"no weight for {len(missing)} demand ids of the matrix (e.g. "
                   f"{missing[0]!r})"] if missing else []) + (
@@ -90,9 +93,16 @@ def read_weights(path: str | Path, *, ids: list[str], field: str = "weights",
     return np.array([given[i] for i in ids])
 
 
-def _rows(path: str | Path, *, field: str, encoding: str | None) -> list[list[str]]:
+def _rows(path: str | Path, *, field: str,
+          encoding: str | None) -> list[tuple[int, list[str]]]:
+    """The rows that hold anything but blanks, each with the line it ends on."""
     text, delimiter = _text(path, field=field, encoding=encoding)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise ValidationError(f"{field}: {path}: line {reader.line_num}: not a CSV table "
+                              f"({exc})") from None
 
 
 def _text(path: str | Path, *, field: str, encoding: str | None) -> tuple[str, str]:
@@ -113,6 +123,13 @@ def _unique(values: list[str], message: str) -> None:
     if seen.has_duplicates:
         raise ValidationError(f"{message}: "
                               f"{', '.join(map(repr, seen[seen.duplicated()].unique()[:5]))}")
+
+
+def _number(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return np.nan
 
 
 def _is_number(text: str) -> bool:
