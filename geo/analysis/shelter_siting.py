@@ -121,8 +121,12 @@ def site_shelters(net: RoadNetwork, demand: gpd.GeoDataFrame, candidates: gpd.Ge
         _scenario(BEFORE, net, existing, demand, breaks, demand_column, effects),
         _scenario(AFTER, net, chosen, demand, breaks, demand_column, effects)],
         ignore_index=True)
+    notes = _notes(existing, keep_existing)
+    if not capacitated and _more_over_capacity(comparison):
+        notes += ("more people are over capacity after: this model does not weigh capacities "
+                  "(everyone counted at their nearest site); the capacitated form does",)
     return SitingResult(solution, _site_frame(chosen, solution), excluded, comparison,
-                        notes=_notes(existing, keep_existing))
+                        notes=notes)
 
 
 def _open_shelters(existing: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -237,6 +241,11 @@ def _over_capacity(table, weights, sites, capacity: str | None) -> float:
     caps = pd.to_numeric(sites[capacity], errors="coerce")
     excess = (load.reindex(caps.index, fill_value=0.0) - caps).clip(lower=0)
     return float(excess.sum())
+
+
+def _more_over_capacity(comparison: pd.DataFrame) -> bool:
+    over = comparison.groupby("scenario")["over_capacity"].first()
+    return bool(over.get(AFTER, 0.0) > over.get(BEFORE, 0.0))
 
 
 def _site_frame(chosen: gpd.GeoDataFrame, solution: SitingSolution) -> gpd.GeoDataFrame:
