@@ -28,13 +28,22 @@ the best solution found with its gap to the proven bound, never called optimal.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from geo.analysis.milp import INFEASIBLE, OPTIMAL, TIME_LIMIT, Program, Progress, Solved
+from geo.analysis.milp import (
+    INFEASIBLE,
+    OPTIMAL,
+    OPTIMAL_GAP,
+    TIME_LIMIT,
+    Program,
+    Progress,
+    Solved,
+)
+from geo.analysis.pmedian_bounds import Bounds, Pairs, lagrangian
 from geo.core.jsonable import jsonable
 from geo.core.validate import check_choice
 from geo.errors import GeoError, ValidationError
@@ -50,6 +59,7 @@ _FIRST_K = 8  # candidates per demand point in the first truncated p-median (at 
 # model otherwise holds every pair, which the solver cannot handle at the scale of a county).
 CAPACITATED_NEAREST = 15
 _ZERO = 1e-7  # solver values below this are zero
+_BOUNDS_MIN_S, _BOUNDS_SHARE = 1.0, 0.3  # time for the p-median bounds: at least, share of limit
 
 
 class NoSolutionError(GeoError):
@@ -463,13 +473,75 @@ def _mclp(inputs: _Inputs, say: Progress) -> _Answer:
 
 
 def _pmedian(inputs: _Inputs, say: Progress) -> _Answer:
+    """Bounds first (pmedian_bounds): when the Lagrangian bound meets the local search's
+    solution it is proven optimal without a solver; otherwise the sites the bounds fix open or
+    closed shrink the model HiGHS proves, started from that solution."""
     if inputs.capacities is not None:
         return _capacitated(inputs, say, maximise_cover=False)
+    rows = np.flatnonzero(inputs.served)
+    pairs = Pairs.of(sp.csr_array(inputs.allowed[rows]), inputs.weights[rows],
+                     fixed=inputs.fixed, free=inputs.free, p=int(inputs.p or 0))
+    budget = max(_BOUNDS_MIN_S, _BOUNDS_SHARE * inputs.seconds_left())
+    bounds = lagrangian(pairs, deadline=min(inputs.deadline, time.perf_counter() + budget),
+                        gap=OPTIMAL_GAP)
+    if not np.isfinite(bounds.upper):  # no solution serves everyone: the solver decides
+        return _pmedian_search(inputs, say)
+    tolerance = pairs.tolerance(bounds.upper, OPTIMAL_GAP)
+    say(f"solving pmedian: bounds {bounds.lower:.6g} .. {bounds.upper:.6g}, "
+        f"{int(bounds.closed.sum())} candidates ruled out, {int(bounds.opened.sum())} in")
+    if bounds.lower >= bounds.upper - tolerance:
+        return _Answer(OPTIMAL, bounds.best, bounds.upper)
+    reduced = _reduced(inputs, pairs, bounds)
+    if reduced is None:  # no solution better than the upper bound is left
+        return _Answer(OPTIMAL, bounds.best, bounds.upper)
+    start = bounds.best if _consistent(reduced, bounds.best) else None
+    try:
+        answer = _pmedian_search(reduced, say, start=start)
+    except NoSolutionError:
+        return _Answer(TIME_LIMIT, bounds.best, bounds.lower)
+    if answer.status == INFEASIBLE:
+        return _Answer(OPTIMAL, bounds.best, bounds.upper)
+    found = pairs.total(answer.open)
+    best, cost = (answer.open, found) if found < bounds.upper else (bounds.best, bounds.upper)
+    if answer.status == OPTIMAL:
+        return _Answer(OPTIMAL, best, cost)
+    below = bounds.upper if answer.bound is None else min(bounds.upper, answer.bound)
+    return _Answer(answer.status, best, max(bounds.lower, below))
+
+
+def _reduced(inputs: _Inputs, pairs: Pairs, bounds: Bounds) -> _Inputs | None:
+    """The p-median over the solutions the bounds leave (better than the upper bound): ruled
+    out sites excluded, ruled in ones kept, and each row's pairs no such solution assigns by
+    dropped (those beyond its nearest kept site too). None when no such solution exists."""
+    fixed = inputs.fixed | bounds.opened
+    free = inputs.free & ~bounds.closed & ~bounds.opened
+    p = int(inputs.p or 0) - int((bounds.opened & inputs.free).sum())
+    if p < 0 or p > int(free.sum()):
+        return None
+    at_fixed = np.where(fixed[pairs.col], pairs.raw, np.inf)
+    ceiling = np.full(pairs.n_rows, np.inf)
+    np.minimum.at(ceiling, pairs.row, at_fixed)
+    keep = ((fixed | free)[pairs.col] & (pairs.raw <= ceiling[pairs.row]) & ~bounds.unused)
+    if len(np.unique(pairs.row[keep])) < pairs.n_rows:
+        return None
+    rows = np.flatnonzero(inputs.served)[pairs.row[keep]]
+    allowed = _canonical(inputs.allowed, rows, pairs.col[keep], pairs.raw[keep])
+    return replace(inputs, allowed=allowed, fixed=fixed, free=free, p=p)
+
+
+def _consistent(inputs: _Inputs, open_: np.ndarray) -> bool:
+    return bool((open_[inputs.fixed]).all() and not (open_ & ~inputs.fixed & ~inputs.free).any()
+                and int((open_ & inputs.free).sum()) == inputs.p)
+
+
+def _pmedian_search(inputs: _Inputs, say: Progress, *,
+                    start: np.ndarray | None = None) -> _Answer:
+    """The truncated radius model, grown until no row needs a farther site (module notes)."""
     levels = _Levels.of(inputs)
     share = -(-inputs.allowed.shape[1] // (int(inputs.p or 1) + int(inputs.fixed.sum())))
     k = np.minimum(levels.per_row, max(_FIRST_K, 3 * share))
     while True:
-        answer, farther = _pmedian_levels(inputs, levels, k, say)
+        answer, farther = _pmedian_levels(inputs, levels, k, say, start=start)
         if answer.status != OPTIMAL or not farther.any():
             return answer
         say(f"solving pmedian: {int(farther.sum())} demand points need more candidates")
@@ -507,8 +579,8 @@ class _Levels:
                    cost[new], first, per_row)
 
 
-def _pmedian_levels(inputs: _Inputs, levels: _Levels, k: np.ndarray,
-                    say: Progress) -> tuple[_Answer, np.ndarray]:
+def _pmedian_levels(inputs: _Inputs, levels: _Levels, k: np.ndarray, say: Progress, *,
+                    start: np.ndarray | None = None) -> tuple[_Answer, np.ndarray]:
     """The p-median over each row's ``k`` nearest cost levels, written with one variable per
     level, z = "no open site this near" (the radius formulation of Elloumi, 2010, in its chained
     form: each level's row holds only that level's sites, so the model grows with the pairs, not
@@ -544,7 +616,14 @@ def _pmedian_levels(inputs: _Inputs, levels: _Levels, k: np.ndarray,
     program.add_rows(rows, cols, coefs, lower=-np.inf, upper=np.where(has_previous, 0.0, -1.0),
                      n_rows=n)
     _choose_p(program, y[inputs.free], inputs.p)
-    solved = program.solve(time_limit_s=inputs.seconds_left(), progress=say)
+    values = None
+    if start is not None:  # y, and z = 1 on the levels nearer than the row's nearest open site
+        entry_cost = levels.level_cost[levels.first_level[levels.entry_row] + levels.entry_level]
+        nearest = np.full(len(levels.rows), np.inf)
+        np.minimum.at(nearest, levels.entry_row[start[levels.entry_col]],
+                      entry_cost[start[levels.entry_col]])
+        values = np.r_[start.astype(float), (lcost < nearest[lrow]).astype(float)]
+    solved = program.solve(time_limit_s=inputs.seconds_left(), progress=say, start=values)
     _require_solution(solved, inputs)
     if solved.status == INFEASIBLE:
         return _Answer(INFEASIBLE, inputs.fixed.copy(), None), np.zeros(len(k), dtype=bool)

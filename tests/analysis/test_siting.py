@@ -279,3 +279,78 @@ def test_progress_is_reported():
     solve_siting(SitingMatrix.from_dense(costs, weights), "mclp", p=2, cutoff=350,
                  progress=said.append)
     assert re.match(r"solving mclp: \d+ demand points, 7 candidates", said[0])
+
+
+# ---- p-median bounds (geo.analysis.pmedian_bounds) --------------------------------------------
+
+
+def pmedian_pairs(costs, weights, p, fixed=()):
+    from geo.analysis.pmedian_bounds import Pairs
+    matrix = SitingMatrix.from_dense(costs, weights)
+    kept = np.zeros(costs.shape[1], dtype=bool)
+    kept[list(fixed)] = True
+    return Pairs.of(matrix.costs, matrix.weights, fixed=kept, free=~kept, p=p)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pmedian_bounds_enclose_the_brute_force_optimum_and_fix_only_what_it_allows(seed):
+    from geo.analysis.pmedian_bounds import lagrangian
+    costs, weights = instance(seed, n=30, m=10, unreachable=0.0)
+    fixed = (seed % 3,) if seed % 2 else ()
+    pairs = pmedian_pairs(costs, weights, 3, fixed)
+    bounds = lagrangian(pairs, deadline=np.inf, gap=1e-9)
+    best = brute_pmedian(costs, weights, 3, fixed)
+    assert bounds.lower <= best + 1e-6 <= bounds.upper + 1e-6
+    assert pairs.total(bounds.best) == pytest.approx(bounds.upper)
+    # every solution strictly better than the upper bound respects every fixing
+    for _, open_ in combinations(costs.shape[1], 3, fixed):
+        cost = (weights * nearest(costs, open_)).sum()
+        if cost < bounds.upper - 1e-6:
+            mask = np.isin(np.arange(costs.shape[1]), open_)
+            assert not (bounds.closed & mask).any() and not (bounds.opened & ~mask).any()
+            d1, site, _ = pairs.nearest_two(mask)
+            used = (pairs.col == site[pairs.row]) & (pairs.cost == d1[pairs.row])
+            assert not (used & bounds.unused).any()
+
+
+def test_pmedian_local_search_reaches_a_swap_optimum():
+    from geo.analysis.pmedian_bounds import greedy, local_search
+    costs, weights = instance(3, n=40, m=12, unreachable=0.0)
+    pairs = pmedian_pairs(costs, weights, 4)
+    open_, cost = local_search(pairs, greedy(pairs), deadline=np.inf)
+    assert open_.sum() == 4 and cost == pytest.approx((weights * costs[:, open_].min(1)).sum())
+    for j_in in np.flatnonzero(~open_):  # no single swap improves it
+        for j_out in np.flatnonzero(open_):
+            trial = open_.copy()
+            trial[[j_in, j_out]] = True, False
+            assert (weights * costs[:, trial].min(1)).sum() >= cost - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pmedian_with_fixings_and_a_solver_finish_equals_brute_force(seed, monkeypatch):
+    # A weak bound phase (few iterations) leaves a gap, so the fixed sites and dropped pairs
+    # shape the smaller model the solver finishes; the answer must still be the optimum.
+    import geo.analysis.pmedian_bounds as bounds_module
+    calls = []
+    real = bounds_module.lagrangian
+
+    def short(pairs, **options):
+        found = real(pairs, **{**options, "max_iterations": 30 + 10 * seed})
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr("geo.analysis.siting.lagrangian", short)
+    costs, weights = instance(20 + seed, n=60, m=14, unreachable=0.05)
+    result = solve_siting(SitingMatrix.from_dense(costs, weights), "pmedian", p=4)
+    assert calls and result.status == "optimal"
+    assert result.objective == pytest.approx(brute_pmedian(costs, weights, 4))
+
+
+def test_pmedian_fixings_trigger_on_a_larger_instance():
+    from geo.analysis.pmedian_bounds import lagrangian
+    costs, weights = instance(5, n=120, m=16, unreachable=0.0)
+    pairs = pmedian_pairs(costs, weights, 3)
+    bounds = lagrangian(pairs, deadline=np.inf, gap=1e-9, max_iterations=60)
+    best = brute_pmedian(costs, weights, 3)
+    assert bounds.lower <= best + 1e-6 <= bounds.upper + 1e-6
+    assert bounds.closed.any() and bounds.unused.any()
