@@ -113,7 +113,7 @@ def site_shelters(net: RoadNetwork, demand: gpd.GeoDataFrame, candidates: gpd.Ge
                                            weight_field=f"demand.{demand_column}")
     capacities = _capacities(sites) if capacitated else None
     solution = solve_siting(matrix, problem, p=p, cutoff=cutoff_s, capacities=capacities,
-                            fixed=kept, time_limit_s=time_limit_s, progress=say)
+                            fixed=kept, time_limit_s=time_limit_s, unit=" s", progress=say)
     say("comparing before and after")
     chosen = sites.loc[[*solution.kept, *solution.sites]]
     breaks = _breaks(breaks_s, cutoff_s)

@@ -233,20 +233,21 @@ class _Answer:
 
 def solve_siting(matrix: SitingMatrix, problem: str, *, p: int | None = None,
                  cutoff: float | None = None, capacities=None, fixed=(), excluded=(),
-                 time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+                 time_limit_s: float = DEFAULT_TIME_LIMIT_S, unit: str = "",
                  progress: Progress | None = None) -> SitingSolution:
     """Solve ``problem`` on ``matrix`` (see the module notes). ``capacities``: one per candidate
-    (makes mclp/pmedian capacitated); ``fixed`` / ``excluded``: candidate ids."""
+    (makes mclp/pmedian capacitated); ``fixed`` / ``excluded``: candidate ids; ``unit``: the
+    costs' unit for messages (" s"; nothing for a matrix in its own units)."""
     began = time.perf_counter()
     check_choice("problem", problem, PROBLEMS)
     inputs = _inputs(matrix, problem, p=p, cutoff=cutoff, capacities=capacities, fixed=fixed,
-                     excluded=excluded, time_limit_s=time_limit_s, began=began)
+                     excluded=excluded, time_limit_s=time_limit_s, began=began, unit=unit)
     say = progress or (lambda message: None)
     say(f"solving {problem}: {int(inputs.served.sum())} demand points, "
         f"{int(inputs.free.sum())} candidates")
     solver = {"lscp": _lscp, "mclp": _mclp, "pmedian": _pmedian, "pcenter": _pcenter}[problem]
     answer = solver(inputs, say)
-    return _solution(matrix, problem, inputs, answer, cutoff=cutoff,
+    return _solution(matrix, problem, inputs, answer, cutoff=cutoff, unit=unit,
                      seconds=time.perf_counter() - began)
 
 
@@ -254,7 +255,7 @@ def solve_siting(matrix: SitingMatrix, problem: str, *, p: int | None = None,
 
 
 def _inputs(matrix: SitingMatrix, problem: str, *, p, cutoff, capacities, fixed, excluded,
-            time_limit_s, began) -> _Inputs:
+            time_limit_s, began, unit: str = "") -> _Inputs:
     n, m = matrix.shape
     if m == 0:
         raise ValidationError("candidates: there are no candidate sites")
@@ -279,7 +280,7 @@ def _inputs(matrix: SitingMatrix, problem: str, *, p, cutoff, capacities, fixed,
     reach = np.diff(allowed.indptr) > 0
     served = reach & (weights > 0)
     if not served.any():
-        raise ValidationError(_nothing_reached(matrix.costs, ~excluded_mask, cutoff))
+        raise ValidationError(_nothing_reached(matrix.costs, ~excluded_mask, cutoff, unit))
     return _Inputs(allowed, weights, served, fixed_mask, free, caps, p,
                    began + float(time_limit_s))
 
@@ -356,14 +357,15 @@ def _allowed(costs: sp.csr_array, columns: np.ndarray, cutoff: float | None) -> 
     return _canonical(costs, rows[keep], costs.indices[keep], costs.data[keep])
 
 
-def _nothing_reached(costs: sp.csr_array, columns: np.ndarray, cutoff: float | None) -> str:
+def _nothing_reached(costs: sp.csr_array, columns: np.ndarray, cutoff: float | None,
+                     unit: str) -> str:
     usable = columns[costs.indices]
     if not usable.any():
         return ("candidates: no candidate that may be chosen or kept is reachable from any "
                 "demand point")
     nearest = float(costs.data[usable].min())
-    return (f"cutoff: no candidate is within {cutoff:g} of any demand point (the nearest pair "
-            f"is {nearest:g}); raise the cutoff")
+    return (f"cutoff: no candidate is within {cutoff:g}{unit} of any demand point (the nearest "
+            f"pair is {nearest:g}{unit}); raise the cutoff")
 
 
 # ---- models -----------------------------------------------------------------------------------
@@ -772,7 +774,7 @@ def _cover_within(inputs: _Inputs, rows: np.ndarray, radius: float, say: Progres
 
 
 def _solution(matrix: SitingMatrix, problem: str, inputs: _Inputs, answer: _Answer, *,
-              cutoff: float | None, seconds: float) -> SitingSolution:
+              cutoff: float | None, unit: str, seconds: float) -> SitingSolution:
     ids = np.array(matrix.candidate_ids, dtype=object)
     demand_ids = np.array(matrix.demand_ids, dtype=object)
     open_ = answer.open
@@ -796,7 +798,7 @@ def _solution(matrix: SitingMatrix, problem: str, inputs: _Inputs, answer: _Answ
     if len(unreachable):
         notes.append(f"{unreachable['amount'].sum():,.0f} of the demand "
                      f"({len(unreachable)} points) is not reachable from any allowed candidate"
-                     + (f" within {cutoff:g}" if cutoff is not None else "")
+                     + (f" within {cutoff:g}{unit}" if cutoff is not None else "")
                      + ": left out of the model")
     if inputs.capacities is not None and problem == "mclp":
         short = total - float(inputs.capacities[open_].sum())
