@@ -428,7 +428,11 @@ def _ratio(row: Row) -> str:
 def _objectives(row: Row) -> str:
     s, o, problem = row.spopt, row.ours, row.case.problem
     if s.objective is None or o.objective is None:
-        return f"{_objective(problem, s.objective)} / {_objective(problem, o.objective)}"
+        text = f"{_objective(problem, s.objective)} / {_objective(problem, o.objective)}"
+        if s.bound is not None and o.objective is not None:
+            text += (" (spopt's LP relaxation: the same value)" if same(s.bound, o.objective)
+                     else f" (spopt's LP relaxation: {_objective(problem, s.bound)})")
+        return text
     text = (f"same: {_objective(problem, o.objective)}" if same(s.objective, o.objective) else
             f"{_objective(problem, s.objective)} / {_objective(problem, o.objective)} "
             f"(differ by {o.objective - s.objective:+,.6g})")
