@@ -36,6 +36,7 @@ from geo.core.vocabulary import (
 )
 from geo.errors import ValidationError
 from geo.io.osm_features import read_features, tag
+from geo.io.shelter_sites import MIN_EFFECTIVE_AREA_M2, SITE_SOURCES, shelter_sites
 from geo.registry.population import (
     DEFAULT_LEVELS,
     LIECHTENSTEIN_POPULATION,
@@ -52,29 +53,16 @@ log = logging.getLogger(__name__)
 
 DEMO_OSM = data_path(LIECHTENSTEIN_OSM)
 DEMO_ACTOR = "demo"
-MIN_EFFECTIVE_AREA_M2 = 200.0
 WITHOUT_TAKEN = " without the part already counted for another shelter"
-FIXED_SITE_AREA_M2 = 10_000.0  # open sites with this much effective area become fixed shelters
 FLOOD_BAND_M = 250.0
 RIVER_NAME = "Rhein"
 DEMO_LAYERS = ("shelters", "depots", "teams", "hazards", "population")
 
-# Shelter sources, in priority order: (label, test on tags, share of the footprint that counts
-# as effective area (demo assumption), indoor?). A candidate whose centre lies in one already
-# taken (a pitch inside a stadium) is skipped.
-SHELTER_SOURCES = (
-    ("sports hall", lambda t: t.get("leisure") == "sports_centre" and "building" in t
-     or t.get("building") in ("sports_hall", "gymnasium"), 0.7, True),
-    ("school", lambda t: t.get("building") in ("school", "university", "college", "kindergarten"),
-     0.7, True),
-    ("public building", lambda t: t.get("building") in ("public", "civic", "government")
-     or t.get("amenity") in ("townhall", "community_centre"), 0.6, True),
-    ("school grounds", lambda t: t.get("amenity") in ("school", "college", "university",
-                                                      "kindergarten"), 0.5, False),
-    ("stadium", lambda t: t.get("leisure") == "stadium", 0.6, False),
-    ("sports pitch", lambda t: t.get("leisure") == "pitch", 0.9, False),
-    ("park", lambda t: t.get("leisure") == "park", 0.6, False),
-)
+# The demo's shelters come from the site sources it was first built with, so that its registry
+# stays the same; squares and open spaces are siting candidates only.
+DEMO_SOURCE_LABELS = ("sports hall", "school", "public building", "school grounds", "stadium",
+                      "sports pitch", "park")
+SHELTER_SOURCES = tuple(source for source in SITE_SOURCES if source.label in DEMO_SOURCE_LABELS)
 # Teams per kind of base: (type, headcount range, turnout range in s, equipment). Demo values;
 # Liechtenstein's fire brigades are volunteer (Freiwillige Feuerwehr), hence minutes to turn out.
 TEAM_KINDS = {
@@ -201,64 +189,25 @@ def _single(geometry):
 
 def demo_shelters(features: gpd.GeoDataFrame, *, standards: ShelterStandards,
                   metric_crs: str) -> gpd.GeoDataFrame:
-    """Shelters on real schools, sports halls, public buildings, stadiums, pitches and parks:
-    effective area = a share of the real footprint; capacity from the class's per-capita area."""
-    areas = features[features["kind"] == "area"]
-    projected = areas.geometry.to_crs(metric_crs).to_numpy()
-    taken: list = []
-    rows = []
-    for label, test, share, indoor in SHELTER_SOURCES:
-        chosen = np.flatnonzero(areas["tags"].map(test).to_numpy()
-                                & (shapely.area(projected) * share >= MIN_EFFECTIVE_AREA_M2))
-        names = np.array([t.get("name") or "" for t in areas["tags"].iloc[chosen]], dtype=object)
-        kept, adopted = _not_nested(projected[chosen], chosen, names, taken)
-        for i in kept:
-            footprint = projected[i]
-            # Open ground leaves out what other shelters (a hall on it, an overlapping stadium)
-            # already counted.
-            inner = [shape for shape in taken if shape.intersects(footprint)] if not indoor else []
-            usable = footprint.difference(shapely.union_all(inner)) if inner else footprint
-            effective = usable.area * share
-            if effective < MIN_EFFECTIVE_AREA_M2:
-                continue
-            taken.append(footprint)
-            shelter_class = ("short_term" if indoor else
-                             "medium_term" if effective >= FIXED_SITE_AREA_M2 else "emergency")
-            osm_id, tags = areas["osm_id"].iloc[i], areas["tags"].iloc[i]
-            rows.append({
-                "id": "S-" + osm_id.replace("/", "-"),
-                "name": adopted.get(i) or _name(tags, label, osm_id),
-                "shelter_class": shelter_class, "effective_area_m2": round(effective, 1),
-                "capacity_people": standards.capacity_people(round(effective, 1), shelter_class),
-                "status": SHELTER_OPEN,
-                "facilities": ["water", "power", "toilets"] if indoor else ["water"],
-                "source": f"osm:{osm_id}",
-                "notes": f"demo: {label}; effective area = {share:.0%} of the OSM footprint "
-                         f"({usable.area:.0f} m²{WITHOUT_TAKEN if inner else ''}); class and "
-                         f"facilities are demo assumptions",
-                "geometry": _single(areas.geometry.iloc[i]),
-            })
+    """Shelters on the :func:`~geo.io.shelter_sites.shelter_sites` of real schools, sports halls,
+    public buildings, stadiums, pitches and parks (:data:`SHELTER_SOURCES`), with demo status,
+    facilities and notes."""
+    sites = shelter_sites(features, metric_crs=metric_crs, standards=standards,
+                          min_effective_area_m2=MIN_EFFECTIVE_AREA_M2, sources=SHELTER_SOURCES)
+    rows = [{
+        "id": "S-" + site.source.removeprefix("osm:").replace("/", "-"),
+        "name": site.name, "shelter_class": site.shelter_class,
+        "effective_area_m2": site.effective_area_m2, "capacity_people": site.capacity_people,
+        "status": SHELTER_OPEN,
+        "facilities": ["water", "power", "toilets"] if site.indoor else ["water"],
+        "source": site.source,
+        "notes": f"demo: {site.kind}; effective area = {site.footprint_share:.0%} of the OSM "
+                 f"footprint ({site.usable_area_m2:.0f} m²"
+                 f"{WITHOUT_TAKEN if site.shares_ground else ''}); class and facilities are "
+                 f"demo assumptions",
+        "geometry": site.geometry,
+    } for site in sites.itertuples()]
     return _frame(rows)
-
-
-def _not_nested(candidates: np.ndarray, ids: np.ndarray, names: np.ndarray,
-                taken: list) -> tuple[np.ndarray, dict[int, str]]:
-    """``ids`` of the candidates whose centre lies neither in a shelter already taken (a pitch
-    inside a stadium) nor in a larger candidate (a pitch inside a bigger pitch), and the names
-    unnamed holders adopt from named features nested in them. Spatial-index queries, not a
-    test per pair."""
-    centres = shapely.point_on_surface(candidates)
-    drop = set()
-    if taken:
-        drop |= set(shapely.STRtree(taken).query(centres, predicate="within")[0].tolist())
-    point, holder = shapely.STRtree(candidates).query(centres, predicate="within")
-    area = shapely.area(candidates)
-    nested = (point != holder) & ((area[holder] > area[point])
-                                  | ((area[holder] == area[point]) & (holder < point)))
-    drop |= set(point[nested].tolist())
-    adopted = {int(ids[h]): names[p] for p, h in zip(point[nested], holder[nested], strict=True)
-               if names[p] and not names[h]}
-    return np.array([i for n, i in enumerate(ids) if n not in drop], dtype=int), adopted
 
 
 def team_bases(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
