@@ -406,13 +406,11 @@ def _spopt_cell(row: Row, limit_s: float) -> str:
     return _fmt(s.total_s)
 
 
-def _ratio(row: Row) -> str:
+def _ratio(row: Row, limit_s: float) -> str:
     s, o, case = row.spopt, row.ours, row.case
     if o.total_s is None:
         return "—"
-    spopt_s = s.total_s
-    if spopt_s is None and s.killed:
-        spopt_s = s.build_s  # at least this (the model build alone, when it finished)
+    spopt_s = limit_s + KILL_GRACE_S if s.killed else s.total_s  # killed: ran at least that
     if spopt_s is None:
         return "—"
     ratio = spopt_s / o.total_s
@@ -459,7 +457,7 @@ def render(rows: list[Row], limit_s: float) -> list[str]:
     for row in rows:
         lines.append(
             f"| {_label(row.case, row.inst)} | {row.inst.size} | {_spopt_cell(row, limit_s)} "
-            f"| {_fmt(row.spopt.build_s)} | {_fmt(row.ours.total_s)} | {_ratio(row)} "
+            f"| {_fmt(row.spopt.build_s)} | {_fmt(row.ours.total_s)} | {_ratio(row, limit_s)} "
             f"| {_objectives(row)} | {_status(row)} |")
     return lines
 
