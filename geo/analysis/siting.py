@@ -738,7 +738,27 @@ def _pcenter(inputs: _Inputs, say: Progress) -> _Answer:
             lo = mid + 1
         else:
             best, hi = found, mid
-    return _Answer(status, best, float(values[lo]))
+    return _Answer(status, _fill_to_p(inputs, rows, best), float(values[lo]))
+
+
+def _fill_to_p(inputs: _Inputs, rows: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """Open sites up to ``p`` new ones when fewer already give the least worst cost (a further
+    site cannot make it worse): each the one that most lowers the demand-weighted cost."""
+    open_ = open_.copy()
+    sub = sp.csr_array(inputs.allowed[rows])
+    entry_row = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
+    weights = inputs.weights[rows]
+    while int((open_ & inputs.free).sum()) < int(inputs.p or 0):
+        current = np.full(len(rows), np.inf)
+        at_open = open_[sub.indices]
+        np.minimum.at(current, entry_row[at_open], sub.data[at_open])
+        saving = weights[entry_row] * np.maximum(np.where(np.isfinite(current[entry_row]),
+                                                          current[entry_row], 0.0)
+                                                 - sub.data, 0.0)
+        gain = np.bincount(sub.indices, weights=saving, minlength=len(open_))
+        gain[~inputs.free | open_] = -1.0
+        open_[int(np.argmax(gain))] = True
+    return open_
 
 
 def _cover_within(inputs: _Inputs, rows: np.ndarray, radius: float, say: Progress):
@@ -757,7 +777,8 @@ def _cover_within(inputs: _Inputs, rows: np.ndarray, radius: float, say: Progres
     if any(len(c) == 0 for c in members):
         return None
     program = Program()
-    y = program.add_columns(np.zeros(int(inputs.free.sum())), integer=True)
+    # the fewest sites: the rest up to p are then chosen for the shortest trips (_fill_to_p)
+    y = program.add_columns(np.ones(int(inputs.free.sum())), integer=True)
     _cover_rows(program, y, members)
     _choose_p(program, y, inputs.p, at_most=True)
     if inputs.seconds_left() <= 0:

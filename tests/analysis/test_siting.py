@@ -138,6 +138,7 @@ def test_pcenter_equals_brute_force(seed):
     result = solve_siting(SitingMatrix.from_dense(costs, weights), "pcenter", p=3)
     assert result.status == "optimal"
     assert result.objective == pytest.approx(brute_pcenter(costs, weights, 3))
+    assert len(result.sites) == 3  # p sites, even where fewer give the same worst cost
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -354,3 +355,13 @@ def test_pmedian_fixings_trigger_on_a_larger_instance():
     best = brute_pmedian(costs, weights, 3)
     assert bounds.lower <= best + 1e-6 <= bounds.upper + 1e-6
     assert bounds.closed.any() and bounds.unused.any()
+
+
+def test_pcenter_opens_p_sites_even_when_fewer_give_the_least_worst_cost():
+    # only A reaches the third point (7): A alone already gives the least worst cost
+    costs = np.array([[4, 1, np.inf], [6, np.inf, 2], [7, np.inf, np.inf]])
+    result = solve_siting(SitingMatrix.from_dense(costs, [1, 10, 1],
+                                                  candidate_ids=list("ABC")), "pcenter", p=2)
+    assert result.objective == 7.0 and result.status == "optimal"
+    assert len(result.sites) == 2 and "A" in result.sites
+    assert result.sites == ("A", "C")  # C saves 10 × (6 − 2), B only 1 × (4 − 1)
