@@ -20,6 +20,9 @@ analyses that need one point per site.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -31,9 +34,10 @@ import pandas as pd
 import shapely
 
 from geo.core.crs import check_projected, utm_crs
+from geo.core.files import write_atomically
 from geo.core.standards import ShelterStandards
 from geo.core.validate import is_finite_number
-from geo.errors import ValidationError
+from geo.errors import SourceError, ValidationError
 from geo.io.osm_features import FEATURE_KEYS, read_features
 
 log = logging.getLogger(__name__)
@@ -166,11 +170,63 @@ def shelter_sites(features: gpd.GeoDataFrame, *, metric_crs: str, standards: She
 
 def osm_candidate_sites(osm_path: str | Path, *, standards: ShelterStandards,
                         shelter_class: str | None = None,
-                        min_effective_area_m2: float = MIN_EFFECTIVE_AREA_M2) -> gpd.GeoDataFrame:
+                        min_effective_area_m2: float = MIN_EFFECTIVE_AREA_M2,
+                        cache_dir: str | Path | None = None) -> gpd.GeoDataFrame:
     """:func:`shelter_sites` of an OSM extract, from every source in :data:`SITE_SOURCES`,
-    areas measured in the UTM zone at the extract's centre."""
+    areas measured in the UTM zone at the extract's centre. With ``cache_dir``, kept there
+    (``sites/<key>.gpkg``; reading an extract's features takes seconds, the cached sites
+    milliseconds) for the same extract, options, standards and code."""
     _check_options(standards, shelter_class=shelter_class,
                    min_effective_area_m2=min_effective_area_m2)
+    if cache_dir is None:
+        return _read_sites(osm_path, standards=standards, shelter_class=shelter_class,
+                           min_effective_area_m2=min_effective_area_m2)
+    target = _cache_path(osm_path, cache_dir, standards=standards, shelter_class=shelter_class,
+                         min_effective_area_m2=min_effective_area_m2)
+    if target.exists():
+        try:
+            return _load_sites(target)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:  # damaged: read again
+            log.warning("candidate sites cache %s is unreadable (%s); reading the extract",
+                        target, type(exc).__name__)
+    sites = _read_sites(osm_path, standards=standards, shelter_class=shelter_class,
+                        min_effective_area_m2=min_effective_area_m2)
+    try:
+        write_atomically(target, lambda partial: sites.reset_index().to_file(
+            partial, driver="GPKG", layer="sites", engine="pyogrio"), field="cache")
+    except SourceError as exc:  # a read-only cache only costs a re-read next time
+        log.warning("candidate sites not cached: %s", exc)
+    return sites
+
+
+def _cache_path(osm_path: str | Path, cache_dir: str | Path, *, standards: ShelterStandards,
+                shelter_class: str | None, min_effective_area_m2: float) -> Path:
+    path = Path(osm_path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
+    per_capita = {key: c.per_capita_area_m2 for key, c in standards.classes.items()}
+    key = json.dumps([str(path.resolve()), stat.st_size, stat.st_mtime_ns, shelter_class,
+                      min_effective_area_m2, per_capita, _code_digest()])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return Path(cache_dir) / "sites" / f"{path.name.split('.')[0]}-{digest}.gpkg"
+
+
+@functools.cache
+def _code_digest() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _load_sites(target: Path) -> gpd.GeoDataFrame:
+    frame = gpd.read_file(target, engine="pyogrio").set_index("id")
+    for column in ("indoor", "shares_ground"):
+        frame[column] = frame[column].astype(bool)
+    return frame[[*COLUMNS, "geometry"]]
+
+
+def _read_sites(osm_path: str | Path, *, standards: ShelterStandards, shelter_class: str | None,
+                min_effective_area_m2: float) -> gpd.GeoDataFrame:
     features = read_features(osm_path, keys=SITE_KEYS)
     if len(features) == 0:
         metric = "EPSG:32632"  # any projected CRS: there is nothing to measure

@@ -39,6 +39,7 @@ from geo.core.validate import check_choice
 from geo.errors import ValidationError
 from geo.io.shelter_sites import osm_candidate_sites
 from geo.network.build import check_mode
+from geo.network.cache import default_cache_dir
 from geo.services.common import as_of_one_moment, check_same_place, demo_notes, road_effects
 from geo.services.context import Context
 
@@ -138,7 +139,8 @@ def _candidates(ctx: Context, net, candidates, *, standards: ShelterStandards,
         frame = candidates
     elif candidates == OSM_CANDIDATES:
         frame = ctx.cached(f"osm-candidates:{shelter_class}", lambda: osm_candidate_sites(
-            ctx.source.osm_path, standards=standards, shelter_class=shelter_class))
+            ctx.source.osm_path, standards=standards, shelter_class=shelter_class,
+            cache_dir=ctx.source.cache_dir or default_cache_dir()))
     else:
         check_choice("candidates", candidates, (OSM_CANDIDATES, *CANDIDATE_LAYERS))
         frame = ctx.layer(str(candidates))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
@@ -276,3 +277,23 @@ def test_only_open_public_car_parks_are_sites(tmp_path, standards):
     assert list(sites.index) == ["osm-way-1", "osm-way-2"]
     assert set(sites["kind"]) == {"open car park"} and not sites["indoor"].any()
     assert sites["effective_area_m2"].tolist() == pytest.approx([0.8 * 2000] * 2, rel=2e-4)
+
+
+def test_cached_sites_equal_the_sites_read_from_the_extract(tmp_path, standards):
+    fresh = osm_candidate_sites(MONACO, standards=standards)
+    first = osm_candidate_sites(MONACO, standards=standards, cache_dir=tmp_path)
+    cached = list((tmp_path / "sites").glob("monaco-*.gpkg"))
+    assert len(cached) == 1
+    again = osm_candidate_sites(MONACO, standards=standards, cache_dir=tmp_path)
+    for frame in (first, again):
+        pd.testing.assert_frame_equal(frame.drop(columns="geometry"),
+                                      fresh.drop(columns="geometry"), check_dtype=False)
+        assert shapely.equals_exact(frame.geometry.to_numpy(), fresh.geometry.to_numpy(),
+                                    tolerance=1e-9).all()
+    # another class is another entry; a damaged entry is read again, not trusted
+    osm_candidate_sites(MONACO, standards=standards, cache_dir=tmp_path, shelter_class="long_term")
+    assert len(list((tmp_path / "sites").glob("*.gpkg"))) == 2
+    cached[0].write_bytes(b"not a geopackage")
+    repaired = osm_candidate_sites(MONACO, standards=standards, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(repaired.drop(columns="geometry"),
+                                  fresh.drop(columns="geometry"), check_dtype=False)
