@@ -463,15 +463,38 @@ def _mclp(inputs: _Inputs, say: Progress) -> _Answer:
     useful = np.array([len(c) > 0 for c in members], dtype=bool)
     members = [c for c, u in zip(members, useful) if u]
     program = Program(maximise=True)
-    y = program.add_columns(np.zeros(int(inputs.free.sum())), integer=True)
+    n_free = int(inputs.free.sum())
+    y = program.add_columns(np.zeros(n_free), integer=True)
     z = program.add_columns(group_weight[useful])
     _cover_rows(program, y, members, extra=z)
     _choose_p(program, y, inputs.p)
-    solved = program.solve(time_limit_s=inputs.seconds_left(), progress=say)
+    start = _greedy_cover(members, group_weight[useful], n_free, int(inputs.p or 0))
+    solved = program.solve(time_limit_s=inputs.seconds_left(), start=start, progress=say)
     _require_solution(solved, inputs)
     fixed_cover = float(weights[inputs.served & already].sum())
     bound = None if solved.bound is None else solved.bound + fixed_cover
     return _Answer(solved.status, _opened(inputs, solved, y), bound)
+
+
+def _greedy_cover(members: list[np.ndarray], weight: np.ndarray, n_sites: int,
+                  p: int) -> np.ndarray:
+    """A start for the MCLP: p sites, each the one covering the most demand not yet covered
+    (y then z, as the model's columns). Only a start: the solver proves or improves it."""
+    sizes = np.array([len(c) for c in members], dtype=np.int64)
+    incidence = sp.csc_array((np.ones(int(sizes.sum())),
+                              (np.repeat(np.arange(len(members)), sizes),
+                               np.concatenate(members) if members else np.empty(0, int))),
+                             shape=(len(members), n_sites))
+    chosen = np.zeros(n_sites, dtype=bool)
+    covered = np.zeros(len(members), dtype=bool)
+    for _ in range(min(p, n_sites)):
+        gain = incidence.T @ np.where(covered, 0.0, weight)
+        gain[chosen] = -1.0
+        site = int(np.argmax(gain))
+        chosen[site] = True
+        column = incidence[:, [site]]
+        covered[column.indices] = True
+    return np.r_[chosen.astype(float), covered.astype(float)]
 
 
 def _pmedian(inputs: _Inputs, say: Progress) -> _Answer:
