@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, WrapValidator
+from pydantic_core import PydanticCustomError
 from werkzeug.datastructures import FileStorage
 
+from geo.analysis.siting import PROBLEMS
 from geo.network.osm_tags import MODES
 from geo.registry.accounts import ROLES
 from geo.registry.jobs import JOB_STATUSES
@@ -131,6 +133,87 @@ class CoverageRequest(AreaOptions):
     demand: FeatureCollectionIn | None = Field(
         None, description="demand points (default: the registry's population)")
     demand_column: Annotated[str, Field(min_length=1, max_length=100)] = "population"
+
+
+MAX_TIME_LIMIT_S = 600.0  # a job must end: the solver stops there with its best and its gap
+Minutes = Annotated[float, Field(gt=0, le=1440)]
+Id = str | int
+Finite = Annotated[float, Field(allow_inf_nan=False)]  # JSON has neither: null says unreachable
+
+
+class CostMatrixIn(Strict):
+    demand_ids: Annotated[list[Id], Field(min_length=1, max_length=100_000)]
+    candidate_ids: Annotated[list[Id], Field(min_length=1, max_length=10_000)]
+    costs: Annotated[list[list[Finite | None]], Field(min_length=1, max_length=100_000)] = Field(
+        description="one row per demand id, one cost per candidate id in the rows; null: "
+                    "unreachable")
+
+
+CANDIDATE_SOURCES = ("osm", "shelters", "depots")
+
+
+def _source_or_features(value, handler):
+    """A name of :data:`CANDIDATE_SOURCES` as it is, anything else as a FeatureCollection: one
+    error at the field for a wrong name, and a feature's own path for a wrong feature (a plain
+    union would report both members' errors, each under the member's name)."""
+    if not isinstance(value, str):
+        return handler(value)
+    if value in CANDIDATE_SOURCES:
+        return value
+    raise PydanticCustomError("literal_error", "Input should be {expected}, or a GeoJSON "
+                              "FeatureCollection",
+                              {"expected": "'osm', 'shelters' or 'depots'"})
+
+
+# Documented (and validated) as either; typed as the collection the wrapper falls back to.
+SourceOrFeatures = Annotated[FeatureCollectionIn, WrapValidator(
+    _source_or_features,
+    json_schema_input_type=Literal[CANDIDATE_SOURCES] | FeatureCollectionIn)]  # type: ignore[valid-type]
+
+
+class SitingRequest(HazardOptions):
+    """The road network's inputs, or a ``cost_matrix`` from another tool with its ``weights``
+    (and ``cutoff`` in its units) and none of the network's inputs."""
+
+    problem: Literal[PROBLEMS] = Field(  # type: ignore[valid-type]
+        description="lscp: fewest sites covering all; mclp: p sites covering most; pmedian: p "
+                    "sites, least total time; pcenter: p sites, least worst time")
+    p: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        None, description="new sites to choose (mclp, pmedian, pcenter)")
+    minutes: Minutes | None = Field(
+        None, description="walking minutes counted as covered (lscp, mclp; default: the "
+                          "shelter class's)")
+    capacitated: bool = Field(False, description="no site takes more people than its "
+                                                  "capacity (mclp, pmedian)")
+    keep_existing: bool = Field(False, description="today's open shelters stay open")
+    candidates: SourceOrFeatures = Field(
+        "osm", description="the extract's own OSM sites (schools, halls, grounds ...), a "
+                           "registry layer, or candidate points")
+    shelter_class: Name | None = None
+    demand: FeatureCollectionIn | None = Field(
+        None, description="demand points (default: the registry's population)")
+    demand_column: Annotated[str, Field(min_length=1, max_length=100)] = "population"
+    time_limit_s: Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT_S)] = Field(
+        60.0, description="the solver's; past it the best solution found, with its gap")
+    mode: Mode = "walk"
+    cost_matrix: CostMatrixIn | None = Field(
+        None, description="costs from another tool instead of the road network")
+    weights: Annotated[list[Annotated[Finite, Field(ge=0)]],
+                       Field(min_length=1, max_length=100_000)] | None = Field(
+        None, description="with cost_matrix: the demand of each row")
+    cutoff: Annotated[Finite, Field(gt=0)] | None = Field(
+        None, description="with cost_matrix: the cost within which demand is covered, in the "
+                          "matrix's units (lscp, mclp)")
+
+
+class EvacuationRequest(Strict):
+    hazards: Annotated[list[Name], Field(max_length=100)] = Field(
+        default_factory=list, description="hazard ids to evacuate, active or not (none: every "
+                                          "active hazard)")
+    mode: Mode = "walk"
+    barriers: FeatureCollectionIn | None = Field(
+        None, description="extra barriers (closed roads as lines, flooded areas as polygons)")
+    max_minutes: Minutes | None = Field(None, description="farther shelters are not used")
 
 
 class CoordinatesQuery(Strict):

@@ -7,4 +7,12 @@ from flask import Blueprint
 api = Blueprint("api", __name__, url_prefix="/api")
 
 # The view modules add their routes to the blueprint when imported.
-from web.api import analyses, coordinates, layers, session, system, teams  # noqa: E402, F401
+from web.api import (  # noqa: E402, F401
+    analyses,
+    coordinates,
+    layers,
+    planning,
+    session,
+    system,
+    teams,
+)

@@ -28,7 +28,7 @@ from web.state import state
 SECONDS_PER = {"min": 60.0, "s": 1.0}
 
 
-def _result(result, features) -> dict:
+def analysis_result(result, features) -> dict:
     return {**result.to_dict(), "attribution": OSM_ATTRIBUTION,
             "features": geojson_collection(features, attribution=True)}
 
@@ -53,7 +53,17 @@ def dispatch(body: DispatchRequest):
        responses={200: Response("per hazard, and the unsafe shelters", AnalysisResult)})
 def exposure(body: ExposureRequest):
     result = services.exposure(state().context(), mode=body.mode)
-    return jsonify(_result(result, result.features()))
+    return jsonify(analysis_result(result, result.features()))
+
+
+def demand_frame(body):
+    """The ``demand`` features given, which must carry ``demand_column`` (None: the
+    registry's population)."""
+    demand = frame(body.demand, field="demand")
+    if demand is not None and body.demand_column not in demand:
+        raise ValidationError(f"demand_column: the demand features have no property "
+                              f"{body.demand_column!r}")
+    return demand
 
 
 def _breaks(body) -> dict:
@@ -68,7 +78,7 @@ def _area_inputs(body) -> dict:
             "barriers": frame(body.barriers, field="barriers"), **_breaks(body)}
 
 
-def _accepted(job_id: str):
+def accepted(job_id: str):
     href = url_for("api.job", job_id=job_id)
     return jsonify({"job": job_id, "status": "queued", "href": href}), 202, {"Location": href}
 
@@ -86,9 +96,9 @@ def service_areas(body: ServiceAreaRequest):
         report(0.1, "computing service areas")
         result = services.service_areas(ctx, shape=body.shape, overlap=body.overlap, **inputs)
         report(0.9, "writing the result")
-        return _result(result, result.features())
+        return analysis_result(result, result.features())
 
-    return _accepted(_submit("service-areas", body, work))
+    return accepted(submit("service-areas", _params(body), work))
 
 
 @route(api, "/coverage", "POST", summary="Demand covered within each break (a job)",
@@ -98,10 +108,7 @@ def coverage(body: CoverageRequest):
     """Demand covered by the facilities within each break; the uncovered demand points are the
     GeoJSON ``features`` of the job's result."""
     inputs = _area_inputs(body)
-    demand = frame(body.demand, field="demand")
-    if demand is not None and body.demand_column not in demand:
-        raise ValidationError(f"demand_column: the demand features have no property "
-                              f"{body.demand_column!r}")
+    demand = demand_frame(body)
     ctx = state().context()
 
     def work(report):
@@ -109,13 +116,17 @@ def coverage(body: CoverageRequest):
         result = services.coverage(ctx, demand=demand, demand_column=body.demand_column,
                                    **inputs)
         report(0.9, "writing the result")
-        return _result(result, result.uncovered())
+        return analysis_result(result, result.uncovered())
 
-    return _accepted(_submit("coverage", body, work))
+    return accepted(submit("coverage", _params(body), work))
 
 
-def _submit(kind: str, body, work) -> str:
-    params = body.model_dump(exclude={"facilities", "demand", "barriers"})
+def _params(body) -> dict:
+    """What the job records of its request: the options, not the features given."""
+    return body.model_dump(exclude={"facilities", "demand", "barriers"})
+
+
+def submit(kind: str, params: dict, work) -> str:
     return state().jobs.submit(kind, owner=auth.actor(), params=params, work=work)
 
 
