@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo import services
-from geo.analysis.siting import NEEDS_P, SitingMatrix
+from geo.analysis.siting import NEEDS_CUTOFF, NEEDS_P, SitingMatrix
 from geo.errors import ValidationError
 from geo.services.evacuation import STAGES
 from web.api import api
@@ -38,7 +38,7 @@ def siting(body: SitingRequest):
     hazard excluded and the before/after comparison; the open sites are the GeoJSON
     ``features`` of the job's result. With ``cost_matrix`` the same models run on those costs
     (``sites`` named by its candidate ids; no features)."""
-    _check_p(body)
+    _check_numbers(body)
     costs = _cost_matrix(body)
     if costs is not None:
         def work(report):
@@ -94,13 +94,16 @@ def evacuation(body: EvacuationRequest):
     return accepted(submit("evacuation", body.model_dump(exclude={"barriers"}), work))
 
 
-def _check_p(body: SitingRequest) -> None:
-    """Whether ``p`` is given as the problem needs: known before any job (whether there are
-    that many candidates is known only once they are found)."""
+def _check_numbers(body: SitingRequest) -> None:
+    """Whether ``p`` (and a matrix's ``cutoff``) is given as the problem needs: known before
+    any job (whether there are that many candidates is known only once they are found)."""
     if body.problem in NEEDS_P and body.p is None:
         raise ValidationError(f"p: {body.problem} needs the number of new sites to choose")
     if body.problem not in NEEDS_P and body.p is not None:
         raise ValidationError(f"p: {body.problem} finds the number of sites itself; give no p")
+    if body.cost_matrix is not None and body.problem in NEEDS_CUTOFF and body.cutoff is None:
+        raise ValidationError(f"cutoff: {body.problem} on a cost matrix needs a cutoff (the cost "
+                              "within which demand counts as covered, in the matrix's units)")
 
 
 def _cost_matrix(body: SitingRequest) -> pd.DataFrame | None:
