@@ -69,6 +69,13 @@ def evacuate(ctx: Context, *, hazards: Sequence[str] = (), mode: str = "walk",
     return dataclasses.replace(result, notes=(*notes, *result.notes))
 
 
+def hazards_to_evacuate(ctx: Context, hazards: Sequence[str] = ()) -> list:
+    """The ids :func:`evacuate` would evacuate, or its error for them (an unknown id, with the
+    closest ones; no hazard at all; none active when none is named): for callers that check a
+    request before queuing it."""
+    return _chosen_hazards(ctx.layer("hazards"), hazards)
+
+
 def _active(layer: gpd.GeoDataFrame) -> dict:
     flags = (layer["active"].astype(bool).to_numpy() if "active" in layer
              else np.ones(len(layer), dtype=bool))

@@ -12,7 +12,7 @@ import pandas as pd
 from geo import services
 from geo.analysis.siting import NEEDS_CUTOFF, NEEDS_P, SitingMatrix
 from geo.errors import ValidationError
-from geo.services.evacuation import STAGES
+from geo.services.evacuation import STAGES, hazards_to_evacuate
 from web.api import api
 from web.api.analyses import accepted, analysis_result, demand_frame, submit
 from web.geojson_in import frame
@@ -79,7 +79,7 @@ def evacuation(body: EvacuationRequest):
     reach, as many as possible with the least total travel time; the routes are the GeoJSON
     ``features`` of the job's result."""
     ctx = state().context()
-    _check_hazards(body.hazards, ctx.layer("hazards").index)
+    hazards_to_evacuate(ctx, body.hazards)  # its errors are a 422 now, not a failed job
     barriers = frame(body.barriers, field="barriers")
     max_time_s = None if body.max_minutes is None else body.max_minutes * 60.0
     stages = {stage: 0.1 + 0.8 * n / len(STAGES) for n, stage in enumerate(STAGES)}
@@ -134,14 +134,6 @@ def _cost_matrix(body: SitingRequest) -> pd.DataFrame | None:
                             candidate_ids=matrix.candidate_ids,
                             fields=("cost_matrix", "weights"))
     return pd.DataFrame(dense, index=matrix.demand_ids, columns=matrix.candidate_ids)
-
-
-def _check_hazards(hazards: list[str], known: pd.Index) -> None:
-    unknown = [h for h in hazards if h not in known]
-    if unknown:
-        raise ValidationError(f"hazards: {', '.join(map(repr, unknown[:5]))} "
-                              f"{'is' if len(unknown) == 1 else 'are'} not among the "
-                              f"registry's {len(known)} hazards")
 
 
 def _params(body: SitingRequest) -> dict:
