@@ -340,7 +340,7 @@ def test_pmedian_with_fixings_and_a_solver_finish_equals_brute_force(seed, monke
         calls.append(found)
         return found
 
-    monkeypatch.setattr("geo.analysis.siting.lagrangian", short)
+    monkeypatch.setattr("geo.analysis.siting_models.lagrangian", short)
     costs, weights = instance(20 + seed, n=60, m=14, unreachable=0.05)
     result = solve_siting(SitingMatrix.from_dense(costs, weights), "pmedian", p=4)
     assert calls and result.status == "optimal"
