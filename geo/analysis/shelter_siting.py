@@ -27,13 +27,13 @@ from geo.analysis.exposure import unsafe_shelters
 from geo.analysis.milp import Progress
 from geo.analysis.siting import (
     DEFAULT_TIME_LIMIT_S,
-    NEEDS_CUTOFF,
     SitingMatrix,
     SitingSolution,
     solve_siting,
 )
 from geo.core.crs import to_crs
 from geo.core.jsonable import jsonable
+from geo.core.vocabulary import SHELTER_OPEN
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
 from geo.routing.matrix import cost_matrix
@@ -107,8 +107,8 @@ def site_shelters(net: RoadNetwork, demand: gpd.GeoDataFrame, candidates: gpd.Ge
                               + (f" ({len(excluded)} excluded as unsafe)" if len(excluded)
                                  else ""))
     say(f"travel times from {len(demand)} demand points to {len(sites)} sites")
-    bound = cutoff_s if problem in NEEDS_CUTOFF else None
-    costs = cost_matrix(net, demand, sites, cutoff_s=bound, direction="from", effects=effects)
+    # bounded by the cutoff when there is one: no pair beyond it is ever used
+    costs = cost_matrix(net, demand, sites, cutoff_s=cutoff_s, direction="from", effects=effects)
     matrix = SitingMatrix.from_cost_matrix(costs, demand[demand_column].to_numpy(dtype=float),
                                            weight_field=f"demand.{demand_column}")
     capacities = _capacities(sites) if capacitated else None
@@ -133,7 +133,7 @@ def _open_shelters(existing: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     if existing is None or len(existing) == 0:
         return gpd.GeoDataFrame({"capacity_people": []}, geometry=gpd.GeoSeries([], crs=4326))
     if "status" in existing:
-        existing = existing[existing["status"] == "open"]
+        existing = existing[existing["status"] == SHELTER_OPEN]
     return existing
 
 
