@@ -3,7 +3,8 @@
 # build the drive and walk networks (cached after the first run), route one example trip,
 # dispatch for one example incident on the demo registry (built from real OSM features, with
 # demo team attributes, into instance/registry.sqlite the first time: explicitly, here; the
-# analyses never make a demo on their own), then start the web service (scripts/serve.sh),
+# analyses never make a demo on their own), coverage, siting 3 more shelters and evacuating the
+# demo flood band, then start the web service (scripts/serve.sh),
 # which prints its address and, on the first start, the first login.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,12 @@ geo dispatch --at 47.1650,9.5100 --k 3 --items water=500
 echo
 echo "Walking coverage of the population by the demo shelters"
 geo coverage --breaks 5,10,15
+echo
+echo "Siting: where 3 more shelters put the most people within a 10-minute walk"
+geo site --problem mclp --p 3 --keep-existing
+echo
+echo "Evacuation: the people inside the demo's Rhine flood band to safe shelters with room"
+geo evacuate --hazard H-flood-rhine
 echo
 if [ "${GEO_RUN_NO_SERVICE:-}" = 1 ]; then
     exit 0
