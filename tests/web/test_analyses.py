@@ -4,23 +4,13 @@ jobs for the long ones, and every kind of bad input a clear 4xx naming the field
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 
 from geo import services
+from tests.web.job_polling import wait_for_job
 
 SCHAAN = [9.5100, 47.1650]  # lon, lat
-
-
-def _wait(client, href: str, headers: dict, *, timeout_s: float = 120) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(href, headers=headers).json
-        if job["status"] not in ("queued", "running"):
-            return job
-        assert time.monotonic() < deadline, f"job still {job['status']}: {job['message']}"
-        time.sleep(0.1)
 
 
 def test_dispatch_answers_as_the_application_layer_does_with_the_cli_defaults(app, client,
@@ -56,7 +46,7 @@ def test_service_areas_run_as_a_job_with_progress_then_the_result(app, client, h
                            headers=headers("viewer"))
     assert accepted.status_code == 202
     assert accepted.headers["Location"] == accepted.json["href"]
-    job = _wait(client, accepted.json["href"], headers("viewer"))
+    job = wait_for_job(client, accepted.json["href"], headers("viewer"))
     assert job["status"] == "done" and job["progress"] == 1.0
     expected = services.service_areas(app.extensions["geo"].context(), breaks_s=[300, 600])
     areas = job["result"]["areas"]
@@ -74,7 +64,7 @@ def test_coverage_job_with_demand_given_as_geojson(client, headers):
          "properties": {"population": 80}}]}
     accepted = client.post("/api/coverage", json={"breaks": [15], "demand": demand},
                            headers=headers("viewer"))
-    job = _wait(client, accepted.json["href"], headers("viewer"))
+    job = wait_for_job(client, accepted.json["href"], headers("viewer"))
     summary = job["result"]["summary"]
     assert summary[0]["total"] == 200 and summary[0]["break"] == 900
 

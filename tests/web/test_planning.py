@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-import time
 
 import numpy as np
 import pytest
 
 from geo import services
 from geo.io.shelter_sites import osm_candidate_sites
+from tests.web.job_polling import wait_for_job
 
 FLOOD = "H-flood-rhine"  # the demo's flood band; inactive, so named as a planning scenario
-
-
-def _wait(client, href: str, headers: dict, *, timeout_s: float = 120) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(href, headers=headers).json
-        if job["status"] not in ("queued", "running"):
-            return job
-        assert time.monotonic() < deadline, f"job still {job['status']}: {job['message']}"
-        time.sleep(0.1)
 
 
 def _jobs(registry) -> int:
@@ -36,7 +26,7 @@ def _run(client, path: str, payload: dict, headers: dict) -> dict:
     accepted = client.post(path, json=payload, headers=headers)
     assert accepted.status_code == 202, accepted.json
     assert accepted.headers["Location"] == accepted.json["href"]
-    return _wait(client, accepted.json["href"], headers)
+    return wait_for_job(client, accepted.json["href"], headers)
 
 
 # ---- siting on the road network ----------------------------------------------------------
