@@ -74,8 +74,11 @@ class SitingResult:
                 for (i, row), p in zip(chosen.iterrows(), points)]
 
     def features(self) -> gpd.GeoDataFrame:
-        """The open sites (points, EPSG:4326) with ``new``, ``name``, ``load`` and capacity."""
-        return self.sites.reset_index(names="id")
+        """The open sites (points, EPSG:4326, indexed by id: the GeoJSON features' ids) with
+        ``id``, ``new``, ``name``, ``load`` and capacity."""
+        frame = self.sites.copy()
+        frame.insert(0, "id", frame.index)
+        return frame
 
 
 def site_shelters(net: RoadNetwork, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *,

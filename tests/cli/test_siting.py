@@ -290,6 +290,7 @@ def test_network_mclp_keeping_the_open_shelters(run_demo, demo_copy, tmp_path):
     assert collection["type"] == "FeatureCollection"
     assert {f["geometry"]["type"] for f in collection["features"]} == {"Point"}
     new = [f["properties"]["id"] for f in collection["features"] if f["properties"]["new"]]
+    assert all(f["id"] == f["properties"]["id"] for f in collection["features"])
     assert sorted(new) == sorted(result["sites"])
     assert len(collection["features"]) == len(open_shelters) + 2
 
