@@ -37,6 +37,8 @@ import scipy.sparse as sp
 from geo.analysis.milp import (
     INFEASIBLE,
     OPTIMAL,
+    OPTIMAL_GAP,
+    TIME_LIMIT,
     Progress,
 )
 from geo.analysis.siting_models import (
@@ -348,10 +350,15 @@ def _solution(matrix: SitingMatrix, problem: str, inputs: ModelInputs, answer: A
     covered = float(amount.sum())
     objective = _objective(problem, inputs, open_, amount, cost, covered)
     bound = answer.bound
+    if answer.status == TIME_LIMIT and (bound is None or not np.isfinite(bound)):
+        bound = _plain_bound(problem, inputs)  # stopped before the solver had a bound
     notes = list(inputs.notes)
     if answer.status == INFEASIBLE:
         notes.append(_infeasible_note(problem, inputs))
     gap = _gap(problem, answer.status, objective, bound)
+    status = answer.status
+    if status == TIME_LIMIT and gap is not None and gap <= OPTIMAL_GAP:
+        status, gap = OPTIMAL, 0.0  # the solution meets a proven bound: proven after all
     if len(unreachable):
         notes.append(f"{unreachable['amount'].sum():,.0f} of the demand "
                      f"({len(unreachable)} points) is not reachable from any allowed candidate"
@@ -363,7 +370,7 @@ def _solution(matrix: SitingMatrix, problem: str, inputs: ModelInputs, answer: A
             notes.append(f"the open sites hold {inputs.capacities[open_].sum():,.0f}, "
                          f"{short:,.0f} short of the total demand of {total:,.0f}")
     return SitingSolution(
-        problem=problem, status=answer.status, objective=objective, bound=bound, gap=gap,
+        problem=problem, status=status, objective=objective, bound=bound, gap=gap,
         sites=tuple(ids[open_ & inputs.free].tolist()), kept=tuple(ids[inputs.fixed].tolist()),
         p=inputs.p, cutoff=cutoff, capacitated=inputs.capacities is not None,
         assignment=assignment, loads=loads, unreachable=unreachable, total_demand=total,
@@ -408,6 +415,21 @@ def _objective(problem, inputs: ModelInputs, open_, amount, cost, covered) -> fl
     if problem == "pmedian":
         return float((amount * cost).sum())
     return float(cost.max()) if len(cost) else 0.0
+
+
+def _plain_bound(problem: str, inputs: ModelInputs) -> float:
+    """A bound every solution respects, known without a solver: all reachable demand covered
+    (mclp), everyone at their nearest candidate (pmedian, pcenter), one site (lscp)."""
+    rows = np.flatnonzero(inputs.served)
+    if problem == "mclp":
+        return float(inputs.weights[rows].sum())
+    if problem == "lscp":
+        return 1.0
+    sub = sp.csr_array(inputs.allowed[rows])
+    nearest = np.minimum.reduceat(sub.data, sub.indptr[:-1]) if len(rows) else np.zeros(0)
+    if problem == "pmedian":
+        return float((inputs.weights[rows] * nearest).sum())
+    return float(nearest.max()) if len(nearest) else 0.0
 
 
 def _gap(problem: str, status: str, objective: float, bound: float | None) -> float | None:

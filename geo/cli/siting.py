@@ -190,13 +190,16 @@ def _file(path: Path | None, field: str, crs: str | None):
 def _headline(payload: dict, *, unit: str) -> list[str]:
     status = ("proven optimal" if payload["status"] == "optimal" else
               "no solution: infeasible" if payload["status"] == "infeasible" else
-              f"time limit reached: best found, gap {100 * (payload['gap'] or 0):.2f}% to the "
-              "bound")
+              f"time limit reached: best found, {_gap(payload['gap'])}")
     lines = [f"{payload['problem']} ({status}): {len(payload['sites'])} new site(s), "
              f"{OBJECTIVES[payload['problem']]} {payload['objective']:,.6g}{unit}"]
     lines.append(f"covered: {payload['covered_demand']:,.0f} of {payload['total_demand']:,.0f} "
                  f"({payload['percent_covered']:.1f}%); solved in {payload['solve_time_s']:.1f} s")
     return lines
+
+
+def _gap(gap) -> str:
+    return "gap to the bound unknown" if gap is None else f"gap {100 * gap:.2f}% to the bound"
 
 
 def _network_text(payload: dict) -> str:

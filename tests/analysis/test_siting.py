@@ -365,3 +365,24 @@ def test_pcenter_opens_p_sites_even_when_fewer_give_the_least_worst_cost():
     assert result.objective == 7.0 and result.status == "optimal"
     assert len(result.sites) == 2 and "A" in result.sites
     assert result.sites == ("A", "C")  # C saves 10 × (6 − 2), B only 1 × (4 − 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_bound_known_without_a_solver_holds_for_the_brute_force_optimum(seed):
+    """What a time-limited result reports when the solver stopped before it had a bound."""
+    import time
+
+    from geo.analysis.siting import _inputs, _plain_bound
+
+    costs, weights = instance(seed, n=15, m=6)
+    matrix = SitingMatrix.from_dense(costs, weights)
+
+    def bound(problem, **options):
+        inputs = _inputs(matrix, problem, capacities=None, fixed=(), excluded=(),
+                         time_limit_s=10.0, began=time.perf_counter(), **options)
+        return _plain_bound(problem, inputs)
+
+    assert bound("mclp", p=2, cutoff=350) >= brute_mclp(costs, weights, 2, 350)
+    assert bound("pmedian", p=2, cutoff=None) <= brute_pmedian(costs, weights, 2)
+    assert bound("pcenter", p=2, cutoff=None) <= brute_pcenter(costs, weights, 2)
+    assert bound("lscp", p=None, cutoff=450) <= brute_lscp(costs, weights, 450)
