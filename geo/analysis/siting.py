@@ -54,7 +54,7 @@ from geo.errors import ValidationError
 from geo.routing.matrix import CostMatrix
 
 __all__ = ["CAPACITATED", "DEFAULT_TIME_LIMIT_S", "NEEDS_CUTOFF", "NEEDS_P", "PROBLEMS",
-           "NoSolutionError", "SitingMatrix", "SitingSolution", "solve_siting"]
+           "NoSolutionError", "SitingMatrix", "SitingSolution", "check_p", "solve_siting"]
 
 PROBLEMS = ("lscp", "mclp", "pmedian", "pcenter")
 CAPACITATED = ("mclp", "pmedian")
@@ -260,25 +260,36 @@ def _ids(ids: list, mask: np.ndarray) -> str:
     return ", ".join(repr(ids[i]) for i in np.flatnonzero(mask)[:5])
 
 
-def _check_p(problem: str, p, n_free: int, m: int, n_excluded: int) -> int | None:
+def check_p(problem: str, p, *, field: str = "p") -> int | None:
+    """``p`` as ``problem`` takes it: a whole number of new sites ≥ 1 for mclp, pmedian and
+    pcenter, none for lscp (which finds it). For callers that check a request before the
+    candidates are known (``field``: their name for it)."""
     if problem not in NEEDS_P:
         if p is not None:
-            raise ValidationError(f"p: {problem} finds the number of sites itself; give no p")
+            raise ValidationError(f"{field}: {problem} finds the number of sites itself; give "
+                                  f"no {field}")
+        return None
+    if p is None:
+        raise ValidationError(f"{field}: {problem} needs the number of new sites to choose")
+    if isinstance(p, bool) or not isinstance(p, int | np.integer):
+        raise ValidationError(f"{field}: expected a whole number of sites, got {p!r}")
+    if p <= 0:
+        raise ValidationError(f"{field}: expected at least 1 new site, got {p}")
+    return int(p)
+
+
+def _check_p(problem: str, p, n_free: int, m: int, n_excluded: int) -> int | None:
+    p = check_p(problem, p)
+    if p is None:
         if n_free == 0:
             raise ValidationError("candidates: every candidate is kept or excluded; none is "
                                   "left to choose from")
         return None
-    if p is None:
-        raise ValidationError(f"p: {problem} needs the number of new sites to choose")
-    if isinstance(p, bool) or not isinstance(p, int | np.integer):
-        raise ValidationError(f"p: expected a whole number of sites, got {p!r}")
-    if p <= 0:
-        raise ValidationError(f"p: expected at least 1 new site, got {p}")
     if p > n_free:
         why = (f" ({n_excluded} of the {m} are excluded)" if n_excluded else "")
         raise ValidationError(f"p: {p} new sites asked for, but only {n_free} candidates can be "
                               f"chosen{why}")
-    return int(p)
+    return p
 
 
 def _check_cutoff(problem: str, cutoff) -> float | None:

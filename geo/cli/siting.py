@@ -20,10 +20,9 @@ from geo.core.progress import Status, on_terminal
 from geo.errors import ValidationError
 from geo.io.cost_matrix import read_cost_matrix, read_weights
 from geo.io.vector import read_vector
-from geo.services.siting import CANDIDATE_LAYERS, NEEDS_CUTOFF, OSM_CANDIDATES
+from geo.services.siting import CANDIDATE_LAYERS, NEEDS_CUTOFF, OSM_CANDIDATES, check_p
 
 PROBLEMS = ("lscp", "mclp", "pmedian", "pcenter")
-NEEDS_P = ("mclp", "pmedian", "pcenter")  # lscp finds the number of sites itself
 OBJECTIVES = {"lscp": "new sites", "mclp": "covered", "pmedian": "demand-weighted cost",
               "pcenter": "worst cost"}
 
@@ -109,13 +108,7 @@ def _check_option_mix(args) -> None:
 
 
 def _check_numbers(args) -> None:
-    if args.problem in NEEDS_P and args.p is None:
-        raise ValidationError(f"--p: {args.problem} needs the number of new sites to choose")
-    if args.problem not in NEEDS_P and args.p is not None:
-        raise ValidationError(f"--p: {args.problem} finds the number of sites itself; give no "
-                              "--p")
-    if args.p is not None and args.p < 1:
-        raise ValidationError(f"--p: expected at least 1 new site, got {args.p}")
+    check_p(args.problem, args.p, field="--p")
     if args.cost_matrix is not None and args.problem in NEEDS_CUTOFF and args.cutoff is None:
         raise ValidationError(f"--cutoff: {args.problem} on a cost matrix needs a cutoff (the "
                               "cost within which demand counts as covered, in the matrix's units)")

@@ -32,6 +32,7 @@ from geo.analysis.siting import (
     PROBLEMS,
     SitingMatrix,
     SitingSolution,
+    check_p,
     solve_siting,
 )
 from geo.core.standards import ShelterStandards, load_standards
@@ -42,6 +43,9 @@ from geo.network.build import check_mode
 from geo.network.cache import default_cache_dir
 from geo.services.common import as_of_one_moment, check_same_place, demo_notes, road_effects
 from geo.services.context import Context
+
+# check_p and NEEDS_CUTOFF: for the command line and the web to check a request early
+__all__ = ["CANDIDATE_LAYERS", "NEEDS_CUTOFF", "OSM_CANDIDATES", "check_p", "site", "site_matrix"]
 
 OSM_CANDIDATES = "osm"
 CANDIDATE_LAYERS = ("shelters", "depots")

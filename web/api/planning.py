@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo import services
-from geo.analysis.siting import NEEDS_CUTOFF, NEEDS_P, SitingMatrix
+from geo.analysis.siting import NEEDS_CUTOFF, SitingMatrix, check_p
 from geo.errors import ValidationError
 from geo.services.evacuation import STAGES, hazards_to_evacuate
 from web.api import api
@@ -97,10 +97,7 @@ def evacuation(body: EvacuationRequest):
 def _check_numbers(body: SitingRequest) -> None:
     """Whether ``p`` (and a matrix's ``cutoff``) is given as the problem needs: known before
     any job (whether there are that many candidates is known only once they are found)."""
-    if body.problem in NEEDS_P and body.p is None:
-        raise ValidationError(f"p: {body.problem} needs the number of new sites to choose")
-    if body.problem not in NEEDS_P and body.p is not None:
-        raise ValidationError(f"p: {body.problem} finds the number of sites itself; give no p")
+    check_p(body.problem, body.p)
     if body.cost_matrix is not None and body.problem in NEEDS_CUTOFF and body.cutoff is None:
         raise ValidationError(f"cutoff: {body.problem} on a cost matrix needs a cutoff (the cost "
                               "within which demand counts as covered, in the matrix's units)")
