@@ -447,7 +447,7 @@ def _pcenter(inputs: ModelInputs, say: Progress) -> Answer:
     nearest = np.minimum.reduceat(sub.data, sub.indptr[:-1])
     lo = int(np.searchsorted(values, nearest.max()))  # nobody can do better than this
     hi = len(values) - 1
-    best = _cover_within(inputs, rows, values[hi], say)
+    best = _cover_within(inputs, sub, values[hi])
     if best is None:
         raise ValidationError(f"p: {inputs.p} new sites cannot reach every demand point, "
                               "whatever the cost; raise p")
@@ -458,7 +458,7 @@ def _pcenter(inputs: ModelInputs, say: Progress) -> Answer:
     while lo < hi:
         mid = (lo + hi) // 2
         say(f"solving pcenter: can everyone be within {values[mid]:g}?")
-        found = _cover_within(inputs, rows, values[mid], say)
+        found = _cover_within(inputs, sub, values[mid])
         if isinstance(found, str):
             status = TIME_LIMIT
             break
@@ -489,15 +489,15 @@ def _fill_to_p(inputs: ModelInputs, rows: np.ndarray, open_: np.ndarray) -> np.n
     return open_
 
 
-def _cover_within(inputs: ModelInputs, rows: np.ndarray, radius: float, say: Progress):
-    """Open sites putting every row within ``radius`` with at most p new ones; None when
-    impossible, "time" when the time limit came first."""
-    within = sp.csr_array(inputs.allowed[rows])
+def _cover_within(inputs: ModelInputs, within: sp.csr_array, radius: float):
+    """Open sites putting every row of ``within`` (the served rows' allowed costs) within
+    ``radius`` with at most p new ones; None when impossible, "time" when the time limit came
+    first."""
     keep = within.data <= radius
-    entry_row = np.repeat(np.arange(len(rows)), np.diff(within.indptr))
+    entry_row = np.repeat(np.arange(within.shape[0]), np.diff(within.indptr))
     local = canonical_csr(within, entry_row[keep], within.indices[keep], within.data[keep])
     fixed_hit = (np.diff(sp.csr_array(local[:, np.flatnonzero(inputs.fixed)]).indptr) > 0
-                 if inputs.fixed.any() else np.zeros(len(rows), dtype=bool))
+                 if inputs.fixed.any() else np.zeros(within.shape[0], dtype=bool))
     need = np.flatnonzero(~fixed_hit)
     if len(need) == 0:
         return inputs.fixed.copy()

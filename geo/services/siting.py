@@ -173,8 +173,9 @@ def _with_capacity(frame: gpd.GeoDataFrame, standards: ShelterStandards, *,
            else pd.Series(None, index=frame.index))
     classes = own.where(own.notna(), shelter_class or DEFAULT_SHELTER_CLASS) \
         if shelter_class is None else pd.Series(shelter_class, index=frame.index)
-    per_capita = classes.map(lambda key: standards.get(str(key)).per_capita_area_m2)
-    derived = np.floor(area / per_capita)
+    # the standards' own rule (area ÷ per-capita area, rounded down) where the area is known
+    derived = pd.Series([standards.capacity_people(a, str(c)) if np.isfinite(a) else np.nan
+                         for a, c in zip(area, classes)], index=frame.index, dtype=float)
     return frame.assign(capacity_people=given.where(given.notna(), derived))
 
 
