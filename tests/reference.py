@@ -201,3 +201,23 @@ def _zone_factor(line, f0: float, f1: float, zones) -> float:
         factor = max([f for z, f in zones if z.intersects(middle)] or [1.0])
         total += (b - a) * factor
     return total
+
+
+def reached_roads(osm: OsmGraph, at_xy, budget: float, *, reverse: bool = False):
+    """The parts of the OSM segments reached within ``budget`` from the point ``at_xy`` (to it,
+    when ``reverse``), by networkx on the unsimplified graph: each usable direction of a segment
+    from the node it is entered at (the node it leads to, coming in) as far as the budget left
+    there goes, time spread evenly along the segment (one speed per OSM segment)."""
+    graph = osm.build({"F": at_xy})
+    cost = nx.single_source_dijkstra_path_length(graph.reverse() if reverse else graph, "F",
+                                                 cutoff=budget, weight="weight")
+    parts = [shapely.Point(at_xy)]
+    for (u, v, forward, backward, _, time_s), line in zip(osm.segments, osm.lines):
+        for usable, tail, head in ((forward, u, v), (backward, v, u)):
+            entry = head if reverse else tail
+            if not usable or entry not in cost:
+                continue
+            share = min(1.0, (budget - cost[entry]) / time_s) if time_s > 0 else 1.0
+            lo, hi = (0.0, share) if entry == u else (1.0 - share, 1.0)
+            parts.append(shapely.ops.substring(line, lo, hi, normalized=True))
+    return shapely.union_all(parts)

@@ -126,7 +126,15 @@ class AreaOptions(HazardOptions):
 
 class ServiceAreaRequest(AreaOptions):
     shape: Literal["disks", "rings"] = "disks"
-    overlap: Literal["overlap", "split", "dissolve"] = "overlap"
+    overlap: Literal["overlap", "split", "dissolve"] = Field(
+        "dissolve", description="dissolve: one area per break for all facilities (one search); "
+                                "split: divided between the nearest facilities; overlap: one "
+                                "per facility")
+    form: Literal["band", "filled"] = Field(
+        "band", description="band: the land within buffer_m of the reached roads; filled: also "
+                            "the land between reached roads within fill_m of them")
+    buffer_m: Annotated[float, Field(gt=0, le=1000)] | None = None
+    fill_m: Annotated[float, Field(gt=0, le=5000)] | None = None
 
 
 class CoverageRequest(AreaOptions):

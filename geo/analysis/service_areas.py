@@ -1,18 +1,22 @@
 """Service areas: the part of the road network reached within each break, as polygons.
 
-The one place that turns reached edges into polygons. For a break B, every directed edge
-contributes the stretch of its geometry reached within B (edges at the cutoff are cut where the
-budget runs out, by the exact cost along the road; a blocked stretch stops it), the facility's own
-road contributes the stretch around it, and
-the polygon is a buffer of those stretches. Areas that cannot be reached in time are therefore not
-shown as covered, holes between roads stay holes, and a larger break's polygon contains a
-smaller one's because its stretches contain theirs.
+The one place that turns reached edges into polygons. For a break B, every edge at a node reached
+within B contributes the stretch of its road reached within B (edges at the cutoff are cut where
+the budget runs out, by the exact cost along the road; a blocked stretch stops it), the
+facility's own road contributes the stretch around it, and the polygon is the land within
+``buffer_m`` of those stretches (the *band*), drawn for all breaks in one pass on a grid
+(:mod:`geo.analysis.area_grid`). Areas that cannot be reached in time are therefore not shown as
+covered, holes between roads stay holes, and a larger break's polygon contains a smaller one's
+because its stretches contain theirs. The *filled* form also counts the land between reached
+roads within ``fill_m`` of them, as isochrone services draw it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import geopandas as gpd
@@ -20,19 +24,25 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis.area_grid import band_polygons, pieces_at_keys, road_pieces
 from geo.analysis.ranking import unreachable_reasons
 from geo.core.jsonable import jsonable
 from geo.core.validate import check_breaks, check_choice, lonlat_points, per_point_costs
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
+from geo.routing.costs import road_point_keys
 from geo.routing.search import Search, cost_to_points, edge_costs, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
 SHAPES = ("disks", "rings")
+FORMS = ("band", "filled")
 OVERLAPS = ("overlap", "split", "dissolve")
 DIRECTIONS = ("from", "to")
 # Half-width of the band around reached roads; a planner reads it as "along this road".
 DEFAULT_BUFFER_M = {"walk": 40.0, "drive": 60.0}
+# The filled form closes gaps between reached roads up to twice this wide (a city block, a
+# square), but not open land beyond the outermost reached roads.
+DEFAULT_FILL_M = 200.0
 
 
 @dataclass(frozen=True)
@@ -46,21 +56,48 @@ class Stretches:
     facility: np.ndarray
 
 
-def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
+@dataclass(frozen=True)
+class TimedStretches:
+    """Stretches reached within a budget, each as entered: along road ``geom`` from fraction
+    ``origin`` (reached at ``origin_cost``) to fraction ``far``, on ``edge`` (whose whole-edge
+    cost factor applies along it), from facility ``facility``."""
+
+    geom: np.ndarray
+    origin: np.ndarray
+    far: np.ndarray
+    origin_cost: np.ndarray
+    edge: np.ndarray
+    facility: np.ndarray
+
+
+def timed_stretches(net: RoadNetwork, search: Search, budget: float) -> TimedStretches:
     """The stretches of road reached within ``budget`` in ``search``: along each edge from the
     node it leaves (towards the node it enters, in a reverse search) as far as the budget left
-    there goes, stopping at a blocked stretch."""
-    tail, head = np.asarray(net.edge_tail), np.asarray(net.edge_head)
-    entry = head if search.reverse else tail
-    left = budget - search.cost[entry]
-    edges = np.flatnonzero(left >= 0)
+    there goes, stopping at a blocked stretch; and each facility's own road around it.
+
+    Only the edges at nodes reached within the budget are looked at."""
+    nodes = np.flatnonzero(search.cost <= budget)
+    indptr, edge_list = ((net.rev_indptr, net.rev_edges) if search.reverse
+                         else (net.fwd_indptr, net.fwd_edges))
+    first, count = np.asarray(indptr)[nodes], np.diff(np.asarray(indptr))[nodes]
+    step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    edges = np.asarray(edge_list)[np.repeat(first, count) + step]
+    entry = np.repeat(nodes, count)
     # Position of the entry node on the edge's geometry, and the way the edge runs from it.
     along_geometry = ~np.asarray(net.edge_reversed)[edges] ^ search.reverse
-    start = np.where(along_geometry, 0.0, 1.0)
-    end = search.costs.reach(edges, start, left[edges], along_geometry)
-    on_edges = Stretches(np.asarray(net.edge_geom)[edges], np.minimum(start, end),
-                         np.maximum(start, end), search.source[entry[edges]])
-    return _merged(_concat(on_edges, _own_roads(net, search, budget)))
+    origin = np.where(along_geometry, 0.0, 1.0)
+    far = search.costs.reach(edges, origin, budget - search.cost[entry], along_geometry)
+    on_edges = TimedStretches(np.asarray(net.edge_geom)[edges], origin, far, search.cost[entry],
+                              edges, search.source[entry])
+    return _concat(on_edges, _own_roads(net, search, budget))
+
+
+def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
+    """The stretches of road reached within ``budget`` (see :func:`timed_stretches`), those of
+    one road and facility that overlap merged."""
+    timed = timed_stretches(net, search, budget)
+    return _merged(Stretches(timed.geom, np.minimum(timed.origin, timed.far),
+                             np.maximum(timed.origin, timed.far), timed.facility))
 
 
 def _merged(stretches: Stretches) -> Stretches:
@@ -80,7 +117,7 @@ def _merged(stretches: Stretches) -> Stretches:
                      facility[first])
 
 
-def _own_roads(net: RoadNetwork, search: Search, budget: float) -> Stretches:
+def _own_roads(net: RoadNetwork, search: Search, budget: float) -> TimedStretches:
     """Around each facility, the stretch of its own road reached within the budget.
 
     Going out (a forward search), the forward edge covers the part towards the geometry's end
@@ -88,19 +125,23 @@ def _own_roads(net: RoadNetwork, search: Search, budget: float) -> Stretches:
     """
     points = search.sources
     active = np.flatnonzero(points.on_network)
-    left = budget - search.start_cost[active]
-    active, left = active[left >= 0], left[left >= 0]
+    start_cost = search.start_cost[active]
+    left = budget - start_cost
+    active, left, start_cost = active[left >= 0], left[left >= 0], start_cost[left >= 0]
     geom, f = points.geom[active], points.fraction[active]
     forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
     to_end, to_start = (backward, forward) if search.reverse else (forward, backward)
     end = search.costs.reach(to_end, f, left, True)
     start = search.costs.reach(to_start, f, left, False)
-    return Stretches(np.r_[geom, geom], np.r_[f, start], np.r_[end, f], np.r_[active, active])
+    return TimedStretches(np.r_[geom, geom], np.r_[f, f], np.r_[end, start],
+                          np.r_[start_cost, start_cost], np.r_[to_end, to_start],
+                          np.r_[active, active])
 
 
-def _concat(*parts: Stretches) -> Stretches:
-    return Stretches(*(np.concatenate([getattr(p, name) for p in parts])
-                       for name in ("geom", "start", "end", "facility")))
+def _concat(*parts):
+    """One dataclass of arrays from several of the same type, end to end."""
+    return type(parts[0])(*(np.concatenate([getattr(p, f.name) for p in parts])
+                            for f in dataclasses.fields(parts[0])))
 
 
 def stretch_lines(net: RoadNetwork, stretches: Stretches) -> np.ndarray:
@@ -115,33 +156,41 @@ def stretch_lines(net: RoadNetwork, stretches: Stretches) -> np.ndarray:
     return lines
 
 
-def band(lines, buffer_m: float):
-    """The polygon of everything within ``buffer_m`` of the lines (holes kept)."""
-    if len(lines) == 0:
-        return shapely.Polygon()
-    # Buffering each line and unioning is ~10x faster in GEOS than buffering one multi-line.
-    return shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
-
-
 @dataclass(frozen=True)
 class ServiceAreaResult:
-    """``areas``: one row per facility (None when dissolved) and break, with ``from_break``,
+    """One row per facility (None when dissolved) and break: ``facility``, ``from_break``,
     ``to_break`` (seconds or metres, as ``unit``), ``area_m2``, ``population`` (the demand
-    reached by network cost within the break: the same people coverage counts) and the polygon
-    (EPSG:4326). ``unreachable``: the facilities off the network, with the reason and snap
-    distance; they have no area."""
+    reached by network cost within the break: the same people coverage counts) and ``polygons``
+    (shapely, EPSG:4326); :attr:`areas` has them as a GeoDataFrame. ``unreachable``: the
+    facilities off the network, with the reason and snap distance; they have no area."""
 
-    areas: gpd.GeoDataFrame
-    unreachable: pd.DataFrame
+    rows: dict  # column name -> one value per row (see above), polygons under "geometry"
+    off_network: dict  # "facility", "reason", "snap_m" -> one value per unreachable facility
     breaks: np.ndarray
     unit: str
     notes: tuple[str, ...] = ()
 
+    @property
+    def polygons(self) -> np.ndarray:
+        return self.rows["geometry"]
+
+    @cached_property
+    def areas(self) -> gpd.GeoDataFrame:
+        """The rows as a GeoDataFrame (built on first use: a frame costs more than the areas)."""
+        columns = {name: values for name, values in self.rows.items() if name != "geometry"}
+        columns["facility"] = pd.Series(columns["facility"], dtype=object)
+        return gpd.GeoDataFrame(columns, geometry=self.polygons, crs=_wgs84())
+
+    @cached_property
+    def unreachable(self) -> pd.DataFrame:
+        return pd.DataFrame(self.off_network, columns=["facility", "reason", "snap_m"])
+
     def to_dict(self) -> dict:
-        return {"unit": self.unit, "breaks": jsonable(self.breaks),
-                "areas": jsonable(self.areas.drop(columns="geometry").to_dict("records")),
-                "unreachable_facilities": jsonable(self.unreachable.to_dict("records")),
-                "notes": list(self.notes)}
+        names = [name for name in self.rows if name != "geometry"]
+        areas = [dict(zip(names, values)) for values in zip(*(self.rows[n] for n in names))]
+        off = [dict(zip(self.off_network, values)) for values in zip(*self.off_network.values())]
+        return {"unit": self.unit, "breaks": jsonable(self.breaks), "areas": jsonable(areas),
+                "unreachable_facilities": jsonable(off), "notes": list(self.notes)}
 
     def features(self) -> gpd.GeoDataFrame:
         return self.areas
@@ -149,8 +198,9 @@ class ServiceAreaResult:
 
 def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel_time_s",
                   direction: str = "to", extra_cost=None, blocked=None, cost_scale=None,
-                  effects=None, shape: str = "disks", overlap: str = "overlap",
-                  buffer_m: float | None = None,
+                  effects=None, shape: str = "disks", overlap: str = "dissolve",
+                  form: str = "band", buffer_m: float | None = None,
+                  fill_m: float | None = None,
                   population: gpd.GeoDataFrame | None = None,
                   population_column: str = "population",
                   max_snap_m: float = DEFAULT_MAX_SNAP_M) -> ServiceAreaResult:
@@ -159,19 +209,27 @@ def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel
     ``breaks`` are in seconds (``weight="travel_time_s"``) or metres (``"length_m"``);
     ``direction`` "from" (teams going out) or "to" (people coming in); ``extra_cost`` one value
     per facility in the unit of the weight (turnout time, say). ``shape`` "disks" (0–break) or
-    "rings" (between breaks); ``overlap`` "overlap" (one polygon per facility and break),
-    "split" (each area to its nearest facility) or "dissolve" (one polygon per break).
+    "rings" (between breaks); ``overlap`` "dissolve" (one polygon per break, from one search for
+    all facilities), "split" (that area divided between the nearest facilities) or "overlap"
+    (one polygon per facility and break, one search each). ``form`` "band" (the land within
+    ``buffer_m`` of the reached roads) or "filled" (also the land between reached roads within
+    ``fill_m`` of them).
     """
     breaks = check_breaks(breaks)
     check_choice("direction", direction, DIRECTIONS)
     check_choice("shape", shape, SHAPES)
     check_choice("overlap", overlap, OVERLAPS)
+    check_choice("form", form, FORMS)
+    outline = _Outline(
+        _positive("buffer_m", DEFAULT_BUFFER_M.get(net.mode, 50.0) if buffer_m is None
+                  else buffer_m),
+        _positive("fill_m", DEFAULT_FILL_M if fill_m is None else fill_m) if form == "filled"
+        else None)
     ids, lon, lat = lonlat_points(facilities)
     snapped = snap_points(net, lon, lat, max_snap_m=max_snap_m)
     extra = per_point_costs("extra_cost", extra_cost, len(ids))
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
                        effects=effects)
-    buffer_m = DEFAULT_BUFFER_M.get(net.mode, 50.0) if buffer_m is None else buffer_m
     demand = _Demand.of(net, population, population_column, max_snap_m)
     search_kw = {"costs": costs, "reverse": direction == "to", "cutoff": breaks[-1]}
     reach: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
@@ -183,26 +241,44 @@ def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel
             search = search_from_points(net, one, start_cost=None if extra is None else extra[[i]],
                                         **search_kw)
             reach[int(i)] = demand.reached(net, search)
-            rows += [(int(i), b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
+            rows += [(int(i), b, poly) for b, poly in _disks(net, search, breaks, outline)]
     else:
         search = search_from_points(net, snapped, start_cost=extra, **search_kw)
         reach[None] = demand.reached(net, search)
         if overlap == "dissolve":
-            rows = [(None, b, poly) for b, poly in _disks(net, search, breaks, buffer_m)]
+            rows = [(None, b, poly) for b, poly in _disks(net, search, breaks, outline)]
         else:
-            rows = _split_disks(net, search, breaks, buffer_m)
-    frame = _as_frame(rows, breaks, shape, net.crs)
-    frame["population"] = demand.population(frame, reach, split=overlap == "split")
-    frame["facility"] = [None if f is None else ids[f] for f in frame["facility"]]
+            rows = _split_disks(net, search, breaks, outline)
     unit = "s" if weight == "travel_time_s" else "m"
-    return ServiceAreaResult(to_lonlat(frame), _unreachable(snapped, ids), breaks, unit)
+    return ServiceAreaResult(_as_columns(net, rows, breaks, shape, ids, demand, reach,
+                                         split=overlap == "split"),
+                             _unreachable(snapped, ids), breaks, unit)
 
 
-def _unreachable(snapped, ids) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Outline:
+    """How reached roads become an area: the band's half-width, and the filled form's reach
+    over gaps between roads (None for the band alone)."""
+
+    buffer_m: float
+    fill_m: float | None
+
+
+def _positive(field: str, value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number > 0 or not np.isfinite(number):
+        raise ValidationError(f"{field}: must be a positive number of metres, got {value!r}")
+    return number
+
+
+def _unreachable(snapped, ids) -> dict:
     reasons = unreachable_reasons(snapped, np.zeros(len(snapped), dtype=bool))
     off = np.flatnonzero(reasons != "")
-    return pd.DataFrame({"facility": [ids[i] for i in off], "reason": reasons[off],
-                         "snap_m": snapped.snap_m[off]}, columns=["facility", "reason", "snap_m"])
+    return {"facility": [ids[i] for i in off], "reason": reasons[off].tolist(),
+            "snap_m": snapped.snap_m[off]}
 
 
 @dataclass(frozen=True)
@@ -229,43 +305,84 @@ class _Demand:
             return np.zeros(0), np.zeros(0, dtype=int)
         return cost_to_points(net, search, self.targets)
 
-    def population(self, frame, reach, *, split: bool) -> np.ndarray:
-        people = np.zeros(len(frame))
+    def population(self, facility, low, high, reach, *, split: bool) -> np.ndarray:
+        """The demand each row (facility index or None, from ``low`` to ``high``) reaches."""
+        people = np.zeros(len(facility))
         if self.targets is None:
             return people
-        for row, (facility, low, high) in enumerate(zip(
-                frame["facility"], frame["from_break"], frame["to_break"])):
-            cost, label = reach[None if split or facility is None else facility]
-            within = (cost <= high) & ((cost > low) if low > 0 else True)
+        for row, (f, lo, hi) in enumerate(zip(facility, low, high)):
+            cost, label = reach[None if split or f is None else f]
+            within = (cost <= hi) & ((cost > lo) if lo > 0 else True)
             if split:
-                within &= label == facility
+                within &= label == f
             people[row] = self.weights[within].sum()
         return people
 
 
-def to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Reproject polygons to EPSG:4326, repairing the rare slivers reprojection makes invalid."""
-    result = frame.to_crs("EPSG:4326")
-    invalid = ~result.geometry.is_valid
-    if invalid.any():
-        result.loc[invalid, "geometry"] = shapely.make_valid(result.geometry[invalid].to_numpy())
-    return result
+def to_lonlat(net: RoadNetwork, polygons: np.ndarray) -> np.ndarray:
+    """Polygons in the network's CRS as EPSG:4326. (Contoured outlines are valid polygons, and
+    stay so at these scales: tested, not checked on every call, which cost more than drawing.)"""
+    transform = net.to_lonlat.transform
+
+    def lonlat(xy):
+        return np.column_stack(transform(xy[:, 0], xy[:, 1]))
+
+    return shapely.transform(polygons, lonlat)
 
 
-def _disks(net: RoadNetwork, search, breaks, buffer_m):
-    """Each break's polygon grown from the previous one by the stretches that are new or longer:
-    nested exactly, and the inner area is not unioned again."""
-    polygon, seen = None, set()
-    for b in breaks:
-        stretches = reached_stretches(net, search, b)
-        keys = list(zip(stretches.geom.tolist(), stretches.start.tolist(),
-                        stretches.end.tolist(), stretches.facility.tolist()))
-        new = np.array([key not in seen for key in keys], dtype=bool)
-        seen.update(keys)
-        lines = stretch_lines(net, _take(stretches, new))
-        grown = band(lines, buffer_m)
-        polygon = grown if polygon is None else shapely.union(polygon, grown)
-        yield b, polygon
+def _disks(net: RoadNetwork, search, breaks, outline: _Outline):
+    """Each break's polygon, all drawn from one grid (nested: see :mod:`area_grid`)."""
+    pieces = _timed_pieces(net, search, timed_stretches(net, search, breaks[-1]))
+    polygons = band_polygons(pieces, breaks, buffer_m=outline.buffer_m, fill_m=outline.fill_m)
+    return list(zip(breaks, polygons))
+
+
+def _earliest_way(stretches: TimedStretches, costs) -> TimedStretches:
+    """A road reached from both of its ends drawn once: each end's stretch only up to the point
+    where the other end's gets there first (the costs meet once: one rises along the road as the
+    other falls), so every part of the road keeps the earlier of its two times."""
+    from_end = np.flatnonzero((stretches.origin == 0.0) | (stretches.origin == 1.0))
+    order = from_end[np.argsort(stretches.geom[from_end], kind="stable")]
+    pair = np.flatnonzero((stretches.geom[order[1:]] == stretches.geom[order[:-1]])
+                          & (stretches.origin[order[1:]] != stretches.origin[order[:-1]]))
+    if len(pair) == 0:
+        return stretches
+    one, other = order[pair], order[pair + 1]
+    start = np.where(stretches.origin[one] == 0.0, one, other)  # entered at fraction 0
+    end = np.where(stretches.origin[one] == 0.0, other, one)  # entered at fraction 1
+    geom = stretches.geom[start]
+    level_0, level_1 = costs.level(2.0 * geom), costs.level(2.0 * geom + 1.0)
+    f0, f1 = costs.factor(stretches.edge[start]), costs.factor(stretches.edge[end])
+    # origin_cost[start] + f0·(L − L0) = origin_cost[end] + f1·(L1 − L)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        meet_level = ((stretches.origin_cost[end] - stretches.origin_cost[start]
+                       + f0 * level_0 + f1 * level_1) / (f0 + f1))
+    usable = np.isfinite(meet_level)
+    meet = costs.fraction_at(geom[usable], meet_level[usable])
+    far = stretches.far.copy()
+    far[start[usable]] = np.minimum(far[start[usable]], meet)
+    far[end[usable]] = np.maximum(far[end[usable]], meet)
+    return dataclasses.replace(stretches, far=far)
+
+
+def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
+    """The straight pieces of the stretches, with the cost of reaching each end: the stretch's
+    origin cost plus the cost along the road from its origin (cut at the effects' boundaries
+    too, so that cost is linear along every piece)."""
+    costs = search.costs
+    stretches = _earliest_way(stretches, costs)
+    lo, hi = np.minimum(stretches.origin, stretches.far), np.maximum(stretches.origin,
+                                                                    stretches.far)
+    stretch, a_key, b_key = road_pieces(net, costs.keys, stretches.geom, lo, hi)
+    origin_level = costs.level(2.0 * stretches.geom + stretches.origin)[stretch]
+    factor = costs.factor(stretches.edge)[stretch]
+    origin_cost = stretches.origin_cost[stretch]
+
+    def cost_at(key):
+        return origin_cost + factor * np.abs(costs.level(key) - origin_level)
+
+    return pieces_at_keys(net.geom_xy, road_point_keys(net), a_key, b_key, cost_at(a_key),
+                          cost_at(b_key))
 
 
 def _take(arrays, index):
@@ -273,15 +390,14 @@ def _take(arrays, index):
     return type(arrays)(*(getattr(arrays, f.name)[index] for f in dataclasses.fields(arrays)))
 
 
-def _split_disks(net: RoadNetwork, search, breaks, buffer_m):
+def _split_disks(net: RoadNetwork, search, breaks, outline: _Outline):
     """Per break, the dissolved area divided between facilities: each piece of it goes to the
     facility whose reached roads are nearest (Voronoi cells of points along those roads)."""
     rows = []
-    for b in breaks:
+    for b, whole in _disks(net, search, breaks, outline):
         stretches = reached_stretches(net, search, b)
         lines = stretch_lines(net, stretches)
-        whole = band(lines, buffer_m)
-        cells = _nearest_road_cells(lines, stretches.facility, buffer_m, whole)
+        cells = _nearest_road_cells(lines, stretches.facility, outline.buffer_m, whole)
         for facility, cell in cells.items():
             piece = shapely.intersection(whole, cell)
             if not piece.is_empty:
@@ -308,26 +424,37 @@ def _nearest_road_cells(lines, facility, spacing, extent) -> dict:
     return {int(f): shapely.union_all(cells[cell_label == f]) for f in np.unique(labels)}
 
 
-def _as_frame(rows, breaks, shape, crs) -> gpd.GeoDataFrame:
-    frame = gpd.GeoDataFrame(
-        {"facility": pd.Series([f for f, _, _ in rows], dtype=object),
-         "to_break": np.array([b for _, b, _ in rows], dtype=float)},
-        geometry=[poly for _, _, poly in rows], crs=crs)
-    frame["from_break"] = 0.0
-    if shape == "rings" and len(frame):
-        frame = _rings(frame, breaks)
-    frame["area_m2"] = frame.geometry.area
-    return frame[["facility", "from_break", "to_break", "area_m2", "geometry"]]
+def _as_columns(net, rows, breaks, shape, ids, demand: _Demand, reach, *, split: bool) -> dict:
+    """The rows (facility index or None, break, projected polygon) as the result's columns."""
+    facility = [f for f, _, _ in rows]
+    high = np.array([b for _, b, _ in rows], dtype=float)
+    polygons = np.array([poly for _, _, poly in rows], dtype=object)
+    low = np.zeros(len(rows))
+    if shape == "rings" and len(rows):
+        low, polygons = _rings(facility, high, polygons, breaks)
+    return {"facility": [None if f is None else ids[f] for f in facility], "from_break": low,
+            "to_break": high, "area_m2": shapely.area(polygons),
+            "population": demand.population(facility, low, high, reach, split=split),
+            "geometry": to_lonlat(net, polygons)}
 
 
-def _rings(frame, breaks) -> gpd.GeoDataFrame:
+@functools.cache
+def _wgs84():
+    import pyproj
+
+    return pyproj.CRS.from_epsg(4326)
+
+
+def _rings(facility, high, polygons, breaks) -> tuple[np.ndarray, np.ndarray]:
+    """Each disk less the next smaller one of the same facility: (lower break, ring)."""
     previous_break = dict(zip(breaks[1:], breaks[:-1]))
-    key = frame["facility"].astype(object).where(frame["facility"].notna(), "__all__")
-    inner = {(k, b): g for k, b, g in zip(key, frame["to_break"], frame.geometry)}
-    rings = []
-    for k, b, g in zip(key, frame["to_break"], frame.geometry):
-        smaller = inner.get((k, previous_break.get(b)))
-        rings.append(g if smaller is None else shapely.difference(g, smaller))
-    frame = frame.set_geometry(rings)
-    frame["from_break"] = [previous_break.get(b, 0.0) for b in frame["to_break"]]
-    return frame
+    # On a 1 cm precision grid, disks and rings alike: nested outlines share stretches, and a
+    # floating-point overlay of shared edges can leave self-touching rings.
+    polygons = shapely.set_precision(polygons, 0.01)
+    disk = {(f, b): g for f, b, g in zip(facility, high, polygons)}
+    smaller = np.array([disk.get((f, previous_break.get(b))) for f, b in zip(facility, high)],
+                       dtype=object)
+    has = np.array([g is not None for g in smaller], dtype=bool)
+    rings = polygons.copy()
+    rings[has] = shapely.difference(polygons[has], smaller[has], grid_size=0.01)
+    return np.array([previous_break.get(b, 0.0) for b in high]), rings

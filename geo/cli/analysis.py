@@ -35,7 +35,18 @@ def register(subparsers) -> None:
                       help="to the facility (default for shelters) or from it (default for "
                            "teams and depots)")
     area.add_argument("--shape", default="disks", choices=["disks", "rings"])
-    area.add_argument("--overlap", default="overlap", choices=["overlap", "split", "dissolve"])
+    area.add_argument("--overlap", default="dissolve", choices=["dissolve", "split", "overlap"],
+                      help="one area per break for all facilities (default, one search), "
+                           "divided between the nearest facilities, or one per facility")
+    area.add_argument("--form", default="band", choices=["band", "filled"],
+                      help="the land along the reached roads (default), or also the land "
+                           "between them within --fill-m")
+    area.add_argument("--buffer-m", type=float, default=None,
+                      help="half-width of the band along reached roads (default: 40 on foot, "
+                           "60 by car)")
+    area.add_argument("--fill-m", type=float, default=None,
+                      help="filled form: gaps between reached roads closed up to twice this "
+                           "(default 200)")
     area.set_defaults(func=run_service_area)
 
     cover = subparsers.add_parser("coverage", help="demand covered by facilities within breaks")
@@ -120,7 +131,8 @@ def run_service_area(args) -> int:
     result = services.service_areas(
         open_context(args), layer=args.layer, facilities=_file(args, "facilities"),
         mode=args.mode, direction=args.direction, shape=args.shape, overlap=args.overlap,
-        breaks_s=breaks_s, breaks_m=breaks_m, **_hazard_kwargs(args))
+        form=args.form, buffer_m=args.buffer_m, fill_m=args.fill_m, breaks_s=breaks_s,
+        breaks_m=breaks_m, **_hazard_kwargs(args))
     payload = {**result.to_dict(), "out": str(args.out) if args.out else None}
     scale = UNIT_SECONDS.get(args.unit, 1.0)
     lines = [f"{_facility(r['facility'])}: {r['from_break'] / scale:g}-{r['to_break'] / scale:g} "

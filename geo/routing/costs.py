@@ -285,6 +285,33 @@ class EdgeCosts:
         may mean "cut off". Known without scanning the edges on every query."""
         return self.profile.closes_roads or (self.closed is not None and bool(self.closed.any()))
 
+    @property
+    def keys(self) -> np.ndarray:
+        """Keys (``2·geometry + fraction``) of every road point and effect boundary, ascending:
+        between two consecutive keys of one road its cost is linear."""
+        return self.profile.keys
+
+    def level(self, keys) -> np.ndarray:
+        """Cumulative cost at ``keys`` along the key line, before whole-edge factors: the cost
+        between two positions on one road is the difference of their levels times
+        :meth:`factor` of the edge travelled (unless blocked between them)."""
+        return np.interp(keys, self.profile.keys, self.profile.cumulative)
+
+    def fraction_at(self, geom, level) -> np.ndarray:
+        """Where along road ``geom`` the cumulative cost (see :meth:`level`) reaches ``level``:
+        the inverse of :meth:`level` on that road, clipped to its ends."""
+        geom = np.asarray(geom)
+        with np.errstate(invalid="ignore"):
+            key = self.profile._key_at(np.asarray(level, dtype=float), upward=True)
+        return np.clip(key - 2.0 * geom, 0.0, 1.0)
+
+    def factor(self, edges) -> np.ndarray:
+        """The whole-edge cost factor of ``edges`` (1 where none is given or the edge is -1)."""
+        edges = np.asarray(edges)
+        if self.scale is None:
+            return np.ones(edges.shape)
+        return np.where(edges >= 0, self.scale[np.maximum(edges, 0)], 1.0)
+
     def span(self, edges, lo, hi) -> np.ndarray:
         """Cost of travelling ``edges`` over geometry fractions ``lo..hi`` (lo ≤ hi) of their
         roads, in either direction; inf where the edge is missing (-1) or blocked there. A span
@@ -329,6 +356,11 @@ class EdgeCosts:
         reached = self.profile.reach(self.net.edge_geom[safe], start,
                                      np.where(usable, budget, 0.0), towards_end)
         return np.where(usable, reached, start)
+
+
+def road_point_keys(net: RoadNetwork) -> np.ndarray:
+    """The key (``2·geometry + fraction``) of every point of ``net.geom_xy``, ascending."""
+    return _base_profile(net, "length_m").keys
 
 
 def edge_costs(net: RoadNetwork, *, weight: str = "travel_time_s", blocked=None,

@@ -84,18 +84,22 @@ def service_areas(ctx: Context, *, layer: str = "shelters",
                   facilities: gpd.GeoDataFrame | None = None,
                   breaks_s: Sequence[float] | None = None,
                   breaks_m: Sequence[float] | None = None, mode: str | None = None,
-                  direction: str | None = None, shape: str = "disks", overlap: str = "overlap",
+                  direction: str | None = None, shape: str = "disks", overlap: str = "dissolve",
+                  form: str = "band", buffer_m: float | None = None, fill_m: float | None = None,
                   hazards: bool = True,
                   barriers: gpd.GeoDataFrame | None = None) -> ServiceAreaResult:
     """Service areas of the ``layer`` facilities of the registry (or of ``facilities``, treated
-    as that kind of facility), with the population each area reaches by network cost."""
+    as that kind of facility), with the population each area reaches by network cost. By default
+    one area per break for all facilities together, from one search (``overlap="overlap"``
+    gives one per facility, one search each)."""
     plan = _plan(ctx, layer=layer, facilities=facilities, breaks_s=breaks_s, breaks_m=breaks_m,
                  mode=mode, direction=direction, hazards=hazards, barriers=barriers)
     notes = list(plan.notes)
     population = registry_layer(ctx, "population", notes)
     result = service_areas_of(plan.net, plan.facilities, breaks=plan.breaks, weight=plan.weight,
                               direction=plan.direction, extra_cost=plan.extra_cost,
-                              shape=shape, overlap=overlap, population=population,
+                              shape=shape, overlap=overlap, form=form, buffer_m=buffer_m,
+                              fill_m=fill_m, population=population,
                               **plan.barriers)
     if len(result.unreachable):
         notes.append(f"{len(result.unreachable)} of {len(plan.facilities)} facilities are off "

@@ -11,6 +11,8 @@ from geo.errors import ValidationError
 from geo.routing.search import cost_to_points, search_from_points
 from geo.routing.snapping import snap_points
 from tests.analysis_inputs import points_along_roads
+from tests.conftest import EXTRACTS
+from tests.reference import OsmGraph, reached_roads
 
 # Central Vaduz, Schaan, Triesen
 FACILITIES = (np.array([9.5209, 9.5100, 9.5280]), np.array([47.1410, 47.1650, 47.1070]))
@@ -19,13 +21,15 @@ BREAKS = [300.0, 600.0, 900.0]
 
 @pytest.fixture(scope="module")
 def disks(li_walk):
-    return service_areas(li_walk, FACILITIES, breaks=BREAKS, direction="to").areas
+    return service_areas(li_walk, FACILITIES, breaks=BREAKS, direction="to",
+                         overlap="overlap").areas
 
 
 @pytest.mark.parametrize("direction", ["to", "from"])
 def test_nodes_reached_within_a_break_lie_inside_and_far_ones_outside(li_drive, direction):
     breaks = [120.0, 240.0, 360.0]
-    result = service_areas(li_drive, FACILITIES, breaks=breaks, direction=direction)
+    result = service_areas(li_drive, FACILITIES, breaks=breaks, direction=direction,
+                           overlap="overlap")
     assert result.unreachable.empty
     areas = result.areas
     projected = areas.to_crs(li_drive.crs)
@@ -61,7 +65,8 @@ def test_breaks_nest_and_holes_are_kept(disks, li_walk):
 
 
 def test_rings_do_not_overlap(li_walk):
-    rings = service_areas(li_walk, FACILITIES, breaks=BREAKS, shape="rings").areas
+    rings = service_areas(li_walk, FACILITIES, breaks=BREAKS, shape="rings",
+                          overlap="overlap").areas
     rings = rings.to_crs(li_walk.crs)
     for i in range(3):
         mine = rings[rings["facility"] == i].sort_values("to_break")
@@ -98,7 +103,7 @@ def people(li_walk):
 def test_each_area_counts_the_people_it_reaches_by_network_time(li_walk, people):
     """The population of an area is the demand reached within the break along the roads (as
     coverage counts it), not whatever lies inside the band drawn around the roads."""
-    areas = service_areas(li_walk, FACILITIES, breaks=[300.0, 600.0],
+    areas = service_areas(li_walk, FACILITIES, breaks=[300.0, 600.0], overlap="overlap",
                           population=people).areas
     targets = snap_points(li_walk, people.geometry.x, people.geometry.y)
     weights = people["population"].to_numpy()
@@ -128,7 +133,7 @@ def test_dissolved_areas_count_the_same_people_as_coverage(li_walk, people):
 
 def test_facilities_off_the_network_are_listed_with_the_reason(li_walk):
     lon, lat = np.r_[FACILITIES[0], 9.6314], np.r_[FACILITIES[1], 47.2731]  # 5 km from a path
-    result = service_areas(li_walk, (lon, lat), breaks=[300.0])
+    result = service_areas(li_walk, (lon, lat), breaks=[300.0], overlap="overlap")
     assert sorted(result.areas["facility"]) == [0, 1, 2]
     assert result.unreachable["facility"].tolist() == [3]
     assert result.unreachable["reason"].tolist() == ["off_network"]
@@ -137,9 +142,10 @@ def test_facilities_off_the_network_are_listed_with_the_reason(li_walk):
 
 
 def test_turnout_time_shrinks_the_area(li_drive):
-    plain = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from").areas
+    plain = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from",
+                          overlap="overlap").areas
     late = service_areas(li_drive, FACILITIES, breaks=[300.0], direction="from",
-                         extra_cost=[120.0, 120.0, 120.0]).areas
+                         extra_cost=[120.0, 120.0, 120.0], overlap="overlap").areas
     assert (late["area_m2"].to_numpy() < plain["area_m2"].to_numpy()).all()
 
 
@@ -181,11 +187,16 @@ def test_facility_own_road_is_covered_before_any_junction(networks, mode, direct
 
 
 def test_metre_breaks(li_walk):
-    areas = service_areas(li_walk, FACILITIES, breaks=[500.0, 1000.0], weight="length_m").areas
+    areas = service_areas(li_walk, FACILITIES, breaks=[500.0, 1000.0], weight="length_m",
+                          overlap="overlap").areas
     assert len(areas) == 6 and (areas["area_m2"] > 0).all()
 
 
 @pytest.mark.parametrize("kwargs, message", [
+    ({"breaks": [300], "form": "blob"}, "form"),
+    ({"breaks": [300], "buffer_m": 0}, "buffer_m"),
+    ({"breaks": [300], "form": "filled", "fill_m": -1}, "fill_m"),
+    ({"breaks": [300], "form": "filled", "fill_m": "wide"}, "fill_m"),
     ({"breaks": [-5]}, "breaks"),
     ({"breaks": []}, "breaks"),
     ({"breaks": [300], "overlap": "merge"}, "overlap"),
@@ -215,3 +226,89 @@ def test_blocking_hazard_keeps_the_cut_off_valley_out_of_the_area(li_drive):
                         **barriers.as_kwargs()).areas.to_crs(li_drive.crs)
     assert not cut.geometry.iloc[0].contains(malbun)
     assert cut["area_m2"].iloc[0] < free["area_m2"].iloc[0]
+
+
+@pytest.fixture(scope="module")
+def osm_graphs():
+    built: dict = {}
+
+    def get(net):
+        if net.mode not in built:
+            built[net.mode] = OsmGraph(EXTRACTS["liechtenstein"], net.mode, net.to_xy)
+        return built[net.mode]
+    return get
+
+
+@pytest.mark.parametrize("mode, direction, budget_s", [("walk", "from", 600.0),
+                                                       ("drive", "to", 240.0)])
+def test_band_is_the_land_near_the_roads_networkx_reaches(networks, osm_graphs, mode, direction,
+                                                          budget_s):
+    """Against the unsimplified OSM graph (networkx): land nearer than the band's half-width to
+    a road reached within the break is inside, land farther is outside; the outline is exact at
+    the grid's points and interpolated between them (half a cell of slack either way)."""
+    net = networks("liechtenstein", mode)
+    lon, lat = np.array([9.5209]), np.array([47.1410])
+    area = service_areas(net, (lon, lat), breaks=[budget_s], direction=direction)
+    polygon = shapely.transform(area.polygons[0], lambda xy: np.column_stack(
+        net.to_xy.transform(xy[:, 0], xy[:, 1])))
+    reference = reached_roads(osm_graphs(net), tuple(net.to_xy.transform(lon[0], lat[0])),
+                              budget_s, reverse=direction == "to")
+    half_width_m = 40.0 if mode == "walk" else 60.0
+    slack_m = half_width_m / 4  # half a grid cell
+    x0, y0, x1, y1 = shapely.bounds(shapely.buffer(reference, half_width_m + 200))
+    rng = np.random.default_rng(3)
+    points = shapely.points(rng.uniform(x0, x1, 20_000), rng.uniform(y0, y1, 20_000))
+    distance = shapely.distance(points, reference)
+    inside = shapely.contains(polygon, points)
+    assert inside[distance < half_width_m - slack_m].all()
+    assert not inside[distance > half_width_m + slack_m].any()
+    exact = shapely.buffer(reference, half_width_m, quad_segs=16)
+    assert polygon.area == pytest.approx(exact.area, rel=0.02)
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_filled_and_band_areas_both_nest_and_filled_holds_the_band(networks, mode):
+    net = networks("liechtenstein", mode)
+    breaks = [180.0, 300.0, 600.0]
+    kwargs = {"breaks": breaks, "direction": "from" if mode == "drive" else "to"}
+    band = service_areas(net, FACILITIES, **kwargs).areas.to_crs(net.crs).geometry.to_list()
+    filled = service_areas(net, FACILITIES, form="filled", **kwargs).areas.to_crs(
+        net.crs).geometry.to_list()
+    for shapes in (band, filled):
+        for small, large in zip(shapes[:-1], shapes[1:]):
+            assert shapely.difference(small, large).area < 1.0  # m², numerical dust only
+            assert large.area > small.area
+    for b, f in zip(band, filled):
+        assert shapely.difference(b, f).area < 1.0
+        assert f.area > b.area
+
+
+def test_filled_closes_the_holes_too_narrow_for_its_reach(li_walk):
+    """Holes of the band that a disk of radius fill_m cannot enter are land between reached
+    roads: the filled form covers them; wide ones stay open."""
+    fill_m = 40.0
+    kwargs = {"breaks": [900.0], "overlap": "dissolve"}
+    band = service_areas(li_walk, FACILITIES, **kwargs).areas.to_crs(li_walk.crs).geometry[0]
+    filled = service_areas(li_walk, FACILITIES, form="filled", fill_m=fill_m,
+                           **kwargs).areas.to_crs(li_walk.crs).geometry[0]
+    holes = [shapely.Polygon(ring) for part in shapely.get_parts(band)
+             for ring in part.interiors]
+    radius = np.array([shapely.length(shapely.maximum_inscribed_circle(h)) for h in holes])
+    narrow = [h for h, r in zip(holes, radius) if r < fill_m - 15.0]
+    wide = [h for h, r in zip(holes, radius) if r > 2 * fill_m]
+    assert len(narrow) > 10 and wide
+    for hole in narrow:
+        assert shapely.difference(hole, filled).area < 0.01 * hole.area + 1.0
+    for hole in wide:
+        assert shapely.difference(hole, filled).area > 0.1 * hole.area
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_outlines_are_valid_polygons(networks, mode):
+    net = networks("liechtenstein", mode)
+    lon, lat = points_along_roads(net, 15, np.random.default_rng(11))
+    for form in ("band", "filled"):
+        result = service_areas(net, (lon, lat), breaks=[120.0, 300.0, 600.0], form=form,
+                               overlap="overlap", shape="rings")
+        assert shapely.is_valid(result.polygons).all()
+        assert len(result.polygons) == 45

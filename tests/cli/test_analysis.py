@@ -56,10 +56,25 @@ def test_service_area_writes_geojson_with_credit(run, tmp_path):
     code, stdout, _ = run("service-area", "--breaks", "5,10", "--json", "--out", str(out))
     assert code == 0
     result = json.loads(stdout)
-    assert len(result["areas"]) == 12  # 6 shelters x 2 breaks
+    # By default one area per break for all shelters together
+    assert [(a["facility"], a["to_break"]) for a in result["areas"]] == [(None, 300), (None, 600)]
     collection = json.loads(out.read_text())
     assert collection["attribution"] == "© OpenStreetMap contributors"
     assert collection["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_service_area_per_facility_and_filled(run):
+    code, stdout, _ = run("service-area", "--breaks", "5,10", "--overlap", "overlap", "--json")
+    assert code == 0 and len(json.loads(stdout)["areas"]) == 12  # 6 shelters x 2 breaks
+    code, stdout, _ = run("service-area", "--breaks", "10", "--form", "filled", "--json")
+    filled = json.loads(stdout)["areas"][0]["area_m2"]
+    code, stdout, _ = run("service-area", "--breaks", "10", "--json")
+    assert code == 0 and filled > json.loads(stdout)["areas"][0]["area_m2"]
+
+
+def test_service_area_refuses_a_bad_fill_distance(run):
+    code, _, stderr = run("service-area", "--breaks", "10", "--form", "filled", "--fill-m", "-5")
+    assert code == 2 and "fill_m" in stderr and "Traceback" not in stderr
 
 
 def test_coverage_summary_adds_up(run):

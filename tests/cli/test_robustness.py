@@ -90,7 +90,7 @@ def test_analysis_out_into_a_named_pipe_streams_the_result(capsys, registry_file
     reader.join(timeout=30)
     assert code == 0, err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe, not a file in its place
-    assert len(json.loads(received[0])["features"]) == 3
+    assert len(json.loads(received[0])["features"]) == 1  # one area for all facilities
 
 
 def test_coverage_out_writes_every_registry_column_as_json(capsys, registry_file, cache_dir,

@@ -59,7 +59,7 @@ def test_a_registry_without_hazards_depots_or_shelters_still_answers(make_contex
     covered = services.coverage(ctx, breaks_s=[600.0])
     assert covered.summary["covered"].iloc[0] == 0 and covered.summary["total"].iloc[0] == 6000
     assert "the registry has no shelters" in covered.notes
-    areas = services.service_areas(ctx, layer="teams", breaks_s=[300.0])
+    areas = services.service_areas(ctx, layer="teams", breaks_s=[300.0], overlap="overlap")
     assert len(areas.areas) == 12 and (areas.areas["population"] > 0).any()
     exposed = services.exposure(ctx)
     assert exposed.table.empty and "the registry has no hazards" in exposed.notes

@@ -94,7 +94,9 @@ def service_areas(body: ServiceAreaRequest):
 
     def work(report):
         report(0.1, "computing service areas")
-        result = services.service_areas(ctx, shape=body.shape, overlap=body.overlap, **inputs)
+        result = services.service_areas(ctx, shape=body.shape, overlap=body.overlap,
+                                        form=body.form, buffer_m=body.buffer_m,
+                                        fill_m=body.fill_m, **inputs)
         report(0.9, "writing the result")
         return analysis_result(result, result.features())
 
