@@ -21,7 +21,6 @@ from geo.cli.options import (
     parse_latlon,
 )
 from geo.errors import ValidationError
-from geo.io.vector import read_vector
 
 UNIT_SECONDS = {"min": 60.0, "s": 1.0}
 UNITS = ("min", "s", "m")
@@ -119,6 +118,8 @@ def _file(args, name: str):
     path = getattr(args, name)
     if path is None:
         return None
+    from geo.io.vector import read_vector  # pyogrio: only for a command given files
+
     return read_vector(path, field=f"--{name}", crs=getattr(args, "crs", None))
 
 

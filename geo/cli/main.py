@@ -2,7 +2,9 @@
 
 Each command group lives in its own ``geo/cli/*.py`` module exposing ``register(subparsers)``,
 which adds its parsers and sets ``func(args) -> int``; a command parses its arguments, calls the
-application layer (:mod:`geo.services`) and prints. Errors the user caused (:class:`GeoError`)
+application layer (:mod:`geo.services`) and prints. Only the module of the command given is
+imported (``--help`` and a mistyped command import them all), so that a command does not pay
+for the others' imports. Errors the user caused (:class:`GeoError`)
 become one line on stderr and exit status 2, never a traceback.
 """
 
@@ -18,8 +20,14 @@ import sys
 
 from geo.errors import GeoError
 
-COMMAND_MODULES = ("geo.cli.network", "geo.cli.analysis", "geo.cli.siting", "geo.cli.evacuation",
-                   "geo.cli.registry")
+# Each command and the module that registers it (a test holds this to what they register).
+COMMANDS = {
+    "network": "geo.cli.network", "route": "geo.cli.network",
+    "service-area": "geo.cli.analysis", "coverage": "geo.cli.analysis",
+    "dispatch": "geo.cli.analysis", "exposure": "geo.cli.analysis",
+    "site": "geo.cli.siting", "evacuate": "geo.cli.evacuation", "registry": "geo.cli.registry",
+}
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 # A value that starts with a minus and a digit: a negative number or list of numbers, such as
@@ -41,17 +49,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {_one_line(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``command`` (with every command's when it is None or not one of them)."""
     parser = _Parser(prog="python -m geo", description="GIS emergency resource planning")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    module = COMMANDS.get(command or "")
+    for name in (module,) if module else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
         return int(args.func(args) or 0)
     except GeoError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)

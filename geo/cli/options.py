@@ -10,7 +10,6 @@ from pathlib import Path
 
 from geo import OSM_ATTRIBUTION
 from geo.errors import PointError, ValidationError
-from geo.io.geojson import write_geojson
 from geo.network.build import DEFAULT_OSM
 from geo.network.model import NetworkSettings
 from geo.network.osm_tags import MODES
@@ -82,6 +81,8 @@ def parse_latlon(text: str, *, field: str) -> tuple[float, float]:
 def emit(payload: dict, text: str, args, *, features=None) -> int:
     """Print a result (text with its notes, or ``--json``) and write ``--out`` as GeoJSON."""
     if getattr(args, "out", None) is not None and features is not None:
+        from geo.io.geojson import write_geojson
+
         write_geojson(features, args.out, attribution=True, field="--out")
     if getattr(args, "json", False):
         print(json.dumps({**payload, "attribution": OSM_ATTRIBUTION}, ensure_ascii=False))

@@ -3,10 +3,14 @@ computation goes through (GeoPandas' ``check_geographic_crs`` is the model)."""
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 from pyproj import CRS
 
 from geo.errors import ValidationError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def utm_crs(lon: float, lat: float) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from numbers import Real
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -73,7 +73,7 @@ def lonlat_points(features, *, name: str = "features") -> tuple[list, np.ndarray
     converted to EPSG:4326) or of (lon, lat) arrays; errors name the argument ``name``.
 
     Empty geometries give NaN coordinates: see :func:`check_coordinates`."""
-    if isinstance(features, gpd.GeoDataFrame):
+    if _is_geodataframe(features):
         if features.crs is None:
             raise ValidationError(f"{name}: the GeoDataFrame has no CRS (expected EPSG:4326)")
         geometry = features.geometry
@@ -88,6 +88,13 @@ def lonlat_points(features, *, name: str = "features") -> tuple[list, np.ndarray
         return list(features.index), lon, lat
     lon, lat = _lonlat_arrays(features, name)
     return list(range(len(lon))), lon, lat
+
+
+def _is_geodataframe(value) -> bool:
+    """Whether ``value`` is a GeoDataFrame, found without importing geopandas (with pandas, the
+    bulk of a route's start-up): a value can only be one once geopandas is loaded."""
+    geopandas = sys.modules.get("geopandas")
+    return geopandas is not None and isinstance(value, geopandas.GeoDataFrame)
 
 
 def _lonlat_arrays(features, name: str) -> tuple[np.ndarray, np.ndarray]:

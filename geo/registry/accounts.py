@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.errors import ConflictError, NotFoundError, ValidationError
 from geo.registry import database as db
@@ -109,9 +108,9 @@ class AccountsMixin(Store):
             row = conn.execute(select(users).where(users.c.name == str(name))).mappings().first()
         if row is None:
             # Hash anyway, so that a wrong name takes as long as a wrong password.
-            check_password_hash(_DUMMY_HASH, password)
+            _check_hash(_DUMMY_HASH, password)
             return None
-        if not check_password_hash(row["password_hash"], password) or row["disabled"]:
+        if not _check_hash(row["password_hash"], password) or row["disabled"]:
             return None
         return _account(row)
 
@@ -249,11 +248,25 @@ def _check_password(password: str) -> None:
         raise ValidationError(f"password: at least {MIN_PASSWORD_CHARS} characters")
 
 
+# werkzeug is imported where a password is hashed or checked: the command line never does, and
+# importing werkzeug takes as long as the rest of the registry.
 def _hash(password: str) -> str:
+    from werkzeug.security import generate_password_hash
     return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method=PASSWORD_METHOD)
+def _check_hash(password_hash: str, password: str) -> bool:
+    from werkzeug.security import check_password_hash
+    return check_password_hash(password_hash, password)
+
+
+# What a sign-in under an unknown name is checked against, so that it takes as long as one under
+# a known name with a wrong password: a PASSWORD_METHOD hash of a random password nobody kept
+# (the result is thrown away; only the cost matters). Written out rather than hashed at import,
+# which cost every process a scrypt run, the command line's included. A test holds its
+# parameters to those of _hash.
+_DUMMY_HASH = ("scrypt:32768:8:1$LWLXe62YkqK5DbYe$8d964e7d9364f4cba5ad4de8ee0fd16b094c7ed3299cf18b"
+               "50562b80fdbf940699c35af398c6c27e086f617e05ba1bb991f87d22070ce11ab08bcd34444feeae")
 
 
 def _sha256(token: str) -> str:

@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -56,13 +57,15 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.core.vocabulary import INCIDENT_OPEN, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import BusyError, GeoError, SourceError, ValidationError
 from geo.registry import postgis
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 log = logging.getLogger(__name__)
 
@@ -552,8 +555,15 @@ def insert_new(conn: Connection, target: Table) -> postgresql.Insert | sqlite.In
 
 
 def _dialect(conn: Connection):
-    """The SQLAlchemy dialect module whose ``insert`` has ``on_conflict_*`` for ``conn``."""
-    return postgresql if conn.dialect.name == "postgresql" else sqlite
+    """The SQLAlchemy dialect module whose ``insert`` has ``on_conflict_*`` for ``conn`` (the
+    PostgreSQL one is imported only for a PostgreSQL registry)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite
 
 
 def paths_to_create(url: str) -> list[Path]:

@@ -6,6 +6,9 @@ well); on PostgreSQL it also gets ``geom geometry(Geometry, 4326)``, a column *g
 an update, an ``INSERT ... SELECT`` from a staging table), and a GiST index on it. The
 registry's "what is near here" queries then ask the server through that index (bounding-box
 overlap ``&&`` and the k-nearest-neighbour ordering ``<->``) instead of an in-process rtree.
+
+GeoAlchemy2 (which brings SQLAlchemy's PostgreSQL and MySQL dialects along) is imported by the
+queries that use it, so that a SQLite registry never loads it.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from geoalchemy2 import Geometry
-from geoalchemy2 import functions as st
 from sqlalchemy import Column, Connection, MetaData, String, Table, func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -69,6 +70,8 @@ def intersecting(conn: Connection, table: str,
                  bounds: tuple[float, float, float, float]) -> list[str]:
     """Ids of the features whose bounding box overlaps the lon/lat ``bounds`` (through the
     GiST index)."""
+    from geoalchemy2 import functions as st
+
     view = _view(table)
     envelope = st.ST_MakeEnvelope(*bounds, SRID)
     return list(conn.execute(select(view.c.id).where(view.c.geom.intersects(envelope)))
@@ -78,6 +81,8 @@ def intersecting(conn: Connection, table: str,
 def nearest(conn: Connection, table: str, lon: float, lat: float, k: int) -> list[str]:
     """Ids of the ``k`` features nearest to (lon, lat) in degrees (an index-assisted
     k-nearest-neighbour scan; a candidate filter, not a distance in metres)."""
+    from geoalchemy2 import functions as st
+
     view = _view(table)
     point = st.ST_SetSRID(st.ST_MakePoint(lon, lat), SRID)
     return list(conn.execute(select(view.c.id).order_by(view.c.geom.distance_centroid(point))
@@ -85,6 +90,8 @@ def nearest(conn: Connection, table: str, lon: float, lat: float, k: int) -> lis
 
 
 def _view(table: str) -> Table:
+    from geoalchemy2 import Geometry
+
     with _views_lock:
         if table not in _views.tables:
             Table(table, _views, Column("id", String, primary_key=True),

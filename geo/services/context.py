@@ -15,18 +15,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import geopandas as gpd
-import pandas as pd
-
-from geo.analysis.barriers import Barriers, hazard_zones, road_barriers
-from geo.core.hazard_rules import HazardRules, load_hazard_rules
 from geo.errors import SourceError, ValidationError
 from geo.network.build import DEFAULT_OSM, build_network
 from geo.network.model import NetworkSettings, RoadNetwork
-from geo.registry import Registry
-from geo.registry.database import resolve_url
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.analysis.barriers import Barriers
+    from geo.core.hazard_rules import HazardRules
+    from geo.registry import Registry
 
 # Layers whose revision counts every write that changes them, so a cached copy is safe.
 T = TypeVar("T")
@@ -49,6 +50,10 @@ def open_registry(db: str | None = None) -> Registry:
     """The existing registry at ``db`` (a path or URL; default ``$GEO_DB_URL``, else
     ``instance/registry.sqlite``). A missing registry is an error saying how to make one: an
     analysis on a demo nobody asked for would answer for the wrong place."""
+    # Imported here: a context without a registry (a route) does not load SQLAlchemy.
+    from geo.registry import Registry
+    from geo.registry.database import resolve_url
+
     url = resolve_url(db)
     try:
         return Registry(db, create=False)
@@ -68,7 +73,7 @@ class Context:
                  rules: HazardRules | None = None, progress: bool = False):
         self.registry = registry
         self.source = source or NetworkSource()
-        self.rules = rules or load_hazard_rules()
+        self._rules = rules
         self.progress = progress
         self._networks: dict[str, RoadNetwork] = {}
         self._layers: dict[str, tuple[int, gpd.GeoDataFrame]] = {}
@@ -83,6 +88,17 @@ class Context:
     def open(cls, *, db: str | None = None, source: NetworkSource | None = None,
              progress: bool = False) -> Context:
         return cls(open_registry(db), source=source, progress=progress)
+
+    @property
+    def rules(self) -> HazardRules:
+        """The hazard rules: those given, else the shipped table, read on first use (a route
+        needs none)."""
+        with self._lock:
+            if self._rules is None:
+                from geo.core.hazard_rules import load_hazard_rules
+
+                self._rules = load_hazard_rules()
+            return self._rules
 
     def close(self) -> None:
         if self.registry is not None:
@@ -201,6 +217,8 @@ class Context:
     def hazard_barriers(self, mode: str) -> Barriers:
         """The registry's active hazards as per-edge arrays of the ``mode`` network, cached until
         the hazards layer changes."""
+        from geo.analysis.barriers import hazard_zones, road_barriers
+
         net = self.network(mode)
         revision = self._revision("hazards")
         with self._lock:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from geo.errors import ConflictError, NotFoundError
+from geo.registry import accounts
 from geo.registry import database as db
 from geo.registry.jobs import LOST_AFTER_S
 from geo.registry.registry import Registry
@@ -43,6 +44,16 @@ def test_users_tokens_and_sign_in_attempts(reg):
     assert reg.failed_logins(name="ana", address="10.0.0.2", window_s=60) == 3
     assert [a["action"] for a in reg.audit_log(layer="users").to_dict("records")] == [
         "update", "insert", "insert"]
+
+
+def test_an_unknown_name_is_checked_against_a_hash_as_costly_as_a_stored_one(reg):
+    reg.add_user("ana", "dispatcher", PASSWORD)
+    users = db.table(db.User)
+    with reg.engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash)).scalar_one()
+    # "scrypt:N:r:p$salt$hash": the same method and cost parameters
+    assert accounts._DUMMY_HASH.split("$")[0] == stored.split("$")[0]
+    assert reg.check_password("nobody", PASSWORD) is None
 
 
 def test_a_job_whose_heartbeat_stopped_is_lost_and_a_live_one_is_not(reg):
