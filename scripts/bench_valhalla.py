@@ -39,12 +39,14 @@ What is compared (all points seeded, on roads of our network, the same for both)
   a throwaway demo registry, against a whole Valhalla process (start the 3.12 interpreter,
   import valhalla, make an Actor on the Liechtenstein tiles, ask one route). Not the same work:
   the dispatch reads the registry, finds 3 teams, a depot and 3 shelters (on the walk network
-  too) and traces their routes.
+  too) and traces their routes. ``python -m geo --help``, timed alongside, shows how much of it
+  is starting the interpreter and importing our modules.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import inspect
 import json
@@ -196,8 +198,12 @@ class Valhalla:
         self.ask(op="open", key=key, tile_dir=str(tile_dir))
 
     def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def costing(mode: str) -> dict:
@@ -378,7 +384,8 @@ def bench_routes(network: Network, net, sizes: Sizes, seed: int, valhalla: Valha
                      f"{max(time_ratio):.2f})")
     if unreached:
         agreement += f"; ours found no route for {unreached}"
-    report.rows.append(Row(f"driving route, {sizes.routes} random pairs", network.label,
+    report.rows.append(Row(f"driving route, median of {sizes.routes} random point pairs",
+                           network.label,
                            statistics.median(ours_times),
                            statistics.median(v_times) if v_times else None,
                            agreement + _failures(failed)))
@@ -400,19 +407,23 @@ def bench_processes(sizes: Sizes, cache_dir: Path, python: Path | None, tile_dir
                               "locations": [{"lon": x, "lat": y} for x, y in PROCESS_ROUTE]})
         theirs = None if python is None else [str(python), str(WORKER), "route", str(tile_dir),
                                               request]
+        startup = [sys.executable, "-m", "geo", "--help"]  # the interpreter and our imports
         run(ours)  # warm-up: the network caches, the OS's file cache
         if theirs:
             run(theirs)
-        ours_s, theirs_s = [], []
+        ours_s, theirs_s, startup_s = [], [], []
         for _ in range(sizes.runs):
             ours_s.append(timed(run, ours)[0])
             if theirs:
                 theirs_s.append(timed(run, theirs)[0])
+            startup_s.append(timed(run, startup)[0])
     report.rows.append(Row(
         f"whole process: `python -m geo {shlex.join(DISPATCH_ARGS)}` vs one Valhalla route "
         f"(median of {sizes.runs})", "Liechtenstein (demo registry)", statistics.median(ours_s),
         statistics.median(theirs_s) if theirs_s else None,
-        "not the same work: ours reads the registry and finds 3 teams, a depot and 3 shelters"))
+        "not the same work: ours reads the registry and finds 3 teams, a depot and 3 shelters; "
+        f"`python -m geo --help` alone (start-up and imports) takes "
+        f"{_fmt(statistics.median(startup_s))}"))
 
 
 def run(command: list[str]) -> None:
@@ -432,7 +443,7 @@ def _speed(row: Row) -> str:
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(ROOT))
+        return str(path.absolute().relative_to(ROOT))
     except ValueError:
         return str(path)
 
@@ -546,6 +557,7 @@ def main(argv=None) -> int:
     report = Report(notes=list(NOTES))
     python = None if args.no_valhalla else valhalla_python(args.valhalla_dir / "venv", report)
     valhalla = Valhalla(python) if python else None
+    info = machine_info(valhalla)
     try:
         real = "Liechtenstein" if args.osm.resolve() == DEFAULT_OSM else args.osm.name
         sources = [(real, args.osm), *((p.name, p) for p in args.extra_osm)]
@@ -578,15 +590,25 @@ def main(argv=None) -> int:
             valhalla.close()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     output = "\n".join([
-        command, "", *(f"- {line}" for line in machine_info(valhalla)), "", render(report), "",
+        command, "", *(f"- {line}" for line in info), "", render(report), "",
         f"total run time {_fmt(time.perf_counter() - started)}; load average at the end "
         f"(1/5/15 min): {load}"])
     print(output)
     if args.write_docs:
-        (ROOT / "docs" / "bench_valhalla.md").write_text(DOC_HEADER + output + "\n")
+        write_docs(output)
     return 0
 
 
+def write_docs(output: str) -> None:
+    """The output below the first ``---`` line of docs/bench_valhalla.md; what is above it (the
+    written summary of the run) stays, or a header is made for a new file."""
+    path = ROOT / "docs" / "bench_valhalla.md"
+    text = path.read_text() if path.exists() else ""
+    header = text[:text.index(DOC_RULE) + len(DOC_RULE)] if DOC_RULE in text else DOC_HEADER
+    path.write_text(header + output + "\n")
+
+
+DOC_RULE = "\n---\n\n"
 DOC_HEADER = """# Benchmark: ours against Valhalla
 
 Made by `scripts/bench_valhalla.py` (issue 12); what is compared and how is in the script's
@@ -594,10 +616,7 @@ docstring. Rerun with `python scripts/bench_valhalla.py --write-docs` (`--quick`
 run). Valhalla is the `pyvalhalla` wheel in a Python 3.12 venv that `scripts/setup_valhalla.sh`
 makes in the cache folder; its tiles are built there from the same `.osm.pbf` files as our
 networks. Below the line is the complete output of the last run.
-
----
-
-"""
+""" + DOC_RULE
 
 
 if __name__ == "__main__":
