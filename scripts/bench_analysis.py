@@ -562,8 +562,9 @@ NOTES = [
 ]
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_network_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the networks measured and their inputs (shared with bench_valhalla.py);
+    ``--nodes`` is left None for the caller's default (it depends on ``--quick``)."""
     parser.add_argument("--nodes", type=int, default=None,
                         help="junctions of the generated network "
                              "(default 250000; 5000 with --quick)")
@@ -573,6 +574,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="generated networks and network caches (default .cache/bench)")
     parser.add_argument("--osm", type=Path, default=DEFAULT_OSM,
                         help="the real extract (default geo/data/liechtenstein.osm.pbf)")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_network_options(parser)
     parser.add_argument("--large", type=Path, default=None,
                         help="benchmark this OSM file as the large network "
                              "instead of generating one")
