@@ -152,9 +152,13 @@ class _Grid:
         """The region where ``field`` ≤ ``level`` as one (multi)polygon with its holes."""
         import contourpy
 
-        generator = contourpy.contour_generator(*self.points_xy, field,
-                                                fill_type="ChunkCombinedOffsetOffset",
-                                                chunk_size=0)
+        # The generator class itself: contour_generator() scans z for NaNs every call, which
+        # took longer than the tracing (the field never holds any).
+        generator = contourpy.SerialContourGenerator(
+            *self.points_xy, field, None, corner_mask=False,  # type: ignore[arg-type]
+            line_type=contourpy.LineType.Separate,
+            fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False,
+            z_interp=contourpy.ZInterp.Linear)
         below_all = min(float(field.min()), level) - 1.0
         points, rings, outers = (np.asarray(part[0]) for part in generator.filled(below_all,
                                                                                    level))
@@ -167,10 +171,19 @@ class _Grid:
 
 def _closed(field: np.ndarray, buffer_m: float, fill_m: float, cell_m: float) -> np.ndarray:
     """The band ``field ≤ buffer_m`` closed by ``fill_m`` (grown, then shrunk back), as a field
-    that is ≤ ``buffer_m`` exactly on the closed region."""
+    that is ≤ ``buffer_m`` exactly on the closed region. Distance transforms only over the
+    band's box widened by ``fill_m`` (the closing reaches no further)."""
     from scipy.ndimage import distance_transform_edt
 
-    to_band = distance_transform_edt(field > buffer_m, sampling=cell_m)
-    grown = to_band <= fill_m
-    depth = distance_transform_edt(grown, sampling=cell_m)
-    return np.minimum(field, buffer_m + fill_m - depth)
+    band = field <= buffer_m
+    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
+    if len(rows) == 0:
+        return field
+    pad = int(np.ceil(fill_m / cell_m)) + 1
+    box = (slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
+           slice(max(cols[0] - pad, 0), cols[-1] + pad + 1))
+    to_band = distance_transform_edt(~band[box], sampling=cell_m)
+    depth = distance_transform_edt(to_band <= fill_m, sampling=cell_m)
+    closed = field.copy()
+    closed[box] = np.minimum(field[box], buffer_m + fill_m - depth)
+    return closed
