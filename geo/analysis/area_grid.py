@@ -67,11 +67,14 @@ def road_pieces(net, keys: np.ndarray, geom: np.ndarray, lo: np.ndarray, hi: np.
     return stretch[start], point_key[start], point_key[start + 1]
 
 
-def pieces_at_keys(xy: np.ndarray, keys: np.ndarray, a_key, b_key, a_cost, b_cost) -> TimedPieces:
-    """Pieces with their end coordinates looked up on the road points (``xy`` per key)."""
-    ax, ay = np.interp(a_key, keys, xy[:, 0]), np.interp(a_key, keys, xy[:, 1])
-    bx, by = np.interp(b_key, keys, xy[:, 0]), np.interp(b_key, keys, xy[:, 1])
-    return TimedPieces(ax, ay, bx, by, np.asarray(a_cost, float), np.asarray(b_cost, float))
+def pieces_at_keys(points: tuple[np.ndarray, np.ndarray, np.ndarray], a_key, b_key, a_cost,
+                   b_cost) -> TimedPieces:
+    """Pieces with their end coordinates looked up on the road points ((key, x, y) arrays)."""
+    keys, x, y = points
+    ends = np.concatenate((a_key, b_key))
+    end_x, end_y, n = np.interp(ends, keys, x), np.interp(ends, keys, y), len(a_key)
+    return TimedPieces(end_x[:n], end_y[:n], end_x[n:], end_y[n:], np.asarray(a_cost, float),
+                       np.asarray(b_cost, float))
 
 
 def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float | None = None,

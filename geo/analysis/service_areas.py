@@ -30,7 +30,7 @@ from geo.core.jsonable import jsonable
 from geo.core.validate import check_breaks, check_choice, lonlat_points, per_point_costs
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
-from geo.routing.costs import road_point_keys
+from geo.routing.costs import road_points
 from geo.routing.search import Search, cost_to_points, edge_costs, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
@@ -378,11 +378,10 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
     factor = costs.factor(stretches.edge)[stretch]
     origin_cost = stretches.origin_cost[stretch]
 
-    def cost_at(key):
-        return origin_cost + factor * np.abs(costs.level(key) - origin_level)
-
-    return pieces_at_keys(net.geom_xy, road_point_keys(net), a_key, b_key, cost_at(a_key),
-                          cost_at(b_key))
+    level = costs.level(np.concatenate((a_key, b_key)))
+    a_cost = origin_cost + factor * np.abs(level[:len(a_key)] - origin_level)
+    b_cost = origin_cost + factor * np.abs(level[len(a_key):] - origin_level)
+    return pieces_at_keys(road_points(net), a_key, b_key, a_cost, b_cost)
 
 
 def _take(arrays, index):

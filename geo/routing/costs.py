@@ -358,9 +358,19 @@ class EdgeCosts:
         return np.where(usable, reached, start)
 
 
-def road_point_keys(net: RoadNetwork) -> np.ndarray:
-    """The key (``2·geometry + fraction``) of every point of ``net.geom_xy``, ascending."""
-    return _base_profile(net, "length_m").keys
+def road_points(net: RoadNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(key, x, y) of every point of ``net.geom_xy`` (keys ``2·geometry + fraction``, ascending),
+    as contiguous arrays made once per network."""
+    found = _road_points.get(net)
+    if found is None:
+        xy = np.asarray(net.geom_xy, dtype=float)
+        found = _road_points[net] = (_base_profile(net, "length_m").keys,
+                                     np.ascontiguousarray(xy[:, 0]),
+                                     np.ascontiguousarray(xy[:, 1]))
+    return found
+
+
+_road_points: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def edge_costs(net: RoadNetwork, *, weight: str = "travel_time_s", blocked=None,
