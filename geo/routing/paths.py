@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.network.model import RoadNetwork
+from geo.routing.bidirectional import Meeting, meet
 from geo.routing.costs import EdgeCosts, RoadEffects, edge_costs
-from geo.routing.search import Search, road_links, same_road_pairs, search_from_points
+from geo.routing.search import Search, road_links, same_road_pairs
 from geo.routing.snapping import (
     DEFAULT_MAX_SNAP_M,
     Snapped,
@@ -126,7 +127,8 @@ def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[floa
           weight: str = "travel_time_s", blocked=None, cost_scale=None,
           effects: RoadEffects | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
           fields: tuple[str, str] = ("origin", "destination")) -> Route | None:
-    """Fastest (or shortest, ``weight="length_m"``) route between two (lon, lat) points.
+    """Fastest (or shortest, ``weight="length_m"``) route between two (lon, lat) points, by a
+    bounded bidirectional search (:mod:`geo.routing.bidirectional`).
 
     Raises :class:`~geo.errors.PointError` naming ``fields`` for points that cannot be used;
     returns None when the destination cannot be reached (blocked roads).
@@ -138,13 +140,37 @@ def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[floa
         snapped.append(point)
     start, end = snapped
     barriers = {"blocked": blocked, "cost_scale": cost_scale, "effects": effects}
-    search = search_from_points(net, start, weight=weight, **barriers)
-    pieces = trace(net, search, end, 0)
+    costs = edge_costs(net, weight=weight, **barriers)
+    pieces = _meeting_pieces(net, meet(net, costs, start, end), start, end)
     if pieces is None:
         return None
-    time_s = edge_costs(net, weight="travel_time_s", **barriers)
+    time_s = costs if weight == "travel_time_s" else edge_costs(net, weight="travel_time_s",
+                                                                **barriers)
     return route_from_pieces(net, pieces, time_s=time_s,
                              snap_m=(start.snap_m[0], end.snap_m[0]))
+
+
+def _meeting_pieces(net: RoadNetwork, meeting: Meeting, start: Snapped,
+                    end: Snapped) -> list[tuple[int, float, float]] | None:
+    """The pieces of the path a bidirectional search found (as :func:`trace` gives them for a
+    one-way search), or None when there is none."""
+    if not (meeting.direct < meeting.cost or np.isfinite(meeting.cost)):
+        return None
+    if meeting.direct < meeting.cost:
+        edge = meeting.direct_edge
+        return _drop_empty(net, [(edge, _position(net, edge, start, 0),
+                                  _position(net, edge, end, 0))], end, 0)
+    n = net.n_nodes
+    nodes = [] if meeting.tail < 0 else _node_chain(meeting.forward.predecessor,
+                                                     meeting.tail, n)[::-1]
+    if meeting.head >= 0:
+        nodes += _node_chain(meeting.backward.predecessor, meeting.head, n)
+    first_edge = _source_edge(net, meeting.forward, 0, nodes[0], leaving=True)
+    last_edge = _source_edge(net, meeting.backward, 0, nodes[-1], leaving=False)
+    middle = [(e, 0.0, 1.0)
+              for e in _cheapest_edges(net, meeting.forward.costs.full, nodes[:-1], nodes[1:])]
+    return _drop_empty(net, [(first_edge, _position(net, first_edge, start, 0), 1.0), *middle,
+                             (last_edge, 0.0, _position(net, last_edge, end, 0))], end, 0)
 
 
 def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) -> Route:
