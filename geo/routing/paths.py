@@ -182,7 +182,7 @@ def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) ->
     total_time = time_s.span(edges, lo, hi).sum()
     total_length = edge_costs(net, weight="length_m").span(edges, lo, hi).sum()
     coords = _path_coords(net, pieces)
-    keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]
+    keep = np.concatenate(([True], np.any(np.diff(coords, axis=0) != 0, axis=1)))
     coords = coords[keep]
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
@@ -235,12 +235,13 @@ def _edge_coords(net: RoadNetwork, edge, start: float, end: float) -> np.ndarray
 
 def substring(xy: np.ndarray, start: float, end: float) -> np.ndarray:
     """The part of polyline ``xy`` between fractions ``start`` and ``end`` of its length."""
-    along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+    step = np.diff(xy, axis=0)
+    along = np.concatenate(([0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))))
     total = along[-1]
     if total == 0:
         return xy[:1].repeat(2, axis=0)
     a, b = start * total, end * total
     inner = xy[(along > a) & (along < b)]
-    point_a = np.array([np.interp(a, along, xy[:, 0]), np.interp(a, along, xy[:, 1])])
-    point_b = np.array([np.interp(b, along, xy[:, 0]), np.interp(b, along, xy[:, 1])])
-    return np.vstack([point_a, inner, point_b])
+    ends = np.array([a, b])
+    x, y = np.interp(ends, along, xy[:, 0]), np.interp(ends, along, xy[:, 1])
+    return np.concatenate(([[x[0], y[0]]], inner, [[x[1], y[1]]]))
