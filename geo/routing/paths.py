@@ -30,8 +30,9 @@ def trace(net: RoadNetwork, search: Search, targets: Snapped,
     for node, link, edge in _as_rows(road_links(net, search.costs, targets, t,
                                                  leaving=search.reverse)):
         candidates.append((float(search.cost[node] + link), "node", node, edge))
-    for s, _, direct, edge in zip(*same_road_pairs(net, search, targets, [t])):
-        candidates.append((float(direct), "road", int(s), int(edge)))
+    if targets.geom[t] in search.sources.geom:  # (the join below costs more than this test)
+        for s, _, direct, edge in zip(*same_road_pairs(net, search, targets, [t])):
+            candidates.append((float(direct), "road", int(s), int(edge)))
     total, kind, at, edge = min(candidates, key=lambda c: c[0])
     if not (np.isfinite(total) and total <= search.cutoff):
         return None
@@ -44,12 +45,12 @@ def trace(net: RoadNetwork, search: Search, targets: Snapped,
     s = int(search.predecessor[chain[-1]]) - net.n_nodes
     if search.reverse:  # target → ... → source: the chain is already in travel order
         first = (edge, _position(net, edge, targets, t), 1.0)
-        last_edge = _source_edge(net, search, s, chain[-1], leaving=False)
+        last_edge = _source_edge(search, s, chain[-1])
         last = (last_edge, 0.0, _position(net, last_edge, sources, s))
         nodes = chain
     else:
         nodes = chain[::-1]
-        first_edge = _source_edge(net, search, s, nodes[0], leaving=True)
+        first_edge = _source_edge(search, s, nodes[0])
         first = (first_edge, _position(net, first_edge, sources, s), 1.0)
         last = (edge, 0.0, _position(net, edge, targets, t))
     middle = [(e, 0.0, 1.0)
@@ -79,10 +80,9 @@ def _node_chain(predecessor, node, n_nodes) -> list[int]:
     return chain
 
 
-def _source_edge(net: RoadNetwork, search: Search, s: int, node: int, *, leaving: bool) -> int:
+def _source_edge(search: Search, s: int, node: int) -> int:
     """The edge joining source point ``s`` to ``node`` in the search (the cheaper if both do)."""
-    rows = _as_rows(road_links(net, search.costs, search.sources, s, leaving=leaving))
-    return min((cost, edge) for n, cost, edge in rows if n == node)[1]
+    return min((cost, edge) for n, cost, edge in search.source_links[s] if n == node)[1]
 
 
 def _position(net: RoadNetwork, edge, snapped: Snapped, i: int) -> float:
@@ -165,8 +165,8 @@ def _meeting_pieces(net: RoadNetwork, meeting: Meeting, start: Snapped,
                                                      meeting.tail, n)[::-1]
     if meeting.head >= 0:
         nodes += _node_chain(meeting.backward.predecessor, meeting.head, n)
-    first_edge = _source_edge(net, meeting.forward, 0, nodes[0], leaving=True)
-    last_edge = _source_edge(net, meeting.backward, 0, nodes[-1], leaving=False)
+    first_edge = _source_edge(meeting.forward, 0, nodes[0])
+    last_edge = _source_edge(meeting.backward, 0, nodes[-1])
     middle = [(e, 0.0, 1.0)
               for e in _cheapest_edges(net, meeting.forward.costs.full, nodes[:-1], nodes[1:])]
     return _drop_empty(net, [(first_edge, _position(net, first_edge, start, 0), 1.0), *middle,
