@@ -144,16 +144,16 @@ def _rank_teams(net, at: Snapped, columns, points, rows, *, k, costs, max_snap_m
     def details(i) -> dict:
         return {"type": kinds[i], "headcount": int(counts[i]), "turnout_s": float(turnout[i])}
 
-    options = [_team_option(net, ranked, i, ids[i], str(names[i]), details(i))
-               for i in ranked.order]
+    paths = ranked.routes(net, ranked.order) if len(ranked.order) else []
+    options = [_team_option(ranked, i, path, ids[i], str(names[i]), details(i))
+               for i, path in zip(ranked.order, paths)]
     unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
                                float(ranked.candidates.snap_m[i]))
                    for i in np.flatnonzero(ranked.reasons != "")]
     return options, unreachable
 
 
-def _team_option(net: RoadNetwork, ranked, i, team_id, name: str, details: dict) -> Option:
-    path = ranked.route(net, i)
+def _team_option(ranked, i, path, team_id, name: str, details: dict) -> Option:
     return Option(team_id, name, float(ranked.total_s[i]), float(path.travel_time_s),
                   float(path.length_m), float(ranked.candidates.snap_m[i]), path.geometry,
                   details)

@@ -17,7 +17,7 @@ import numpy as np
 from geo.core.vocabulary import CUT_OFF, ISLAND, OFF_NETWORK
 from geo.network.model import RoadNetwork
 from geo.routing.costs import EdgeCosts
-from geo.routing.paths import Route, route_from_pieces, trace
+from geo.routing.paths import Route, routes_from_pieces, trace
 from geo.routing.search import Search, cost_to_points, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, snap_points
 
@@ -48,10 +48,14 @@ class Ranked:
 
     def route(self, net: RoadNetwork, i: int) -> Route:
         """Candidate ``i``'s route (to the point when inbound, from it otherwise)."""
-        pieces = trace(net, self.search, self.candidates, i)
-        snap = float(self.candidates.snap_m[i])
-        return route_from_pieces(net, pieces, time_s=self.search.costs,
-                                 snap_m=(snap, 0.0) if self.inbound else (0.0, snap))
+        return self.routes(net, [i])[0]
+
+    def routes(self, net: RoadNetwork, indices) -> list[Route]:
+        """The routes of the candidates at ``indices``, built together."""
+        paths = [trace(net, self.search, self.candidates, i) for i in indices]
+        snaps = [float(self.candidates.snap_m[i]) for i in indices]
+        return routes_from_pieces(net, paths, time_s=self.search.costs,
+                                  snap_m=[(s, 0.0) if self.inbound else (0.0, s) for s in snaps])
 
 
 def rank_by_cost(net: RoadNetwork, at: Snapped, lon: np.ndarray, lat: np.ndarray, *,

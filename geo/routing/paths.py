@@ -175,22 +175,36 @@ def _meeting_pieces(net: RoadNetwork, meeting: Meeting, start: Snapped,
 
 def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) -> Route:
     """Totals and GeoJSON geometry of a traced path; ``time_s`` are the travel-time costs."""
+    return routes_from_pieces(net, [pieces], time_s=time_s, snap_m=[snap_m])[0]
+
+
+def routes_from_pieces(net: RoadNetwork, paths, *, time_s: EdgeCosts, snap_m) -> list[Route]:
+    """:func:`route_from_pieces` for several traced paths (``snap_m`` one pair per path), with
+    the costs of all their pieces looked up at once and one reprojection of all their points."""
+    pieces = [piece for path in paths for piece in path]
     edges = np.array([e for e, _, _ in pieces])
     start, end = np.array([p[1:] for p in pieces], dtype=float).T
     flip = np.asarray(net.edge_reversed)[edges]
     lo, hi = np.where(flip, 1 - end, start), np.where(flip, 1 - start, end)
-    total_time = time_s.span(edges, lo, hi).sum()
-    total_length = edge_costs(net, weight="length_m").span(edges, lo, hi).sum()
-    coords = _path_coords(net, pieces)
-    keep = np.concatenate(([True], np.any(np.diff(coords, axis=0) != 0, axis=1)))
-    coords = coords[keep]
-    if len(coords) == 1:
-        coords = np.vstack([coords, coords])
-    lon, lat = net.to_lonlat.transform(coords[:, 0], coords[:, 1])
-    geometry = {"type": "LineString",
-                "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
-    return Route(float(total_time), float(total_length), (float(snap_m[0]), float(snap_m[1])),
-                 geometry, tuple(int(e) for e, _, _ in pieces))
+    times = time_s.span(edges, lo, hi)
+    lengths = edge_costs(net, weight="length_m").span(edges, lo, hi)
+    coords = []
+    for path in paths:
+        xy = _path_coords(net, path)
+        xy = xy[np.concatenate(([True], np.any(np.diff(xy, axis=0) != 0, axis=1)))]
+        coords.append(np.vstack([xy, xy]) if len(xy) == 1 else xy)
+    every = np.concatenate(coords)
+    lon, lat = net.to_lonlat.transform(every[:, 0], every[:, 1])
+    lonlat = np.round(np.column_stack([lon, lat]), 7)
+    routes, first, at = [], 0, 0
+    for path, xy, snap in zip(paths, coords, snap_m):
+        span = slice(first, first + len(path))
+        geometry = {"type": "LineString", "coordinates": lonlat[at:at + len(xy)].tolist()}
+        routes.append(Route(float(times[span].sum()), float(lengths[span].sum()),
+                            (float(snap[0]), float(snap[1])), geometry,
+                            tuple(int(e) for e, _, _ in path)))
+        first, at = first + len(path), at + len(xy)
+    return routes
 
 
 def _path_coords(net: RoadNetwork, pieces) -> np.ndarray:
