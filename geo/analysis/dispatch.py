@@ -89,8 +89,11 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     require_columns(teams, ("type", "status", "headcount", "turnout_s"), "teams")
     at = snap_point(net, incident, field="incident", max_snap_m=max_snap_m,
                     route_islands=route_islands)
-    # Work on arrays of the eligible rows: subsetting the GeoDataFrame cost more than the search.
-    groups = _eligible_groups(teams, types, min_headcount)
+    # Work on arrays of the eligible rows, each column read once: subsetting the GeoDataFrame
+    # (or reading a column) costs more than the search.
+    columns = {name: teams[name].to_numpy()
+               for name in ("type", "status", "headcount", "turnout_s", "name") if name in teams}
+    groups = _eligible_groups(columns, types, min_headcount)
     eligible = sum(len(rows) for _, rows in groups)
     if not at.on_network[0]:
         return TeamDispatch(float(at.snap_m[0]), str(at.status[0]), [], [], eligible,
@@ -101,7 +104,7 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
     unreachable: list[Unreachable] = []
     notes = [_past_island_note(at)]
     for kind, rows in groups:
-        found, lost = _rank_teams(net, at, teams, points, rows, k=k, costs=costs,
+        found, lost = _rank_teams(net, at, columns, points, rows, k=k, costs=costs,
                                   max_snap_m=max_snap_m, route_islands=route_islands)
         options += found
         unreachable += lost
@@ -111,44 +114,46 @@ def nearest_teams(net: RoadNetwork, incident: tuple[float, float], teams: gpd.Ge
                         "; ".join(note for note in notes if note))
 
 
-def _eligible_groups(teams, types, min_headcount) -> list[tuple[str | None, np.ndarray]]:
+def _eligible_groups(columns, types, min_headcount) -> list[tuple[str | None, np.ndarray]]:
     """(type, row positions of its available teams) per requested type; one group of every
     available team (type None) when no type is requested."""
-    mask = np.array(teams["status"] == TEAM_AVAILABLE, dtype=bool)
+    mask = np.array(columns["status"] == TEAM_AVAILABLE, dtype=bool)
     if min_headcount:
-        mask &= (teams["headcount"].to_numpy(dtype=float) >= min_headcount)
+        mask &= (columns["headcount"].astype(float) >= min_headcount)
     if not types:
         return [(None, np.flatnonzero(mask))]
-    kinds = teams["type"].to_numpy()
+    kinds = columns["type"]
     return [(kind, np.flatnonzero(mask & (kinds == kind))) for kind in dict.fromkeys(types)]
 
 
-def _rank_teams(net, at: Snapped, teams, points, rows, *, k, costs, max_snap_m,
+def _rank_teams(net, at: Snapped, columns, points, rows, *, k, costs, max_snap_m,
                 route_islands) -> tuple[list[Option], list[Unreachable]]:
     """The k best of the teams at ``rows`` and the ones that cannot reach the incident."""
     if len(rows) == 0:
         return [], []
     all_ids, all_lon, all_lat = points
     ids = [all_ids[r] for r in rows]
-    turnout = teams["turnout_s"].to_numpy(dtype=float)[rows]
+    turnout = columns["turnout_s"].astype(float)[rows]
     ranked = rank_by_cost(net, at, all_lon[rows], all_lat[rows], costs=costs, inbound=True,
                           start_s=turnout, k=k, max_snap_m=max_snap_m,
                           route_islands=route_islands)
-    names = teams["name"].to_numpy()[rows] if "name" in teams else np.asarray(ids, dtype=object)
-    # Plain columns, not rows of the frame: a row of a GeoDataFrame costs more than the route.
-    details = [{"type": kind, "headcount": int(count), "turnout_s": float(turnout_s)}
-               for kind, count, turnout_s in zip(teams["type"].to_numpy()[rows],
-                                                 teams["headcount"].to_numpy()[rows], turnout)]
-    options = [_team_option(net, ranked, i, ids[i], str(names[i]), details[i])
-               for i in ranked.order]
+    names = columns["name"][rows] if "name" in columns else np.asarray(ids, dtype=object)
+    # Only the teams listed get their details (plain values, not rows of the frame).
+    kinds, counts = columns["type"][rows], columns["headcount"][rows]
+
+    def details(i) -> dict:
+        return {"type": kinds[i], "headcount": int(counts[i]), "turnout_s": float(turnout[i])}
+
+    paths = ranked.routes(net, ranked.order) if len(ranked.order) else []
+    options = [_team_option(ranked, i, path, ids[i], str(names[i]), details(i))
+               for i, path in zip(ranked.order, paths)]
     unreachable = [Unreachable(ids[i], str(names[i]), str(ranked.reasons[i]),
                                float(ranked.candidates.snap_m[i]))
                    for i in np.flatnonzero(ranked.reasons != "")]
     return options, unreachable
 
 
-def _team_option(net: RoadNetwork, ranked, i, team_id, name: str, details: dict) -> Option:
-    path = ranked.route(net, i)
+def _team_option(ranked, i, path, team_id, name: str, details: dict) -> Option:
     return Option(team_id, name, float(ranked.total_s[i]), float(path.travel_time_s),
                   float(path.length_m), float(ranked.candidates.snap_m[i]), path.geometry,
                   details)

@@ -17,7 +17,7 @@ import numpy as np
 from geo.core.vocabulary import CUT_OFF, ISLAND, OFF_NETWORK
 from geo.network.model import RoadNetwork
 from geo.routing.costs import EdgeCosts
-from geo.routing.paths import Route, route_from_pieces, trace
+from geo.routing.paths import Route, routes_from_pieces, trace
 from geo.routing.search import Search, cost_to_points, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, snap_points
 
@@ -48,10 +48,14 @@ class Ranked:
 
     def route(self, net: RoadNetwork, i: int) -> Route:
         """Candidate ``i``'s route (to the point when inbound, from it otherwise)."""
-        pieces = trace(net, self.search, self.candidates, i)
-        snap = float(self.candidates.snap_m[i])
-        return route_from_pieces(net, pieces, time_s=self.search.costs,
-                                 snap_m=(snap, 0.0) if self.inbound else (0.0, snap))
+        return self.routes(net, [i])[0]
+
+    def routes(self, net: RoadNetwork, indices) -> list[Route]:
+        """The routes of the candidates at ``indices``, built together."""
+        paths = [trace(net, self.search, self.candidates, i) for i in indices]
+        snaps = [float(self.candidates.snap_m[i]) for i in indices]
+        return routes_from_pieces(net, paths, time_s=self.search.costs,
+                                  snap_m=[(s, 0.0) if self.inbound else (0.0, s) for s in snaps])
 
 
 def rank_by_cost(net: RoadNetwork, at: Snapped, lon: np.ndarray, lat: np.ndarray, *,
@@ -82,7 +86,7 @@ def unreachable_reasons(snapped: Snapped, cut_off: np.ndarray) -> np.ndarray:
 
 
 def _search_until_certain(net: RoadNetwork, at, candidates, start, costs, inbound, k):
-    bound = np.inf if k is None else _first_bound(net, at, candidates, k)
+    bound = np.inf if k is None else _first_bound(net, at, candidates, start, k)
     while True:
         search = search_from_points(net, at, costs=costs, reverse=inbound, cutoff=bound)
         travel, _ = cost_to_points(net, search, candidates)
@@ -98,15 +102,21 @@ def _search_until_certain(net: RoadNetwork, at, candidates, start, costs, inboun
         bound = np.inf if bound * 4 > longest else bound * 4
 
 
-def _first_bound(net: RoadNetwork, at: Snapped, candidates: Snapped, k: int) -> float:
-    """A travel-time bound likely to hold the k nearest candidates (straight-line guess)."""
+def _first_bound(net: RoadNetwork, at: Snapped, candidates: Snapped, start: np.ndarray,
+                 k: int) -> float:
+    """A travel-time bound likely to make the k best candidates certain (straight-line guess).
+
+    The k-th best total is certain once it is within the bound plus the smallest start cost of
+    the candidates not reached, so the spread of the start costs (turnouts of 1 to 5 minutes)
+    is added: without it a first search was seldom enough."""
     on = candidates.on_network
     if not on.any():
         return MIN_BOUND_S
     straight = np.hypot(*(candidates.snapped_xy[on] - at.snapped_xy[0]).T)
     kth = np.partition(straight, min(k, len(straight)) - 1)[min(k, len(straight)) - 1]
     speed_mps = GUESS_SPEED_MPS.get(net.mode, GUESS_SPEED_MPS["drive"])
-    return max(MIN_BOUND_S, GUESS_MARGIN * kth / speed_mps)
+    spread = float(start[on].max() - start[on].min())
+    return max(MIN_BOUND_S, GUESS_MARGIN * kth / speed_mps) + spread
 
 
 def _cut_off(net: RoadNetwork, at, candidates, costs, inbound, search, travel) -> np.ndarray:

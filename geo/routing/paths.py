@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.network.model import RoadNetwork
+from geo.routing.bidirectional import Meeting, meet
 from geo.routing.costs import EdgeCosts, RoadEffects, edge_costs
-from geo.routing.search import Search, road_links, same_road_pairs, search_from_points
+from geo.routing.search import Search, road_links, same_road_pairs
 from geo.routing.snapping import (
     DEFAULT_MAX_SNAP_M,
     Snapped,
@@ -29,8 +30,9 @@ def trace(net: RoadNetwork, search: Search, targets: Snapped,
     for node, link, edge in _as_rows(road_links(net, search.costs, targets, t,
                                                  leaving=search.reverse)):
         candidates.append((float(search.cost[node] + link), "node", node, edge))
-    for s, _, direct, edge in zip(*same_road_pairs(net, search, targets, [t])):
-        candidates.append((float(direct), "road", int(s), int(edge)))
+    if targets.geom[t] in search.sources.geom:  # (the join below costs more than this test)
+        for s, _, direct, edge in zip(*same_road_pairs(net, search, targets, [t])):
+            candidates.append((float(direct), "road", int(s), int(edge)))
     total, kind, at, edge = min(candidates, key=lambda c: c[0])
     if not (np.isfinite(total) and total <= search.cutoff):
         return None
@@ -43,12 +45,12 @@ def trace(net: RoadNetwork, search: Search, targets: Snapped,
     s = int(search.predecessor[chain[-1]]) - net.n_nodes
     if search.reverse:  # target → ... → source: the chain is already in travel order
         first = (edge, _position(net, edge, targets, t), 1.0)
-        last_edge = _source_edge(net, search, s, chain[-1], leaving=False)
+        last_edge = _source_edge(search, s, chain[-1])
         last = (last_edge, 0.0, _position(net, last_edge, sources, s))
         nodes = chain
     else:
         nodes = chain[::-1]
-        first_edge = _source_edge(net, search, s, nodes[0], leaving=True)
+        first_edge = _source_edge(search, s, nodes[0])
         first = (first_edge, _position(net, first_edge, sources, s), 1.0)
         last = (edge, 0.0, _position(net, edge, targets, t))
     middle = [(e, 0.0, 1.0)
@@ -78,10 +80,9 @@ def _node_chain(predecessor, node, n_nodes) -> list[int]:
     return chain
 
 
-def _source_edge(net: RoadNetwork, search: Search, s: int, node: int, *, leaving: bool) -> int:
+def _source_edge(search: Search, s: int, node: int) -> int:
     """The edge joining source point ``s`` to ``node`` in the search (the cheaper if both do)."""
-    rows = _as_rows(road_links(net, search.costs, search.sources, s, leaving=leaving))
-    return min((cost, edge) for n, cost, edge in rows if n == node)[1]
+    return min((cost, edge) for n, cost, edge in search.source_links[s] if n == node)[1]
 
 
 def _position(net: RoadNetwork, edge, snapped: Snapped, i: int) -> float:
@@ -126,7 +127,8 @@ def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[floa
           weight: str = "travel_time_s", blocked=None, cost_scale=None,
           effects: RoadEffects | None = None, max_snap_m: float = DEFAULT_MAX_SNAP_M,
           fields: tuple[str, str] = ("origin", "destination")) -> Route | None:
-    """Fastest (or shortest, ``weight="length_m"``) route between two (lon, lat) points.
+    """Fastest (or shortest, ``weight="length_m"``) route between two (lon, lat) points, by a
+    bounded bidirectional search (:mod:`geo.routing.bidirectional`).
 
     Raises :class:`~geo.errors.PointError` naming ``fields`` for points that cannot be used;
     returns None when the destination cannot be reached (blocked roads).
@@ -138,33 +140,71 @@ def route(net: RoadNetwork, origin: tuple[float, float], destination: tuple[floa
         snapped.append(point)
     start, end = snapped
     barriers = {"blocked": blocked, "cost_scale": cost_scale, "effects": effects}
-    search = search_from_points(net, start, weight=weight, **barriers)
-    pieces = trace(net, search, end, 0)
+    costs = edge_costs(net, weight=weight, **barriers)
+    pieces = _meeting_pieces(net, meet(net, costs, start, end), start, end)
     if pieces is None:
         return None
-    time_s = edge_costs(net, weight="travel_time_s", **barriers)
+    time_s = costs if weight == "travel_time_s" else edge_costs(net, weight="travel_time_s",
+                                                                **barriers)
     return route_from_pieces(net, pieces, time_s=time_s,
                              snap_m=(start.snap_m[0], end.snap_m[0]))
 
 
+def _meeting_pieces(net: RoadNetwork, meeting: Meeting, start: Snapped,
+                    end: Snapped) -> list[tuple[int, float, float]] | None:
+    """The pieces of the path a bidirectional search found (as :func:`trace` gives them for a
+    one-way search), or None when there is none."""
+    if not (meeting.direct < meeting.cost or np.isfinite(meeting.cost)):
+        return None
+    if meeting.direct < meeting.cost:
+        edge = meeting.direct_edge
+        return _drop_empty(net, [(edge, _position(net, edge, start, 0),
+                                  _position(net, edge, end, 0))], end, 0)
+    n = net.n_nodes
+    nodes = [] if meeting.tail < 0 else _node_chain(meeting.forward.predecessor,
+                                                     meeting.tail, n)[::-1]
+    if meeting.head >= 0:
+        nodes += _node_chain(meeting.backward.predecessor, meeting.head, n)
+    first_edge = _source_edge(meeting.forward, 0, nodes[0])
+    last_edge = _source_edge(meeting.backward, 0, nodes[-1])
+    middle = [(e, 0.0, 1.0)
+              for e in _cheapest_edges(net, meeting.forward.costs.full, nodes[:-1], nodes[1:])]
+    return _drop_empty(net, [(first_edge, _position(net, first_edge, start, 0), 1.0), *middle,
+                             (last_edge, 0.0, _position(net, last_edge, end, 0))], end, 0)
+
+
 def route_from_pieces(net: RoadNetwork, pieces, *, time_s: EdgeCosts, snap_m) -> Route:
     """Totals and GeoJSON geometry of a traced path; ``time_s`` are the travel-time costs."""
+    return routes_from_pieces(net, [pieces], time_s=time_s, snap_m=[snap_m])[0]
+
+
+def routes_from_pieces(net: RoadNetwork, paths, *, time_s: EdgeCosts, snap_m) -> list[Route]:
+    """:func:`route_from_pieces` for several traced paths (``snap_m`` one pair per path), with
+    the costs of all their pieces looked up at once and one reprojection of all their points."""
+    pieces = [piece for path in paths for piece in path]
     edges = np.array([e for e, _, _ in pieces])
     start, end = np.array([p[1:] for p in pieces], dtype=float).T
     flip = np.asarray(net.edge_reversed)[edges]
     lo, hi = np.where(flip, 1 - end, start), np.where(flip, 1 - start, end)
-    total_time = time_s.span(edges, lo, hi).sum()
-    total_length = edge_costs(net, weight="length_m").span(edges, lo, hi).sum()
-    coords = _path_coords(net, pieces)
-    keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]
-    coords = coords[keep]
-    if len(coords) == 1:
-        coords = np.vstack([coords, coords])
-    lon, lat = net.to_lonlat.transform(coords[:, 0], coords[:, 1])
-    geometry = {"type": "LineString",
-                "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist()}
-    return Route(float(total_time), float(total_length), (float(snap_m[0]), float(snap_m[1])),
-                 geometry, tuple(int(e) for e, _, _ in pieces))
+    times = time_s.span(edges, lo, hi)
+    lengths = edge_costs(net, weight="length_m").span(edges, lo, hi)
+    coords = []
+    for path in paths:
+        xy = _path_coords(net, path)
+        xy = xy[np.concatenate(([True], np.any(np.diff(xy, axis=0) != 0, axis=1)))]
+        coords.append(np.vstack([xy, xy]) if len(xy) == 1 else xy)
+    every = np.concatenate(coords)
+    lon, lat = net.to_lonlat.transform(every[:, 0], every[:, 1])
+    lonlat = np.round(np.column_stack([lon, lat]), 7)
+    routes, first, at = [], 0, 0
+    for path, xy, snap in zip(paths, coords, snap_m):
+        span = slice(first, first + len(path))
+        geometry = {"type": "LineString", "coordinates": lonlat[at:at + len(xy)].tolist()}
+        routes.append(Route(float(times[span].sum()), float(lengths[span].sum()),
+                            (float(snap[0]), float(snap[1])), geometry,
+                            tuple(int(e) for e, _, _ in path)))
+        first, at = first + len(path), at + len(xy)
+    return routes
 
 
 def _path_coords(net: RoadNetwork, pieces) -> np.ndarray:
@@ -209,12 +249,13 @@ def _edge_coords(net: RoadNetwork, edge, start: float, end: float) -> np.ndarray
 
 def substring(xy: np.ndarray, start: float, end: float) -> np.ndarray:
     """The part of polyline ``xy`` between fractions ``start`` and ``end`` of its length."""
-    along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+    step = np.diff(xy, axis=0)
+    along = np.concatenate(([0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))))
     total = along[-1]
     if total == 0:
         return xy[:1].repeat(2, axis=0)
     a, b = start * total, end * total
     inner = xy[(along > a) & (along < b)]
-    point_a = np.array([np.interp(a, along, xy[:, 0]), np.interp(a, along, xy[:, 1])])
-    point_b = np.array([np.interp(b, along, xy[:, 0]), np.interp(b, along, xy[:, 1])])
-    return np.vstack([point_a, inner, point_b])
+    ends = np.array([a, b])
+    x, y = np.interp(ends, along, xy[:, 0]), np.interp(ends, along, xy[:, 1])
+    return np.concatenate(([[x[0], y[0]]], inner, [[x[1], y[1]]]))

@@ -13,6 +13,7 @@ edited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,6 +49,17 @@ class Search:
     cutoff: float
     sources: Snapped
     start_cost: np.ndarray  # extra cost per source (turnout time, say)
+
+    @cached_property
+    def source_links(self) -> dict[int, list[tuple[int, float, int]]]:
+        """Per source point on the network: its (node, cost, edge) links to the ends of its road,
+        leaving it (arriving at it, when ``reverse``); worked out once, as every path traced
+        back from this search ends at one of them."""
+        points = np.flatnonzero(self.sources.on_network)
+        sides = road_links(self.costs.net, self.costs, self.sources, points,
+                           leaving=not self.reverse)
+        return {int(p): [(int(node[i]), float(cost[i]), int(edge[i])) for node, cost, edge in sides]
+                for i, p in enumerate(points)}
 
 
 def shortest_from_nodes(net: RoadNetwork, nodes, *, cutoff=None, weight: str = "travel_time_s",
