@@ -364,6 +364,26 @@ def test_service_areas_are_drawn_by_break_with_a_legend(open_map, service):
     colours = page.evaluate("[...new Set(Geo.results['service-areas'].getLayers()"
                             ".map(l => l.options.color))].length")
     assert colours == 2
+    # The filled shape, chosen in the form, is the API's filled one (fewer holes than the band)
+    band_rings = _rings(result["features"]["features"])
+    section.locator("[name=form]").select_option("filled")
+    section.locator("#plan-run-areas").click()
+    page.wait_for_function("Geo.results['service-areas'] && Geo.results['service-areas']"
+                           ".toGeoJSON().features.length === 2 && " + _JS_RINGS + " !== "
+                           + str(band_rings), timeout=120_000)
+    filled = run_job(service, "/api/service-areas", {"layer": "teams", "breaks": [3, 6],
+                                                     "unit": "min", "form": "filled"})
+    assert page.evaluate(_JS_RINGS) == _rings(filled["features"]["features"]) != band_rings
+
+
+_JS_RINGS = ("Geo.results['service-areas'].toGeoJSON().features.reduce((n, f) => n + "
+             "(f.geometry.type === 'Polygon' ? f.geometry.coordinates.length : "
+             "f.geometry.coordinates.reduce((m, p) => m + p.length, 0)), 0)")
+
+
+def _rings(features) -> int:
+    return sum(len(f["geometry"]["coordinates"]) if f["geometry"]["type"] == "Polygon"
+               else sum(len(p) for p in f["geometry"]["coordinates"]) for f in features)
 
 
 def draw_polygon(page, corners):

@@ -522,6 +522,11 @@ Plan.areasSection = function () {
       Geo.el("option", {value: "walk"}, _("walking")),
       Geo.el("option", {value: "drive"}, _("driving"))),
     Geo.el("div", {class: "field-error", dataset: {errorFor: "mode"}, role: "alert"}),
+    Geo.el("label", {for: "plan-areas-form"}, _("Service-area shape")),
+    Geo.el("select", {id: "plan-areas-form", name: "form"},
+      Geo.el("option", {value: "band"}, _("along the reached roads")),
+      Geo.el("option", {value: "filled"}, _("filled between reached roads"))),
+    Geo.el("div", {class: "field-error", dataset: {errorFor: "form"}, role: "alert"}),
     Geo.el("div", {class: "form-row checkbox"},
       Geo.el("input", {type: "checkbox", id: "plan-areas-hazards", name: "hazards", checked: true}),
       Geo.el("label", {for: "plan-areas-hazards"}, _("Active hazards block or slow roads"))),
@@ -564,6 +569,7 @@ Plan.withBarriers = function (body) {
 Plan.runAreas = async function (form, kind, body) {
   body = body || Plan.areasBody(form);
   if (!body) return;
+  if (kind === "service-areas" && !body.form) body = Object.assign({}, body, {form: form.elements.form.value});
   if (Plan.running[kind]) return;
   Plan.running[kind] = true;
   const buttons = form.querySelectorAll("button");
@@ -739,8 +745,9 @@ Plan.showServiceAreas = function (result, body, sent) {
     style: (f) => ({color: colour.get(f.properties.to_break) || "#555", weight: 1,
                     fillOpacity: 0.15}),
     onEachFeature: (feature, area) => area.bindPopup(() => Geo.el("div", {class: "popup"},
-      Geo.el("strong", {}, (Geo.layers[body.layer] && Geo.layers[body.layer].byId.get(feature.properties.facility)
-        || {properties: {}}).properties.name || feature.properties.facility),
+      Geo.el("strong", {}, feature.properties.facility === null ? _("all facilities") :
+        (Geo.layers[body.layer] && Geo.layers[body.layer].byId.get(feature.properties.facility)
+         || {properties: {}}).properties.name || feature.properties.facility),
       Geo.el("div", {}, _("within {within}", {within: Plan.breakLabel(feature.properties.to_break, unit)})),
       Geo.el("div", {}, _("{n} people", {n: Plan.number(Number(feature.properties.population) || 0)})))),
   });
