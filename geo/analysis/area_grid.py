@@ -33,7 +33,8 @@ CELL_PER_BUFFER = 0.5
 @dataclass(frozen=True)
 class TimedPieces:
     """Straight pieces of reached road: from (``ax``, ``ay``), reached at ``a_cost``, to
-    (``bx``, ``by``), reached at ``b_cost`` (projected metres, the search's cost unit)."""
+    (``bx``, ``by``), reached at ``b_cost`` (coordinates in the network's projected CRS, costs
+    in the search's unit)."""
 
     ax: np.ndarray
     ay: np.ndarray
@@ -46,7 +47,7 @@ class TimedPieces:
         return len(self.ax)
 
 
-def road_pieces(net, keys: np.ndarray, geom: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+def road_pieces(keys: np.ndarray, geom: np.ndarray, lo: np.ndarray, hi: np.ndarray):
     """The straight pieces of road ``geom[i]`` between fractions ``lo[i]`` and ``hi[i]``.
 
     ``keys`` are the network's point keys (``2·geometry + fraction`` of every point, ascending).

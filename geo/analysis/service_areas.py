@@ -357,11 +357,13 @@ def _earliest_way(stretches: TimedStretches, costs) -> TimedStretches:
     with np.errstate(invalid="ignore", divide="ignore"):
         meet_level = ((stretches.origin_cost[end] - stretches.origin_cost[start]
                        + f0 * level_0 + f1 * level_1) / (f0 + f1))
-    usable = np.isfinite(meet_level)
-    meet = costs.fraction_at(geom[usable], meet_level[usable])
+    # Only where the two stretches overlap (a block or the budget may stop either short), and
+    # cut within the overlap: beyond it only one of them reaches the road at all.
     far = stretches.far.copy()
-    far[start[usable]] = np.minimum(far[start[usable]], meet)
-    far[end[usable]] = np.maximum(far[end[usable]], meet)
+    overlap = np.flatnonzero(np.isfinite(meet_level) & (far[end] < far[start]))
+    start, end = start[overlap], end[overlap]
+    meet = np.clip(costs.fraction_at(geom[overlap], meet_level[overlap]), far[end], far[start])
+    far[start], far[end] = meet, meet
     return dataclasses.replace(stretches, far=far)
 
 
@@ -373,7 +375,7 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
     stretches = _earliest_way(stretches, costs)
     lo, hi = np.minimum(stretches.origin, stretches.far), np.maximum(stretches.origin,
                                                                     stretches.far)
-    stretch, a_key, b_key = road_pieces(net, costs.keys, stretches.geom, lo, hi)
+    stretch, a_key, b_key = road_pieces(costs.keys, stretches.geom, lo, hi)
     origin_level = costs.level(2.0 * stretches.geom + stretches.origin)[stretch]
     factor = costs.factor(stretches.edge)[stretch]
     origin_cost = stretches.origin_cost[stretch]

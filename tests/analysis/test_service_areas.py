@@ -312,3 +312,34 @@ def test_outlines_are_valid_polygons(networks, mode):
                                overlap="overlap", shape="rings")
         assert shapely.is_valid(result.polygons).all()
         assert len(result.polygons) == 45
+
+
+def test_a_road_blocked_midway_is_covered_from_both_ends_up_to_the_block(li_walk):
+    """A road reached from both ends but blocked in between: each side is drawn up to the block
+    (where the two ways' times would meet on an open road does not matter)."""
+    from geo.routing.costs import RoadEffects
+
+    net = li_walk
+    two_way = net.geom_edges[:, 1] >= 0
+    lengths = shapely.length(net.geometries)
+    checked = 0
+    for g in np.flatnonzero(two_way & (lengths > 150.0))[:100]:
+        road = net.geometries[g]
+        at = shapely.line_interpolate_point(road, 0.05, normalized=True)
+        lon, lat = net.to_lonlat.transform(at.x, at.y)
+        block = RoadEffects([g], [0.30], [0.32], [np.inf])
+        budget_s = 1800.0
+        search = search_from_points(net, snap_points(net, [lon], [lat]), effects=block,
+                                    cutoff=budget_s)
+        head = net.edge_head[net.geom_edges[g, 0]]
+        if not search.cost[head] < budget_s / 3:
+            continue  # the far end is not reached round the block with time to spare
+        area = service_areas(net, ([lon], [lat]), breaks=[budget_s], effects=block,
+                             direction="from").areas.to_crs(net.crs).geometry.iloc[0]
+        beyond = shapely.line_interpolate_point(road, np.linspace(0.34, 0.95, 40),
+                                                normalized=True)
+        assert shapely.contains(area, beyond).all()
+        checked += 1
+        if checked == 3:
+            break
+    assert checked >= 1
