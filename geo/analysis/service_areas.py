@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.area_grid import band_polygons, pieces_at_keys, road_pieces
+from geo.analysis.area_grid import TimedPieces, band_polygons, road_points_between
 from geo.analysis.ranking import unreachable_reasons
 from geo.core.jsonable import jsonable
 from geo.core.validate import check_breaks, check_choice, lonlat_points, per_point_costs
 from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
-from geo.routing.costs import road_points
 from geo.routing.search import Search, cost_to_points, edge_costs, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, Snapped, snap_points
 
@@ -375,15 +374,13 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
     stretches = _earliest_way(stretches, costs)
     lo, hi = np.minimum(stretches.origin, stretches.far), np.maximum(stretches.origin,
                                                                     stretches.far)
-    stretch, a_key, b_key = road_pieces(costs.keys, stretches.geom, lo, hi)
-    origin_level = costs.level(2.0 * stretches.geom + stretches.origin)[stretch]
-    factor = costs.factor(stretches.edge)[stretch]
-    origin_cost = stretches.origin_cost[stretch]
-
-    level = costs.level(np.concatenate((a_key, b_key)))
-    a_cost = origin_cost + factor * np.abs(level[:len(a_key)] - origin_level)
-    b_cost = origin_cost + factor * np.abs(level[len(a_key):] - origin_level)
-    return pieces_at_keys(road_points(net), a_key, b_key, a_cost, b_cost)
+    points = road_points_between(costs.keys, stretches.geom, lo, hi)
+    origin_level = costs.level(2.0 * stretches.geom + stretches.origin)[points.stretch]
+    cost = (stretches.origin_cost[points.stretch] + costs.factor(stretches.edge)[points.stretch]
+            * np.abs(points.lookup(costs.keys, costs.levels) - origin_level))
+    x, y = (points.lookup(costs.keys, v) for v in costs.keys_xy)
+    a, b = points.starts, points.starts + 1
+    return TimedPieces(x[a], y[a], x[b], y[b], cost[a], cost[b])
 
 
 def _take(arrays, index):

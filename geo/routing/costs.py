@@ -76,6 +76,7 @@ class _Profile:
         if effects is not None and len(effects):
             keys, cumulative, blocks = _with_effects(keys, cumulative, effects)
         self.keys, self.cumulative = keys, cumulative
+        self.keys_xy: tuple[np.ndarray, np.ndarray] | None = None  # see EdgeCosts.keys_xy
         self.block_start, self.block_end = blocks[:, 0], blocks[:, 1]
         geoms = np.arange(net.n_geometries)
         self.road_start = self.at(geoms, np.zeros(len(geoms)))
@@ -290,6 +291,21 @@ class EdgeCosts:
         """Keys (``2·geometry + fraction``) of every road point and effect boundary, ascending:
         between two consecutive keys of one road its cost is linear."""
         return self.profile.keys
+
+    @property
+    def levels(self) -> np.ndarray:
+        """:meth:`level` at each of :attr:`keys`."""
+        return self.profile.cumulative
+
+    @property
+    def keys_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y (projected) at each of :attr:`keys`, made once per profile."""
+        if self.profile.keys_xy is None:
+            keys, x, y = road_points(self.net)
+            self.profile.keys_xy = ((x, y) if self.profile.keys is keys else
+                                    (np.interp(self.profile.keys, keys, x),
+                                     np.interp(self.profile.keys, keys, y)))
+        return self.profile.keys_xy
 
     def level(self, keys) -> np.ndarray:
         """Cumulative cost at ``keys`` along the key line, before whole-edge factors: the cost
