@@ -25,10 +25,11 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 # Never needed to read the demo registry and answer from the network: solvers (siting,
-# evacuation), the web service, tiles and maps, rasters, PostGIS, network ingestion.
+# evacuation), the web service, tiles and maps, rasters, the ORM, PostGIS, network ingestion.
 NOT_FOR_ANY_QUERY = ["scipy.optimize", "highspy", "flask", "werkzeug", "PIL", "folium",
                      "rasterio", "osmnx", "networkx", "geoalchemy2",
-                     "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql",
+                     "sqlalchemy.orm", "sqlalchemy.dialects.postgresql",
+                     "sqlalchemy.dialects.mysql",
                      "geo.analysis.evacuation", "geo.analysis.siting", "geo.io.tiles",
                      "geo.services.basemap", "geo.registry.demo", "geo.cli.registry",
                      "geo.cli.siting"]
