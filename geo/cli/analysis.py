@@ -141,7 +141,7 @@ def run_service_area(args) -> int:
              for r in payload["areas"]]
     lines += [f"facility {u['facility']}: no area ({u['reason']}, {u['snap_m']:.0f} m from a "
               "road)" for u in payload["unreachable_facilities"]]
-    return emit(payload, "\n".join(lines) or "no areas", args, features=result.features())
+    return emit(payload, "\n".join(lines) or "no areas", args, features=result.features)
 
 
 def _facility(facility_id) -> str:
@@ -167,7 +167,7 @@ def run_coverage(args) -> int:
     over = {f["facility"] for f in payload["facilities"] if f["over_capacity"]}
     if over:
         lines.append(f"{len(over)} facilities over capacity")
-    return emit(payload, "\n".join(lines), args, features=result.uncovered())
+    return emit(payload, "\n".join(lines), args, features=result.uncovered)
 
 
 def _split_list(text: str) -> list[str]:
@@ -200,7 +200,7 @@ def run_dispatch(args) -> int:
                                min_headcount=args.min_headcount, items=items,
                                shelters_k=args.shelters, **_hazard_kwargs(args))
     return emit(result.to_dict(), _dispatch_text(result.to_dict()), args,
-                features=result.features())
+                features=result.features)
 
 
 def _dispatch_text(payload) -> str:
@@ -230,4 +230,4 @@ def run_exposure(args) -> int:
     if payload["unsafe_shelters"]:
         lines.append(f"{len(payload['unsafe_shelters'])} shelter(s) closer to a hazard than its "
                      "safety distance")
-    return emit(payload, "\n".join(lines) or "no hazards", args, features=result.features())
+    return emit(payload, "\n".join(lines) or "no hazards", args, features=result.features)

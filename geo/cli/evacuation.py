@@ -57,7 +57,7 @@ def run_evacuate(args) -> int:
     finally:
         stages.close()
     payload = result.to_dict()
-    return emit(payload, _text(payload), args, features=result.features())
+    return emit(payload, _text(payload), args, features=result.features)
 
 
 def _text(payload: dict) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo import OSM_ATTRIBUTION
 from geo.errors import PointError, ValidationError
@@ -14,6 +16,9 @@ from geo.network.build import DEFAULT_OSM
 from geo.network.model import NetworkSettings
 from geo.network.osm_tags import MODES
 from geo.services import Context, NetworkSource
+
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
 
 
 def add_network_options(parser: argparse.ArgumentParser, *, mode_default: str | None) -> None:
@@ -78,12 +83,14 @@ def parse_latlon(text: str, *, field: str) -> tuple[float, float]:
     return lon, lat
 
 
-def emit(payload: dict, text: str, args, *, features=None) -> int:
-    """Print a result (text with its notes, or ``--json``) and write ``--out`` as GeoJSON."""
+def emit(payload: dict, text: str, args, *,
+         features: Callable[[], GeoDataFrame] | None = None) -> int:
+    """Print a result (text with its notes, or ``--json``) and write ``--out`` as GeoJSON:
+    ``features()``, made only then (a table of features costs time nobody asked for)."""
     if getattr(args, "out", None) is not None and features is not None:
         from geo.io.geojson import write_geojson
 
-        write_geojson(features, args.out, attribution=True, field="--out")
+        write_geojson(features(), args.out, attribution=True, field="--out")
     if getattr(args, "json", False):
         print(json.dumps({**payload, "attribution": OSM_ATTRIBUTION}, ensure_ascii=False))
         return 0

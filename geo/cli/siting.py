@@ -152,7 +152,7 @@ def _run_network(args, status: Status) -> int:
         barriers=_file(args.barriers, "--barriers", args.crs), progress=status.say)
     status.close()
     payload = result.to_dict()
-    return emit(payload, _network_text(payload), args, features=result.features())
+    return emit(payload, _network_text(payload), args, features=result.features)
 
 
 def _candidates(args):

@@ -15,20 +15,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from geo.core.crs import utm_crs
-from geo.core.progress import Stages, on_terminal
 from geo.core.resources import LIECHTENSTEIN_OSM, data_path
 from geo.errors import NoRoadsError, ValidationError
 from geo.network import cache as netcache
 from geo.network import osm_tags
 from geo.network.model import ARRAY_FIELDS, NetworkSettings, RoadNetwork
-from geo.network.osm_read import WayTable, read_ways, ways_from_online_query
-from geo.network.simplify import contract_chains
+
+if TYPE_CHECKING:
+    from geo.network.osm_read import WayTable
+
+# What only a build needs (reading OSM, contracting chains, progress bars, projecting) is
+# imported where a build starts: loading a network from the cache, which every query does,
+# needs none of it.
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,8 @@ def build_network(
         cached = netcache.load(key, cache_dir=cache_dir, factory=RoadNetwork)
         if cached is not None:
             return cached
+    from geo.network.osm_read import read_ways
+
     net = _build(lambda: read_ways(path), source_name=path.name, mode=mode, settings=settings,
                  progress=progress)
     if key is not None:
@@ -81,6 +87,8 @@ def build_network_online(
     label = place or (f"bbox {bbox}" if bbox is not None else "polygon")
 
     def download():
+        from geo.network.osm_read import ways_from_online_query
+
         return ways_from_online_query(place=place, bbox=bbox, polygon=polygon, mode=mode)
 
     return _build(download, source_name=label, mode=mode, settings=settings or NetworkSettings(),
@@ -96,6 +104,8 @@ def check_mode(mode: str) -> str:
 
 def _build(read, *, source_name: str, mode: str, settings: NetworkSettings,
            progress: bool) -> RoadNetwork:
+    from geo.core.progress import Stages, on_terminal
+
     started = time.perf_counter()
     stages = Stages(5, description=f"building {mode} network", enabled=progress and on_terminal())
     try:
@@ -231,6 +241,8 @@ def _assemble(graph: _Directed, keep: np.ndarray):
 
 
 def _chains_of(graph: _Directed, mask: np.ndarray):
+    from geo.network.simplify import contract_chains
+
     edges = np.flatnonzero(mask)
     chains = contract_chains(graph.tail[edges], graph.head[edges], graph.segment[edges],
                              graph.n_nodes)
@@ -239,6 +251,8 @@ def _chains_of(graph: _Directed, mask: np.ndarray):
 
 
 def _finish(chains, seg: _Segments, graph: _Directed, dropped, *, mode: str):
+    from geo.core.crs import utm_crs
+
     seg_time = seg.length_m / seg.speed_mps
     seg_of_edge = graph.segment[chains.edges]
     chain_length = np.add.reduceat(seg.length_m[seg_of_edge], chains.bounds[:-1])

@@ -59,7 +59,7 @@ class AccountsMixin(Store):
         name = _check_name(name)
         _check_role(role)
         _check_password(password)
-        users = db.table(db.User)
+        users = db.users
         try:
             with self._write() as conn:
                 conn.execute(insert(users).values(
@@ -77,7 +77,7 @@ class AccountsMixin(Store):
         the password (to show once), or None when users exist. Safe when several worker
         processes start at once: one insert wins, the others see the user."""
         with self._read() as conn:
-            if conn.execute(select(func.count()).select_from(db.table(db.User))).scalar():
+            if conn.execute(select(func.count()).select_from(db.users)).scalar():
                 return None
         password = secrets.token_urlsafe(12)
         try:
@@ -88,7 +88,7 @@ class AccountsMixin(Store):
         return password
 
     def account(self, name: str) -> Account:
-        users = db.table(db.User)
+        users = db.users
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.name == str(name))).mappings().first()
         if row is None:
@@ -96,14 +96,14 @@ class AccountsMixin(Store):
         return _account(row)
 
     def accounts(self) -> list[Account]:
-        users = db.table(db.User)
+        users = db.users
         with self._read() as conn:
             rows = conn.execute(select(users).order_by(users.c.name)).mappings().all()
         return [_account(row) for row in rows]
 
     def check_password(self, name: str, password: str) -> Account | None:
         """The account if ``password`` is right and the account enabled, else None."""
-        users = db.table(db.User)
+        users = db.users
         with self._read() as conn:
             row = conn.execute(select(users).where(users.c.name == str(name))).mappings().first()
         if row is None:
@@ -116,7 +116,7 @@ class AccountsMixin(Store):
 
     def set_password(self, name: str, password: str, *, actor: str = "system") -> None:
         _check_password(password)
-        users = db.table(db.User)
+        users = db.users
         with self._write() as conn:
             changed = conn.execute(update(users).where(users.c.name == str(name)).values(
                 password_hash=_hash(password), must_change_password=False)).rowcount
@@ -133,7 +133,7 @@ class AccountsMixin(Store):
         self._update_user(name, {"disabled": bool(disabled)}, actor=actor)
 
     def _update_user(self, name: str, values: dict, *, actor: str) -> None:
-        users = db.table(db.User)
+        users = db.users
         with self._write() as conn:
             old = conn.execute(select(users).where(users.c.name == str(name))
                                .with_for_update()).mappings().first()
@@ -154,7 +154,7 @@ class AccountsMixin(Store):
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = db.utc_now()
         expires = None if expires_days is None else now + timedelta(days=expires_days)
-        tokens = db.table(db.ApiToken)
+        tokens = db.api_tokens
         with self._write() as conn:
             token_id = conn.execute(insert(tokens).values(
                 user_id=account.id, token_sha256=_sha256(token), prefix=token[:10],
@@ -166,7 +166,7 @@ class AccountsMixin(Store):
     def account_for_token(self, token: str) -> Account | None:
         """The account a valid token belongs to; None for an unknown, revoked or expired token
         or a disabled account."""
-        tokens, users = db.table(db.ApiToken), db.table(db.User)
+        tokens, users = db.api_tokens, db.users
         with self._read() as conn:
             row = conn.execute(
                 select(users, tokens.c.expires_at, tokens.c.revoked_at)
@@ -179,7 +179,7 @@ class AccountsMixin(Store):
         return _account(row)
 
     def revoke_token(self, token_id: int, *, actor: str = "system") -> None:
-        tokens = db.table(db.ApiToken)
+        tokens = db.api_tokens
         if not 0 < int(token_id) <= MAX_TOKEN_ID:  # beyond the column's range: none such
             raise NotFoundError(f"token: no token with id {token_id}")
         with self._write() as conn:
@@ -196,7 +196,7 @@ class AccountsMixin(Store):
                         record_id=str(token_id), old=None, new=None)
 
     def tokens(self, user: str | None = None) -> list[TokenInfo]:
-        tokens, users = db.table(db.ApiToken), db.table(db.User)
+        tokens, users = db.api_tokens, db.users
         query = (select(tokens, users.c.name.label("user"))
                  .join(users, users.c.id == tokens.c.user_id).order_by(tokens.c.id))
         if user is not None:
@@ -211,7 +211,7 @@ class AccountsMixin(Store):
     # ---- sign-in attempts ---------------------------------------------------------------------
 
     def record_login(self, name: str, address: str, *, ok: bool) -> None:
-        attempts = db.table(db.LoginAttempt)
+        attempts = db.login_attempts
         now = db.utc_now()
         with self._write() as conn:
             conn.execute(insert(attempts).values(name=str(name)[:100], address=str(address)[:64],
@@ -221,7 +221,7 @@ class AccountsMixin(Store):
 
     def failed_logins(self, *, name: str, address: str, window_s: float) -> int:
         """Failed attempts for this name or from this address within the last ``window_s``."""
-        attempts = db.table(db.LoginAttempt)
+        attempts = db.login_attempts
         since = db.utc_now() - timedelta(seconds=window_s)
         with self._read() as conn:
             return int(conn.execute(

@@ -1,6 +1,6 @@
-"""The registry database: SQLAlchemy 2 models, engine and schema version.
+"""The registry database: its tables (SQLAlchemy Core), engine and schema version.
 
-Two databases are supported, behind the same models and callers:
+Two databases are supported, behind the same tables and callers:
 
 - **SQLite** (the embedded default): one file, WAL journal so that readers and the writer do
   not block each other, foreign keys on, write transactions taken with ``BEGIN IMMEDIATE`` so
@@ -39,6 +39,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     Connection,
     DateTime,
     Engine,
@@ -46,6 +47,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
@@ -58,7 +60,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.core.vocabulary import INCIDENT_OPEN, SHELTER_OPEN, TEAM_AVAILABLE
 from geo.errors import BusyError, GeoError, SourceError, ValidationError
@@ -104,235 +105,218 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-class Base(DeclarativeBase):
-    pass
+# Tables are declared with SQLAlchemy Core, not as ORM models: every read and write here is a
+# Core statement, and the ORM (its import and its mapping of each model) cost every command
+# about 0.2 s for nothing.
+METADATA = MetaData()
 
 
-def table(model: type[Base]) -> Table:
-    """The :class:`~sqlalchemy.Table` a model is mapped to, for Core statements.
-
-    SQLAlchemy types ``Model.__table__`` as any ``FromClause`` (a model may be mapped to a
-    join or a subquery); ``insert``/``update``/``delete`` and typed ``.c`` need a table, which
-    every model here is."""
-    mapped = model.__table__
-    if not isinstance(mapped, Table):
-        raise TypeError(f"{model.__name__} is mapped to a {type(mapped).__name__}, not a Table")
-    return mapped
-
-
-class SchemaVersion(Base):
-    __tablename__ = "schema_version"
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    applied_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-
-
-class Meta(Base):
-    """Registry-wide settings, e.g. ``region_bounds`` (the lon/lat box imports must fall in)."""
-
-    __tablename__ = "meta"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[object] = mapped_column(JSON)
+def _feature_columns() -> list[Column]:
+    """Columns every layer shares: stable id, name, notes, provenance, times, geometry (after
+    the layer's own columns)."""
+    return [
+        Column("id", String(64), primary_key=True),
+        Column("name", String(300), nullable=False, default=""),
+        Column("notes", Text, nullable=False, default=""),
+        Column("source", String(300), nullable=False, default=""),  # "osm:way/123", "demo", …
+        Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+        Column("updated_at", UtcDateTime(), nullable=False, default=utc_now),
+        Column("geometry_wkb", Text, nullable=False),  # hex WKB, EPSG:4326
+        Column("min_lon", Float, nullable=False),
+        Column("min_lat", Float, nullable=False),
+        Column("max_lon", Float, nullable=False),
+        Column("max_lat", Float, nullable=False),
+    ]
 
 
-class Revision(Base):
-    """How many committed writes each layer has had (see :mod:`geo.registry.store`), bumped by
-    one atomic upsert per write, so that concurrent writers never lose a count."""
+schema_version = Table(
+    "schema_version", METADATA,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UtcDateTime(), nullable=False, default=utc_now),
+)
 
-    __tablename__ = "revisions"
-    layer: Mapped[str] = mapped_column(String(64), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+# Registry-wide settings, e.g. ``region_bounds`` (the lon/lat box imports must fall in).
+meta = Table(
+    "meta", METADATA,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
 
+# How many committed writes each layer has had (see :mod:`geo.registry.store`), bumped by one
+# atomic upsert per write, so that concurrent writers never lose a count.
+revisions = Table(
+    "revisions", METADATA,
+    Column("layer", String(64), primary_key=True),
+    Column("count", Integer, nullable=False, default=0),
+)
 
-class _Feature:
-    """Columns every layer shares: stable id, name, notes, provenance, times, geometry."""
+shelters = Table(
+    "shelters", METADATA,
+    Column("shelter_class", String(64), nullable=False),
+    Column("effective_area_m2", Float, nullable=True),
+    Column("capacity_people", Integer, nullable=False),
+    Column("occupancy", Integer, nullable=False, default=0),  # people there now
+    Column("status", String(32), nullable=False, default=SHELTER_OPEN),
+    Column("facilities", JSON, nullable=False, default=list),
+    Column("contact", String(300), nullable=False, default=""),
+    *_feature_columns(),
+    CheckConstraint("capacity_people >= 0", name="shelter_capacity_nonnegative"),
+    CheckConstraint("occupancy >= 0", name="shelter_occupancy_nonnegative"),
+    CheckConstraint("effective_area_m2 IS NULL OR effective_area_m2 >= 0",
+                    name="shelter_area_nonnegative"),
+)
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(300), default="")  # "osm:way/123", "demo", a file
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    geometry_wkb: Mapped[str] = mapped_column(Text)  # hex WKB, EPSG:4326
-    min_lon: Mapped[float] = mapped_column(Float)
-    min_lat: Mapped[float] = mapped_column(Float)
-    max_lon: Mapped[float] = mapped_column(Float)
-    max_lat: Mapped[float] = mapped_column(Float)
+depots = Table(
+    "depots", METADATA,
+    Column("contact", String(300), nullable=False, default=""),
+    *_feature_columns(),
+)
 
+# The supply item catalogue; extendable (:meth:`geo.registry.Registry.add_catalogue_item`).
+catalogue = Table(
+    "catalogue", METADATA,
+    Column("item", String(64), primary_key=True),
+    Column("name_en", String(200), nullable=False, default=""),
+    Column("name_zh", String(200), nullable=False, default=""),
+    Column("unit", String(32), nullable=False, default="piece"),
+)
 
-class Shelter(_Feature, Base):
-    __tablename__ = "shelters"
-    __table_args__ = (
-        CheckConstraint("capacity_people >= 0", name="shelter_capacity_nonnegative"),
-        CheckConstraint("occupancy >= 0", name="shelter_occupancy_nonnegative"),
-        CheckConstraint("effective_area_m2 IS NULL OR effective_area_m2 >= 0",
-                        name="shelter_area_nonnegative"),
-    )
-    shelter_class: Mapped[str] = mapped_column(String(64))
-    effective_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
-    capacity_people: Mapped[int] = mapped_column(Integer)
-    occupancy: Mapped[int] = mapped_column(Integer, default=0)  # people there now
-    status: Mapped[str] = mapped_column(String(32), default=SHELTER_OPEN)
-    facilities: Mapped[list] = mapped_column(JSON, default=list)
-    contact: Mapped[str] = mapped_column(String(300), default="")
+inventory = Table(
+    "inventory", METADATA,
+    Column("depot", String(64), ForeignKey("depots.id", ondelete="CASCADE"), primary_key=True),
+    Column("item", String(64), ForeignKey("catalogue.item"), primary_key=True),
+    Column("quantity", Float, nullable=False),
+    Column("unit", String(32), nullable=False, default=""),
+    Column("updated_at", UtcDateTime(), nullable=False, default=utc_now),
+    CheckConstraint("quantity >= 0", name="inventory_quantity_nonnegative"),
+)
 
+# A team's geometry is its current position; ``home_wkb`` its home base.
+teams = Table(
+    "teams", METADATA,
+    Column("type", String(32), nullable=False),
+    Column("headcount", Integer, nullable=False),
+    Column("equipment", JSON, nullable=False, default=list),
+    Column("home_base", String(300), nullable=False, default=""),
+    Column("home_wkb", Text, nullable=True),
+    Column("status", String(32), nullable=False, default=TEAM_AVAILABLE),
+    Column("turnout_s", Float, nullable=False, default=0.0),
+    *_feature_columns(),
+    CheckConstraint("headcount >= 0", name="team_headcount_nonnegative"),
+    CheckConstraint("turnout_s >= 0", name="team_turnout_nonnegative"),
+)
 
-class Depot(_Feature, Base):
-    __tablename__ = "depots"
-    contact: Mapped[str] = mapped_column(String(300), default="")
+hazards = Table(
+    "hazards", METADATA,
+    Column("type", String(32), nullable=False),
+    Column("risk_level", Integer, nullable=False, default=2),
+    Column("radius_m", Float, nullable=True),  # for point hazards
+    Column("active", Boolean, nullable=False, default=True),
+    *_feature_columns(),
+    CheckConstraint("risk_level BETWEEN 1 AND 4", name="hazard_risk_level_1_4"),
+    CheckConstraint("radius_m IS NULL OR radius_m >= 0", name="hazard_radius_nonnegative"),
+)
 
+incidents = Table(
+    "incidents", METADATA,
+    Column("type", String(32), nullable=False),
+    Column("severity", Integer, nullable=False, default=2),
+    Column("reported_at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("needs", JSON, nullable=False, default=dict),  # {"teams": {...}, "supplies": {...}}
+    Column("status", String(32), nullable=False, default=INCIDENT_OPEN),
+    *_feature_columns(),
+)
 
-class CatalogueItem(Base):
-    """The supply item catalogue; extendable (:meth:`geo.registry.Registry.add_catalogue_item`)."""
+assignments = Table(
+    "assignments", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident", String(64), ForeignKey("incidents.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("team", String(64), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("assigned_at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("assigned_by", String(200), nullable=False, default=""),
+    Column("released_at", UtcDateTime(), nullable=True),
+)
 
-    __tablename__ = "catalogue"
-    item: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name_en: Mapped[str] = mapped_column(String(200), default="")
-    name_zh: Mapped[str] = mapped_column(String(200), default="")
-    unit: Mapped[str] = mapped_column(String(32), default="piece")
+# Demand points: people living at a place (a building's share, a grid cell, a census area).
+population = Table(
+    "population", METADATA,
+    Column("population", Float, nullable=False),
+    Column("floor_area_m2", Float, nullable=True),
+    *_feature_columns(),
+    CheckConstraint("population >= 0", name="population_nonnegative"),
+)
 
+audit_log = Table(
+    "audit_log", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),  # insert / update / delete / status / import
+    Column("layer", String(32), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("old", JSON, nullable=True),
+    Column("new", JSON, nullable=True),
+)
 
-class InventoryRow(Base):
-    __tablename__ = "inventory"
-    __table_args__ = (CheckConstraint("quantity >= 0", name="inventory_quantity_nonnegative"),)
-    depot: Mapped[str] = mapped_column(ForeignKey("depots.id", ondelete="CASCADE"),
-                                       primary_key=True)
-    item: Mapped[str] = mapped_column(ForeignKey("catalogue.item"), primary_key=True)
-    quantity: Mapped[float] = mapped_column(Float)
-    unit: Mapped[str] = mapped_column(String(32), default="")
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+# Someone who signs in to the web service; ``role`` is one of :data:`ROLES`.
+users = Table(
+    "users", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+)
 
+# A token for scripts. Only its SHA-256 is kept: the token itself is shown once.
+api_tokens = Table(
+    "api_tokens", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # to recognise a token in lists
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
 
-class Team(_Feature, Base):
-    """A team's geometry is its current position; ``home_wkb`` its home base."""
+# Sign-in attempts, kept in the database so every worker process counts the same ones.
+login_attempts = Table(
+    "login_attempts", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("ok", Boolean, nullable=False),
+    Index("login_attempts_name_at", "name", "at"),
+    Index("login_attempts_address_at", "address", "at"),
+)
 
-    __tablename__ = "teams"
-    __table_args__ = (
-        CheckConstraint("headcount >= 0", name="team_headcount_nonnegative"),
-        CheckConstraint("turnout_s >= 0", name="team_turnout_nonnegative"),
-    )
-    type: Mapped[str] = mapped_column(String(32))
-    headcount: Mapped[int] = mapped_column(Integer)
-    equipment: Mapped[list] = mapped_column(JSON, default=list)
-    home_base: Mapped[str] = mapped_column(String(300), default="")
-    home_wkb: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str] = mapped_column(String(32), default=TEAM_AVAILABLE)
-    turnout_s: Mapped[float] = mapped_column(Float, default=0.0)
-
-
-class Hazard(_Feature, Base):
-    __tablename__ = "hazards"
-    __table_args__ = (
-        CheckConstraint("risk_level BETWEEN 1 AND 4", name="hazard_risk_level_1_4"),
-        CheckConstraint("radius_m IS NULL OR radius_m >= 0", name="hazard_radius_nonnegative"),
-    )
-    type: Mapped[str] = mapped_column(String(32))
-    risk_level: Mapped[int] = mapped_column(Integer, default=2)
-    radius_m: Mapped[float | None] = mapped_column(Float, nullable=True)  # for point hazards
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class Incident(_Feature, Base):
-    __tablename__ = "incidents"
-    type: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[int] = mapped_column(Integer, default=2)
-    reported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    needs: Mapped[dict] = mapped_column(JSON, default=dict)  # {"teams": {...}, "supplies": {...}}
-    status: Mapped[str] = mapped_column(String(32), default=INCIDENT_OPEN)
-
-
-class Assignment(Base):
-    __tablename__ = "assignments"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    team: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
-    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    assigned_by: Mapped[str] = mapped_column(String(200), default="")
-    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-
-
-class PopulationPoint(_Feature, Base):
-    """Demand points: people living at a place (a building's share, a grid cell, a census area)."""
-
-    __tablename__ = "population"
-    __table_args__ = (CheckConstraint("population >= 0", name="population_nonnegative"),)
-    population: Mapped[float] = mapped_column(Float)
-    floor_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(32))  # insert / update / delete / status / import
-    layer: Mapped[str] = mapped_column(String(32))
-    record_id: Mapped[str] = mapped_column(String(200))
-    old: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    new: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-
-
-class User(Base):
-    """Someone who signs in to the web service; ``role`` is one of :data:`ROLES`."""
-
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(300))
-    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-
-
-class ApiToken(Base):
-    """A token for scripts. Only its SHA-256 is kept: the token itself is shown once."""
-
-    __tablename__ = "api_tokens"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))  # to recognise a token in lists
-    label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-
-
-class LoginAttempt(Base):
-    """Sign-in attempts, kept in the database so every worker process counts the same ones."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("login_attempts_name_at", "name", "at"),
-                      Index("login_attempts_address_at", "address", "at"))
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    ok: Mapped[bool] = mapped_column(Boolean)
-
-
-class Job(Base):
-    """Long work run by a worker process: kept here so that its result outlives the process,
-    and a job whose worker stopped is seen as lost (its heartbeat stops)."""
-
-    __tablename__ = "jobs"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    owner: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(16))  # queued / running / done / failed / lost
-    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
-    message: Mapped[str] = mapped_column(Text, default="")
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    worker: Mapped[str] = mapped_column(String(100), default="")  # host:pid
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-
+# Long work run by a worker process: kept here so that its result outlives the process, and a
+# job whose worker stopped is seen as lost (its heartbeat stops).
+jobs = Table(
+    "jobs", METADATA,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("owner", String(100), nullable=False, default=""),
+    Column("status", String(16), nullable=False),  # queued / running / done / failed / lost
+    Column("progress", Float, nullable=False, default=0.0),  # 0..1
+    Column("message", Text, nullable=False, default=""),
+    Column("params", JSON, nullable=False, default=dict),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("worker", String(100), nullable=False, default=""),  # host:pid
+    Column("created_at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("heartbeat_at", UtcDateTime(), nullable=False, default=utc_now),
+    Column("finished_at", UtcDateTime(), nullable=True),
+)
 
 # The tables of features (a geometry each): on PostgreSQL each also gets a PostGIS column.
-FEATURE_MODELS: tuple[type[Base], ...] = (Shelter, Depot, Team, Hazard, Incident, PopulationPoint)
+FEATURE_TABLES: tuple[Table, ...] = (shelters, depots, teams, hazards, incidents, population)
 
 
 def resolve_url(db: str | os.PathLike | None = None) -> str:
@@ -508,14 +492,13 @@ def _create_or_migrate(engine: Engine, url: str) -> None:
         if on_postgres:
             postgis.create_extension(conn, _safe(url))
         if stored is None:
-            Base.metadata.create_all(conn)
+            METADATA.create_all(conn)
             log.info("creating registry schema v%d at %s", SCHEMA_VERSION, _safe(url))
         else:
             _migrate(conn, stored, url)
         if on_postgres:
-            postgis.add_geometry_columns(conn, [table(model) for model in FEATURE_MODELS])
-        conn.execute(insert(table(SchemaVersion)).values(version=SCHEMA_VERSION,
-                                                        applied_at=utc_now()))
+            postgis.add_geometry_columns(conn, list(FEATURE_TABLES))
+        conn.execute(insert(schema_version).values(version=SCHEMA_VERSION, applied_at=utc_now()))
 
 
 def _migrate(conn: Connection, stored: int, url: str) -> None:
@@ -525,8 +508,7 @@ def _migrate(conn: Connection, stored: int, url: str) -> None:
     if stored not in (1, 2):
         raise GeoError(f"database {_safe(url)} has schema version {stored}; this software "
                        f"needs {SCHEMA_VERSION} and has no migration for it")
-    Base.metadata.create_all(conn)
-    meta, revisions = table(Meta), table(Revision)
+    METADATA.create_all(conn)
     old = meta.c.key.like(f"{REVISION_PREFIX}%")
     counts = [{"layer": key.removeprefix(REVISION_PREFIX), "count": int(value)}
               for key, value in conn.execute(select(meta.c.key, meta.c.value).where(old))]
@@ -600,10 +582,10 @@ def _sqlite_file_exists(url: str) -> bool:
 
 
 def _stored_version(conn: Connection) -> int | None:
-    if not inspect(conn).has_table(SchemaVersion.__tablename__):
+    if not inspect(conn).has_table(schema_version.name):
         return None
-    return conn.execute(select(SchemaVersion.version).order_by(
-        SchemaVersion.version.desc()).limit(1)).scalar()
+    return conn.execute(select(schema_version.c.version).order_by(
+        schema_version.c.version.desc()).limit(1)).scalar()
 
 
 def _safe(url: str) -> str:

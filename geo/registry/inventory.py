@@ -38,7 +38,7 @@ class InventoryMixin(SettingsMixin):
         if not (is_finite_number(delta) and abs(delta) <= MAX_QUANTITY):
             raise ValidationError(f"delta: expected a finite number of at most "
                                   f"{MAX_QUANTITY:,.15g}, got {delta!r}")
-        table = db.table(db.InventoryRow)
+        table = db.inventory
         where = (table.c.depot == str(depot_id), table.c.item == item)
         with self._write() as conn:
             # One conditional update that returns what it left: no read for another writer
@@ -60,7 +60,7 @@ class InventoryMixin(SettingsMixin):
         return float(quantity)
 
     def stock(self, depot_id: str) -> dict[str, float]:
-        table = db.table(db.InventoryRow)
+        table = db.inventory
         with self._read() as conn:
             rows = conn.execute(select(table.c.item, table.c.quantity)
                                 .where(table.c.depot == str(depot_id))).all()
@@ -86,7 +86,7 @@ class InventoryMixin(SettingsMixin):
                             labels: list) -> tuple[list[dict], list[RowProblem]]:
         spec = layer_spec("inventory")
         choices, catalogue = self._choices(), self.catalogue()
-        depots = db.table(db.Depot)
+        depots = db.depots
         with self._read() as conn:
             known_depots = set(conn.execute(select(depots.c.id)).scalars())
         rows: list[dict] = []
@@ -113,11 +113,11 @@ class InventoryMixin(SettingsMixin):
                      unit: str, actor: str) -> None:
         # Checked here, in the write transaction (the depot row locked where the database
         # locks rows): a depot deleted a moment before is a clear error, not a broken foreign key.
-        depots = db.table(db.Depot)
+        depots = db.depots
         if conn.execute(select(depots.c.id).where(depots.c.id == str(depot_id))
                         .with_for_update()).first() is None:
             raise NotFoundError(f"depots: no record with id {depot_id!r}")
-        table = db.table(db.InventoryRow)
+        table = db.inventory
         where = (table.c.depot == str(depot_id), table.c.item == item)
         old = conn.execute(select(table.c.quantity).where(*where).with_for_update()).scalar()
         conn.execute(db.upsert(conn, table, {

@@ -56,7 +56,7 @@ class JobsMixin(Store):
         job_id = uuid.uuid4().hex
         now = db.utc_now()
         with self._write() as conn:
-            conn.execute(insert(db.table(db.Job)).values(
+            conn.execute(insert(db.jobs).values(
                 id=job_id, kind=kind, owner=owner, status="queued", progress=0.0,
                 message="queued", params=jsonable(params), worker=this_worker(),
                 created_at=now, heartbeat_at=now))
@@ -71,7 +71,7 @@ class JobsMixin(Store):
 
     def jobs_heartbeat(self, job_ids: list[str]) -> None:
         """Mark the unfinished ones of ``job_ids`` alive, in one statement."""
-        jobs = db.table(db.Job)
+        jobs = db.jobs
         with self._write() as conn:
             conn.execute(update(jobs).where(jobs.c.id.in_([str(i) for i in job_ids]),
                                             jobs.c.status.in_(("queued", "running")))
@@ -88,7 +88,7 @@ class JobsMixin(Store):
     def job(self, job_id: str) -> JobState:
         """The job, marked lost (in the database too) if it is unfinished and its worker's
         heartbeat stopped."""
-        jobs = db.table(db.Job)
+        jobs = db.jobs
         query = select(jobs).where(jobs.c.id == str(job_id))
         with self._read() as conn:
             row = conn.execute(query).mappings().first()
@@ -109,7 +109,7 @@ class JobsMixin(Store):
         return _state(row)
 
     def _set_job(self, job_id: str, **values) -> None:
-        jobs = db.table(db.Job)
+        jobs = db.jobs
         with self._write() as conn:
             conn.execute(update(jobs).where(jobs.c.id == str(job_id))
                          .values(heartbeat_at=db.utc_now(), **values))

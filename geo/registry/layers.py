@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from geo.registry import database as db
 from geo.registry.schema import LAYERS, layer_spec
 from geo.registry.settings import SettingsMixin
-from geo.registry.store import MODELS, WGS84
+from geo.registry.store import TABLES, WGS84
 
 # A layer's GeoDataFrame also shows rows of other layers: the inventory its depots' names and
 # positions, incidents their assigned teams. A write of those changes the layer too.
@@ -25,7 +25,7 @@ class LayersMixin(SettingsMixin):
         spec = layer_spec(name)
         if name == "inventory":
             return self._inventory_layer()
-        table = db.table(MODELS[name])
+        table = TABLES[name]
         with self._read() as conn:
             frame = pd.read_sql(select(table), conn)
         geometry = shapely.from_wkb(frame.pop("geometry_wkb").to_numpy(dtype=object))
@@ -63,8 +63,7 @@ class LayersMixin(SettingsMixin):
             return (region.min_lon, region.min_lat, region.max_lon, region.max_lat)
         boxes = []
         with self._read() as conn:
-            for model in MODELS.values():
-                table = db.table(model)
+            for table in TABLES.values():
                 box = conn.execute(select(func.min(table.c.min_lon), func.min(table.c.min_lat),
                                           func.max(table.c.max_lon),
                                           func.max(table.c.max_lat))).one()
@@ -77,16 +76,16 @@ class LayersMixin(SettingsMixin):
 
     def counts(self) -> dict[str, int]:
         with self._read() as conn:
-            counts = {name: conn.execute(select(func.count()).select_from(db.table(model))).scalar()
-                      for name, model in MODELS.items()}
+            counts = {name: conn.execute(select(func.count()).select_from(table)).scalar()
+                      for name, table in TABLES.items()}
             counts["inventory"] = conn.execute(
-                select(func.count()).select_from(db.table(db.InventoryRow))).scalar()
+                select(func.count()).select_from(db.inventory)).scalar()
         return counts
 
     def audit_log(self, *, layer: str | None = None, record_id: str | None = None,
                   limit: int | None = None) -> pd.DataFrame:
         """Who changed what and when, newest first, with old and new values."""
-        table = db.table(db.AuditEntry)
+        table = db.audit_log
         query = select(table).order_by(table.c.id.desc())
         if layer is not None:
             query = query.where(table.c.layer == layer)
@@ -101,7 +100,7 @@ class LayersMixin(SettingsMixin):
                                      "new"])
 
     def _open_assignments(self, ids: pd.Series) -> list[list[str]]:
-        table = db.table(db.Assignment)
+        table = db.assignments
         with self._read() as conn:
             rows = conn.execute(select(table.c.incident, table.c.team)
                                 .where(table.c.released_at.is_(None))
@@ -112,7 +111,7 @@ class LayersMixin(SettingsMixin):
         return [teams.get(i, []) for i in ids]
 
     def _inventory_layer(self) -> gpd.GeoDataFrame:
-        inventory, depots = db.table(db.InventoryRow), db.table(db.Depot)
+        inventory, depots = db.inventory, db.depots
         query = (select(inventory.c.depot, inventory.c.item, inventory.c.quantity,
                         inventory.c.unit, inventory.c.updated_at,
                         depots.c.name.label("depot_name"), depots.c.geometry_wkb)

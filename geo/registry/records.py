@@ -47,7 +47,7 @@ from geo.registry.schema import (
 from geo.registry.spatial import SpatialMixin
 from geo.registry.spatial_index import Bounds
 from geo.registry.staging import STAGE_ABOVE_ROWS, copy_in, staged
-from geo.registry.store import CHUNK, MODELS
+from geo.registry.store import CHUNK, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         spec = layer_spec(layer)
         iterator = progress(records, total=len(records)) if progress else records
         rows, ids, seen, problems = self._checked_rows(spec, iterator, labels, known_problems)
-        table = db.table(MODELS[layer])
+        table = TABLES[layer]
         if not replace:
             problems += self._taken_ids(table, layer, ids, seen)
         if problems:
@@ -177,7 +177,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
         """One record as a dict (fields, ``id``, ``geometry`` as shapely, times)."""
         if layer == "inventory":
             raise ValidationError("layer: read inventory with stock(depot) or layer('inventory')")
-        table = db.table(MODELS[layer_spec(layer).name])
+        table = TABLES[layer_spec(layer).name]
         with self._read() as conn:
             row = conn.execute(select(table).where(table.c.id == str(record_id))).mappings().first()
         if row is None:
@@ -198,7 +198,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
             raise ValidationError("id: ids are stable and cannot be changed")
         changes = {k: v for k, v in changes.items() if k != "id"}
         choices, region = self._choices(), self.region
-        table = db.table(MODELS[layer])
+        table = TABLES[layer]
         with self._write() as conn:
             # The rules are checked against the row as it is under the write lock: checked
             # against an earlier read, two concurrent edits (capacity down, occupancy up) could
@@ -230,7 +230,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
                expected_tag: str | None = None) -> None:
         """Delete a record; with ``expected_tag`` only if it has not changed since (see
         :meth:`update`)."""
-        table = db.table(MODELS[layer_spec(layer).name])
+        table = TABLES[layer_spec(layer).name]
         with self._write() as conn:
             old = _row(conn, table, layer, record_id, lock=expected_tag is not None)
             _check_tag(layer, record_id, _record(dict(old)), expected_tag)
@@ -243,7 +243,7 @@ class RecordsMixin(SpatialMixin, InventoryMixin):
     def clear(self, layer: str, *, actor: str = "system") -> int:
         """Delete every record of a layer (one audit entry); returns how many."""
         spec = layer_spec(layer)
-        table = db.table(db.InventoryRow) if layer == "inventory" else db.table(MODELS[spec.name])
+        table = db.inventory if layer == "inventory" else TABLES[spec.name]
         with self._write() as conn:
             removed = conn.execute(delete(table)).rowcount
             self._audit(conn, actor=actor, action="clear", layer=layer,

@@ -25,11 +25,11 @@ from geo.registry.layers import LayersMixin
 from geo.registry.records import RecordsMixin
 from geo.registry.settings import REGION_KEY, SettingsMixin
 from geo.registry.spatial import SpatialMixin
-from geo.registry.store import MODELS, WGS84, Store
+from geo.registry.store import TABLES, WGS84, Store
 from geo.registry.teams import TeamsMixin
 
 # The errors a registry raises are exported by the package (geo.registry) and geo.errors.
-__all__ = ["MODELS", "REGION_KEY", "WGS84", "Registry"]
+__all__ = ["REGION_KEY", "TABLES", "WGS84", "Registry"]
 
 
 class Registry(TeamsMixin, RecordsMixin, SpatialMixin, InventoryMixin, LayersMixin,

@@ -85,7 +85,7 @@ class SettingsMixin(Store):
 
     def _seed_catalogue(self) -> None:
         """Put the default items in an empty catalogue (a write only when one is missing)."""
-        table = db.table(db.CatalogueItem)
+        table = db.catalogue
         with self._read() as conn:
             present = set(conn.execute(select(table.c.item)).scalars())
         if present:
@@ -99,7 +99,7 @@ class SettingsMixin(Store):
 
     def catalogue(self) -> pd.DataFrame:
         with self._read() as conn:
-            frame = pd.read_sql(select(db.table(db.CatalogueItem)), conn)
+            frame = pd.read_sql(select(db.catalogue), conn)
         return frame.set_index("item")
 
     def add_catalogue_item(self, item: str, *, name_en: str = "", name_zh: str = "",
@@ -108,7 +108,7 @@ class SettingsMixin(Store):
         if not key or not key.replace("_", "").isalnum():
             raise ValidationError(f"item: expected a short key of letters, digits and _, "
                                   f"got {item!r}")
-        table = db.table(db.CatalogueItem)
+        table = db.catalogue
         values = {"item": key, "name_en": name_en, "name_zh": name_zh, "unit": unit}
         with self._write() as conn:
             # One statement: of two writers adding the same item at once, one is told it exists.

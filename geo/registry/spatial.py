@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from geo.errors import ValidationError
-from geo.registry import database as db
 from geo.registry import postgis
 from geo.registry.spatial_index import Bounds, SpatialIndex, degree_box
-from geo.registry.store import CHUNK, MODELS, WGS84, Store
+from geo.registry.store import CHUNK, TABLES, WGS84, Store
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +55,19 @@ class SpatialMixin(Store):
     def _intersecting(self, layer: str, box: Bounds) -> list[str]:
         if self.postgis:
             with self._read() as conn:
-                return postgis.intersecting(conn, db.table(self._model(layer)).name, box)
+                return postgis.intersecting(conn, self._table(layer).name, box)
         return self._index(layer).intersecting(box)
 
     def _nearest_boxes(self, layer: str, lon: float, lat: float, k: int) -> list[str]:
         if self.postgis:
             with self._read() as conn:
-                return postgis.nearest(conn, db.table(self._model(layer)).name, lon, lat, k)
+                return postgis.nearest(conn, self._table(layer).name, lon, lat, k)
         return self._index(layer).nearest(lon, lat, k)
 
     def _distances_m(self, layer: str, ids: list[str], lon: float, lat: float) -> pd.Series:
         if not ids:
             return pd.Series([], dtype=float, name="distance_m")
-        table = db.table(MODELS[layer])
+        table = TABLES[layer]
         rows = []
         with self._read() as conn:
             for start in range(0, len(ids), CHUNK):
@@ -83,20 +82,20 @@ class SpatialMixin(Store):
                          name="distance_m").sort_values(kind="stable")
 
     @staticmethod
-    def _model(layer: str) -> type[db.Base]:
-        if layer not in MODELS:
+    def _table(layer: str) -> Table:
+        if layer not in TABLES:
             raise ValidationError(f"layer: {layer!r} has no spatial index; one of "
-                                  f"{', '.join(MODELS)}")
-        return MODELS[layer]
+                                  f"{', '.join(TABLES)}")
+        return TABLES[layer]
 
     def _index(self, layer: str) -> SpatialIndex:
-        self._model(layer)
+        self._table(layer)
         revision = self._revisions((layer,))[layer]
         with self._index_lock:
             index = self._indexes.get(layer)
             if index is not None and index.revision == revision:
                 return index
-            table = db.table(MODELS[layer])
+            table = TABLES[layer]
             with self._read() as conn:
                 rows = conn.execute(select(table.c.id, table.c.min_lon, table.c.min_lat,
                                            table.c.max_lon, table.c.max_lat)).all()

@@ -11,12 +11,13 @@ read ``FOR UPDATE`` (a row lock on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` hold
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Self
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from geo.core.jsonable import jsonable
 from geo.core.standards import ShelterStandards, load_standards
@@ -25,9 +26,9 @@ from geo.registry.spatial_index import SpatialIndex
 
 WGS84 = "EPSG:4326"
 # The feature layers and their tables (inventory rows are not features: no geometry of their own).
-MODELS: dict[str, type[db.Base]] = {
-    "shelters": db.Shelter, "depots": db.Depot, "teams": db.Team, "hazards": db.Hazard,
-    "incidents": db.Incident, "population": db.PopulationPoint}
+TABLES: dict[str, Table] = {
+    "shelters": db.shelters, "depots": db.depots, "teams": db.teams, "hazards": db.hazards,
+    "incidents": db.incidents, "population": db.population}
 CHUNK = 5000  # rows per INSERT and ids per IN (...): keeps statements within SQLite's limits
 
 
@@ -46,13 +47,19 @@ class Store:
         except BaseException:
             db.remove_created(self._created)
             raise
-        self.standards = standards or load_standards()
+        self._standards = standards
         # Spatial queries go to PostGIS's GiST indexes there, to in-process rtrees on SQLite.
         self.postgis = self.engine.dialect.name == "postgresql"
         # The spatial indexes live here because transaction() must drop them when it ends.
         self._indexes: dict[str, SpatialIndex] = {}
         self._index_lock = threading.Lock()
         self._local = threading.local()  # the open transaction() of each thread
+
+    @functools.cached_property
+    def standards(self) -> ShelterStandards:
+        """The shelter standards records are checked against: those given, else the shipped
+        table, read on first use (a query that writes no shelter needs none)."""
+        return self._standards or load_standards()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -112,7 +119,7 @@ class Store:
 
     def _audit(self, conn: Connection, *, actor: str, action: str, layer: str, record_id: str,
                old: Mapping | None, new: Mapping | None) -> None:
-        conn.execute(insert(db.table(db.AuditEntry)).values(
+        conn.execute(insert(db.audit_log).values(
             at=db.utc_now(), actor=actor, action=action, layer=layer, record_id=str(record_id),
             old=jsonable(old, geometry="wkt"), new=jsonable(new, geometry="wkt")))
 
@@ -120,14 +127,14 @@ class Store:
         """Count writes per layer, so an index built before another process wrote is refreshed.
         One atomic upsert: concurrent writers each get their own number, none is lost (the row
         stays locked until the writer's transaction ends)."""
-        table = db.table(db.Revision)
+        table = db.revisions
         bump = db.upsert(conn, table, {"layer": layer, "count": 1}, keys=("layer",),
                          set_={"count": table.c.count + 1})
         return int(conn.execute(bump.returning(table.c.count)).scalar_one())
 
     def _revisions(self, layers: tuple[str, ...]) -> dict[str, int]:
         """The write counts of ``layers`` (0 for a layer never written), in one read."""
-        table = db.table(db.Revision)
+        table = db.revisions
         with self._read() as conn:
             rows = conn.execute(select(table.c.layer, table.c.count)
                                 .where(table.c.layer.in_(list(layers)))).all()
@@ -138,11 +145,11 @@ class Store:
 def meta_value(conn: Connection, key: str, *, lock: bool = False):
     """The value stored under ``key`` in the ``meta`` table, or None; ``lock`` holds the row
     until the transaction ends (to write it back changed)."""
-    table = db.table(db.Meta)
+    table = db.meta
     query = select(table.c.value).where(table.c.key == key)
     return conn.execute(query.with_for_update() if lock else query).scalar()
 
 
 def set_meta_value(conn: Connection, key: str, value) -> None:
     """Store ``value`` under ``key`` (one atomic upsert)."""
-    conn.execute(db.upsert(conn, db.table(db.Meta), {"key": key, "value": value}, keys=("key",)))
+    conn.execute(db.upsert(conn, db.meta, {"key": key, "value": value}, keys=("key",)))

@@ -40,7 +40,7 @@ class TeamsMixin(RecordsMixin):
     def assign_team(self, incident_id: str, team_id: str, *, actor: str = "system") -> int:
         """Assign an *available* team to an incident (one transaction: the team's conditional
         status change, the assignment, the incident's status). Returns the assignment id."""
-        incidents, assignments = db.table(db.Incident), db.table(db.Assignment)
+        incidents, assignments = db.incidents, db.assignments
         with self._write() as conn:
             state = conn.execute(select(incidents.c.status)
                                  .where(incidents.c.id == str(incident_id))
@@ -68,7 +68,7 @@ class TeamsMixin(RecordsMixin):
     def release_team(self, team_id: str, *, status: str = TEAM_AVAILABLE,
                      actor: str = "system") -> None:
         """End a team's open assignments and set its status (default: available again)."""
-        assignments = db.table(db.Assignment)
+        assignments = db.assignments
         with self._write() as conn:
             self._change_status(conn, team_id, status, expected=TEAM_BUSY, actor=actor)
             conn.execute(update(assignments).where(assignments.c.team == str(team_id),
@@ -80,7 +80,7 @@ class TeamsMixin(RecordsMixin):
     @staticmethod
     def _open_assignment(conn: Connection, team_id: str) -> dict | None:
         """The team's latest unreleased assignment: who got it, when, for which incident."""
-        table = db.table(db.Assignment)
+        table = db.assignments
         row = conn.execute(select(table.c.incident, table.c.assigned_by, table.c.assigned_at)
                            .where(table.c.team == str(team_id), table.c.released_at.is_(None))
                            .order_by(table.c.id.desc()).limit(1)).first()
@@ -96,7 +96,7 @@ class TeamsMixin(RecordsMixin):
             if value not in TEAM_STATUSES:
                 raise ValidationError(f"status: {value!r} is not one of "
                                       f"{', '.join(TEAM_STATUSES)}")
-        table = db.table(db.Team)
+        table = db.teams
         # The status it had, read under a row lock (SQLite's write transaction holds the whole
         # database), so that the audit entry shows it rather than the statuses allowed.
         current = conn.execute(select(table.c.status).where(table.c.id == str(team_id))

@@ -1,11 +1,13 @@
-"""What every analysis of the application layer shares: one moment's revisions per query, the
-demo registry's note, registry layers that may be absent, hazards and ad-hoc barriers as road
-effects, and the refusal of inputs of another place."""
+"""What every analysis of the application layer shares: which network and direction each kind of
+facility uses by default, one moment's revisions per query, the demo registry's note, registry
+layers that may be absent, hazards and ad-hoc barriers as road effects, and the refusal of
+inputs of another place."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import geopandas as gpd
@@ -16,6 +18,20 @@ from geo.network.model import RoadNetwork
 from geo.services.context import Context
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FacilityDefaults:
+    mode: str
+    direction: str
+
+
+# Which network and direction each kind of facility uses unless told otherwise.
+FACILITY_DEFAULTS = {
+    "shelters": FacilityDefaults(mode="walk", direction="to"),
+    "teams": FacilityDefaults(mode="drive", direction="from"),
+    "depots": FacilityDefaults(mode="drive", direction="from"),
+}
 
 
 def as_of_one_moment(analysis: Callable[..., T]) -> Callable[..., T]:

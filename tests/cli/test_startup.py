@@ -25,13 +25,20 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 # Never needed to read the demo registry and answer from the network: solvers (siting,
-# evacuation), the web service, tiles and maps, rasters, PostGIS, network ingestion.
+# evacuation), the web service, tiles and maps, rasters, the ORM, PostGIS, network ingestion.
 NOT_FOR_ANY_QUERY = ["scipy.optimize", "highspy", "flask", "werkzeug", "PIL", "folium",
                      "rasterio", "osmnx", "networkx", "geoalchemy2",
-                     "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql",
+                     "sqlalchemy.orm", "sqlalchemy.dialects.postgresql",
+                     "sqlalchemy.dialects.mysql",
                      "geo.analysis.evacuation", "geo.analysis.siting", "geo.io.tiles",
                      "geo.services.basemap", "geo.registry.demo", "geo.cli.registry",
                      "geo.cli.siting"]
+# A dispatch needs none of the other analyses (nor the grids and contours of service areas), and
+# a network loaded from the cache needs none of what builds one (OSM readers, progress bars).
+NOT_FOR_A_DISPATCH = ["geo.services.analyses", "geo.analysis.coverage",
+                      "geo.analysis.service_areas", "geo.analysis.exposure",
+                      "geo.analysis.area_grid", "geo.analysis.grid_kernel", "contourpy", "numba",
+                      "geo.network.osm_read", "geo.network.simplify", "geo.core.progress", "tqdm"]
 # A route needs neither the registry nor any table.
 NOT_FOR_A_ROUTE = ["sqlalchemy", "pandas", "geopandas", "yaml", "geo.registry.registry"]
 
@@ -53,14 +60,14 @@ def test_dispatch_loads_no_solver_web_or_postgis_module(demo_run):
     loaded = loaded_modules("dispatch", "--at", "47.1650,9.5100", "--k", "3",
                             "--items", "water=500", *demo_run)
     assert "geo.analysis.dispatch" in loaded
-    assert sorted(loaded & set(NOT_FOR_ANY_QUERY)) == []
+    assert sorted(loaded & set(NOT_FOR_ANY_QUERY + NOT_FOR_A_DISPATCH)) == []
 
 
 def test_route_loads_neither_the_registry_nor_pandas(cache_dir, li_walk):
     loaded = loaded_modules("route", "--mode", "walk", "--from", "47.1410,9.5209",
                             "--to", "47.1650,9.5100", "--cache-dir", str(cache_dir))
     assert "geo.routing.paths" in loaded
-    assert sorted(loaded & set(NOT_FOR_ANY_QUERY + NOT_FOR_A_ROUTE)) == []
+    assert sorted(loaded & set(NOT_FOR_ANY_QUERY + NOT_FOR_A_DISPATCH + NOT_FOR_A_ROUTE)) == []
 
 
 def test_every_command_is_found_in_the_module_that_registers_it():

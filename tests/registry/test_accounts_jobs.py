@@ -48,7 +48,7 @@ def test_users_tokens_and_sign_in_attempts(reg):
 
 def test_an_unknown_name_is_checked_against_a_hash_as_costly_as_a_stored_one(reg):
     reg.add_user("ana", "dispatcher", PASSWORD)
-    users = db.table(db.User)
+    users = db.users
     with reg.engine.connect() as conn:
         stored = conn.execute(select(users.c.password_hash)).scalar_one()
     # "scrypt:N:r:p$salt$hash": the same method and cost parameters
@@ -60,7 +60,7 @@ def test_a_job_whose_heartbeat_stopped_is_lost_and_a_live_one_is_not(reg):
     live, dead = (reg.add_job("coverage", owner="ana", params={}) for _ in range(2))
     for job in (live, dead):
         reg.job_started(job)
-    jobs = db.table(db.Job)
+    jobs = db.jobs
     with reg.engine.begin() as conn:
         conn.execute(update(jobs).where(jobs.c.id == dead).values(
             heartbeat_at=db.utc_now() - timedelta(seconds=2 * LOST_AFTER_S)))

@@ -6,8 +6,7 @@ import re
 import sqlite3
 
 import pytest
-from sqlalchemy import Column, ForeignKey, Integer, Table, text
-from sqlalchemy.orm import DeclarativeBase, column_property
+from sqlalchemy import text
 
 from geo.errors import GeoError, SourceError, ValidationError
 from geo.registry import database as db
@@ -147,7 +146,7 @@ def test_schema_compiles_for_postgresql():
     from sqlalchemy.schema import CreateTable
 
     ddl = "\n".join(str(CreateTable(table).compile(dialect=postgresql.dialect()))
-                    for table in db.Base.metadata.sorted_tables)
+                    for table in db.METADATA.sorted_tables)
     assert "CREATE TABLE teams" in ddl and "geometry_wkb TEXT NOT NULL" in ddl
     assert "CHECK (quantity >= 0)" in ddl and "REFERENCES depots (id) ON DELETE CASCADE" in ddl
 
@@ -155,28 +154,6 @@ def test_schema_compiles_for_postgresql():
 def test_unreachable_server_or_missing_driver_is_a_clear_error():
     with pytest.raises(SourceError, match=r"database postgresql://\*\*\*@127.0.0.1:9/none"):
         db.open_database("postgresql://planner:secret@127.0.0.1:9/none")
-
-
-def test_table_is_the_table_each_model_is_mapped_to():
-    for mapper in db.Base.registry.mappers:
-        model = mapper.class_
-        assert db.table(model) is db.Base.metadata.tables[model.__tablename__]
-
-
-def test_table_refuses_a_model_mapped_to_a_join():
-    class Local(DeclarativeBase):
-        pass
-
-    left = Table("left_side", Local.metadata, Column("id", Integer, primary_key=True))
-    right = Table("right_side", Local.metadata,
-                  Column("id", Integer, ForeignKey("left_side.id"), primary_key=True))
-
-    class Both(Local):
-        __table__ = left.join(right)
-        id = column_property(left.c.id, right.c.id)
-
-    with pytest.raises(TypeError, match="Both is mapped to a Join, not a Table"):
-        db.table(Both)
 
 
 @pytest.mark.parametrize("url", ["mysql://planner:secret@dbhost/registry",

@@ -16,7 +16,7 @@ from geo.registry.spatial_index import degree_box
 pytestmark = pytest.mark.postgres
 
 VADUZ = (9.5209, 47.1410)
-FEATURE_TABLES = [db.table(model).name for model in db.FEATURE_MODELS]
+FEATURE_TABLES = [table.name for table in db.FEATURE_TABLES]
 
 
 def test_a_new_registry_creates_postgis_and_a_gist_index_per_feature_table(empty_postgres_url):

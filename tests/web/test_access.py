@@ -138,7 +138,7 @@ def test_a_dispatcher_may_not_edit_shelters_and_a_planner_may_not_assign(client,
 def test_tokens_are_stored_hashed_shown_once_and_revocable(client, registry, tokens, headers):
     token = tokens["viewer"]
     with registry.engine.connect() as conn:
-        stored = conn.execute(db.table(db.ApiToken).select()).mappings().all()
+        stored = conn.execute(db.api_tokens.select()).mappings().all()
     assert all(token not in json.dumps(dict(row), default=str) for row in stored)
     listed = client.get("/api/tokens", headers=headers("admin")).json["tokens"]
     assert all("token" not in entry for entry in listed)
@@ -153,7 +153,7 @@ def test_tokens_are_stored_hashed_shown_once_and_revocable(client, registry, tok
 
 
 def test_an_expired_token_is_refused(client, registry, tokens, headers):
-    table = db.table(db.ApiToken)
+    table = db.api_tokens
     with registry.engine.begin() as conn:
         conn.execute(update(table).values(expires_at=db.utc_now() - timedelta(seconds=1)))
     response = client.get("/collections", headers=headers("viewer"))
@@ -216,7 +216,7 @@ def test_sign_in_is_rate_limited_per_name(client, app, tokens):
 
 def test_passwords_are_hashed_with_scrypt(registry, tokens):
     with registry.engine.connect() as conn:
-        hashes = [row.password_hash for row in conn.execute(db.table(db.User).select())]
+        hashes = [row.password_hash for row in conn.execute(db.users.select())]
     assert hashes and all(h.startswith("scrypt:") and PASSWORD not in h for h in hashes)
 
 

@@ -145,7 +145,7 @@ def test_a_finished_job_outlives_the_workers_and_a_running_one_is_reported_lost(
     assert status == 200 and again["status"] == "done" and again["result"]["areas"]
     with Registry(str(db)) as registry, registry.engine.begin() as conn:
         # its heartbeat stopped a minute ago
-        conn.execute(update(dbm.table(dbm.Job)).where(dbm.table(dbm.Job).c.id == orphan)
+        conn.execute(update(dbm.jobs).where(dbm.jobs.c.id == orphan)
                      .values(heartbeat_at=dbm.utc_now() - timedelta(seconds=60)))
     status, lost = _call(f"{restarted.url}/api/jobs/{orphan}", token=token)
     assert status == 200 and lost["status"] == "lost"
