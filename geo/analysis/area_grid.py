@@ -47,44 +47,6 @@ class TimedPieces:
         return len(self.ax)
 
 
-@dataclass(frozen=True)
-class RoadPoints:
-    """The points of stretches of road, end to end: each stretch's start, the road's own points
-    between its ends, its end. ``stretch`` per point; ``index`` into the key line of the road
-    points, -1 for a stretch's two ends (whose position is ``key``); a piece runs from each
-    point in ``starts`` to the next."""
-
-    stretch: np.ndarray
-    index: np.ndarray
-    key: np.ndarray
-    starts: np.ndarray
-
-    def lookup(self, key_line: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``values`` (one per key of ``key_line``) at every point: taken at the road's own
-        points, interpolated at the stretches' ends."""
-        result = values[np.maximum(self.index, 0)]
-        ends = self.index < 0
-        result[ends] = np.interp(self.key[ends], key_line, values)
-        return result
-
-
-def road_points_between(keys: np.ndarray, geom: np.ndarray, lo: np.ndarray,
-                        hi: np.ndarray) -> RoadPoints:
-    """The points of road ``geom[i]`` from fraction ``lo[i]`` to ``hi[i]``. ``keys`` is the key
-    line (``2·geometry + fraction`` of every road point, ascending)."""
-    lo_key, hi_key = 2.0 * geom + lo, 2.0 * geom + hi
-    first = np.searchsorted(keys, lo_key, side="right")
-    inner = np.maximum(np.searchsorted(keys, hi_key, side="left") - first, 0)
-    points = inner + 2
-    stretch = np.repeat(np.arange(len(geom)), points)
-    step = np.arange(points.sum()) - np.repeat(np.cumsum(points) - points, points)
-    last = step == np.repeat(points - 1, points)
-    end = (step == 0) | last
-    index = np.where(end, -1, np.repeat(first, points) + step - 1)
-    key = np.where(step == 0, lo_key[stretch], np.where(last, hi_key[stretch], np.nan))
-    return RoadPoints(stretch, index, key, np.flatnonzero(~last))
-
-
 def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float | None = None,
                   cell_m: float | None = None) -> list:
     """One polygon (projected) per break: the land within ``buffer_m`` of the pieces' parts

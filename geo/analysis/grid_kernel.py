@@ -56,3 +56,45 @@ def lower_distances(distance: np.ndarray, nx: int, ny: int, x0: float, y0: float
                     d = math.sqrt(d2)
                     if d < distance[row + i]:
                         distance[row + i] = d
+
+
+@numba.njit(cache=True, nogil=True)
+def _at(keys: np.ndarray, values: np.ndarray, key: float, above: int) -> float:
+    """``values`` interpolated at ``key``, where ``keys[above]`` is the first key above it."""
+    if above <= 0:
+        return values[0]
+    if above >= len(keys):
+        return values[len(keys) - 1]
+    k0, k1 = keys[above - 1], keys[above]
+    share = (key - k0) / (k1 - k0) if k1 > k0 else 0.0
+    return values[above - 1] + share * (values[above] - values[above - 1])
+
+
+@numba.njit(cache=True, nogil=True)
+def stretch_pieces(keys: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                   lo_key: np.ndarray, hi_key: np.ndarray, first: np.ndarray,
+                   last: np.ndarray, offsets: np.ndarray, origin_level: np.ndarray,
+                   origin_cost: np.ndarray, factor: np.ndarray, ax: np.ndarray,
+                   ay: np.ndarray, bx: np.ndarray, by: np.ndarray, a_cost: np.ndarray,
+                   b_cost: np.ndarray) -> None:  # pragma: no cover  (compiled)
+    """The straight pieces of stretch ``s`` (from key ``lo_key[s]`` to ``hi_key[s]``; the road
+    points strictly between are ``keys[first[s]:last[s]]``) written from ``offsets[s]`` on: ends
+    interpolated on the key line, the road's own points taken as they are, and the cost of
+    reaching each point: ``origin_cost + factor·|level − origin_level|``."""
+    for s in range(len(lo_key)):
+        at, stop = offsets[s], offsets[s + 1]
+        x = _at(keys, xs, lo_key[s], first[s])
+        y = _at(keys, ys, lo_key[s], first[s])
+        level = _at(keys, levels, lo_key[s], first[s])
+        cost = origin_cost[s] + factor[s] * abs(level - origin_level[s])
+        for p in range(at, stop):
+            point = first[s] + (p - at)
+            if p == stop - 1:  # the stretch's end
+                nx = _at(keys, xs, hi_key[s], last[s])
+                ny = _at(keys, ys, hi_key[s], last[s])
+                level = _at(keys, levels, hi_key[s], last[s])
+            else:
+                nx, ny, level = xs[point], ys[point], levels[point]
+            next_cost = origin_cost[s] + factor[s] * abs(level - origin_level[s])
+            ax[p], ay[p], bx[p], by[p], a_cost[p], b_cost[p] = x, y, nx, ny, cost, next_cost
+            x, y, cost = nx, ny, next_cost

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.area_grid import TimedPieces, band_polygons, road_points_between
+from geo.analysis.area_grid import TimedPieces, band_polygons
 from geo.analysis.ranking import unreachable_reasons
 from geo.core.jsonable import jsonable
 from geo.core.validate import check_breaks, check_choice, lonlat_points, per_point_costs
@@ -370,17 +370,25 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
     """The straight pieces of the stretches, with the cost of reaching each end: the stretch's
     origin cost plus the cost along the road from its origin (cut at the effects' boundaries
     too, so that cost is linear along every piece)."""
+    from geo.analysis.grid_kernel import stretch_pieces
+
     costs = search.costs
     stretches = _earliest_way(stretches, costs)
     lo, hi = np.minimum(stretches.origin, stretches.far), np.maximum(stretches.origin,
                                                                     stretches.far)
-    points = road_points_between(costs.keys, stretches.geom, lo, hi)
-    origin_level = costs.level(2.0 * stretches.geom + stretches.origin)[points.stretch]
-    cost = (stretches.origin_cost[points.stretch] + costs.factor(stretches.edge)[points.stretch]
-            * np.abs(points.lookup(costs.keys, costs.levels) - origin_level))
-    x, y = (points.lookup(costs.keys, v) for v in costs.keys_xy)
-    a, b = points.starts, points.starts + 1
-    return TimedPieces(x[a], y[a], x[b], y[b], cost[a], cost[b])
+    keys = costs.keys
+    lo_key, hi_key = 2.0 * stretches.geom + lo, 2.0 * stretches.geom + hi
+    first = np.searchsorted(keys, lo_key, side="right")
+    last = np.searchsorted(keys, hi_key, side="left")
+    # One piece per pair of consecutive points: the stretch's ends and the road's points between
+    offsets = np.r_[0, np.cumsum(np.maximum(last - first, 0) + 1)]
+    pieces = TimedPieces(*(np.empty(offsets[-1]) for _ in range(6)))
+    x, y = costs.keys_xy
+    stretch_pieces(keys, costs.levels, x, y, lo_key, hi_key, first, last, offsets,
+                   costs.level(2.0 * stretches.geom + stretches.origin), stretches.origin_cost,
+                   costs.factor(stretches.edge), pieces.ax, pieces.ay, pieces.bx, pieces.by,
+                   pieces.a_cost, pieces.b_cost)
+    return pieces
 
 
 def _take(arrays, index):
