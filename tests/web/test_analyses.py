@@ -56,6 +56,28 @@ def test_service_areas_run_as_a_job_with_progress_then_the_result(app, client, h
     assert len(job["result"]["features"]["features"]) == len(areas)
 
 
+def test_filled_service_areas_over_http_are_the_application_layers(app, client, headers):
+    accepted = client.post("/api/service-areas",
+                           json={"breaks": [10], "form": "filled", "fill_m": 150},
+                           headers=headers("viewer"))
+    job = wait_for_job(client, accepted.json["href"], headers("viewer"))
+    ctx = app.extensions["geo"].context()
+    filled = services.service_areas(ctx, breaks_s=[600], form="filled", fill_m=150)
+    band = services.service_areas(ctx, breaks_s=[600])
+    area_m2 = job["result"]["areas"][0]["area_m2"]
+    assert area_m2 == pytest.approx(filled.areas["area_m2"].iloc[0])
+    assert area_m2 > band.areas["area_m2"].iloc[0]
+
+
+@pytest.mark.parametrize("body, field", [({"breaks": [10], "form": "blob"}, "form"),
+                                         ({"breaks": [10], "fill_m": -3}, "fill_m"),
+                                         ({"breaks": [10], "buffer_m": 0}, "buffer_m")])
+def test_bad_service_area_shapes_are_refused_naming_the_field(client, headers, body, field):
+    answer = client.post("/api/service-areas", json=body, headers=headers("viewer"))
+    assert answer.status_code == 422
+    assert answer.json["error"]["field"] == field
+
+
 def test_coverage_job_with_demand_given_as_geojson(client, headers):
     demand = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": SCHAAN},
