@@ -368,7 +368,7 @@ def test_service_areas_are_drawn_by_break_with_a_legend(open_map, service):
     band_rings = _rings(result["features"]["features"])
     section.locator("[name=form]").select_option("filled")
     section.locator("#plan-run-areas").click()
-    page.wait_for_function("Geo.results['service-areas'] && Geo.results['service-areas']"
+    page.wait_for_function("() => Geo.results['service-areas'] && Geo.results['service-areas']"
                            ".toGeoJSON().features.length === 2 && " + _JS_RINGS + " !== "
                            + str(band_rings), timeout=120_000)
     filled = run_job(service, "/api/service-areas", {"layer": "teams", "breaks": [3, 6],
