@@ -391,11 +391,6 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
     return pieces
 
 
-def _take(arrays, index):
-    """The same dataclass of arrays, each indexed by ``index``."""
-    return type(arrays)(*(getattr(arrays, f.name)[index] for f in dataclasses.fields(arrays)))
-
-
 def _split_disks(net: RoadNetwork, search, breaks, outline: _Outline):
     """Per break, the dissolved area divided between facilities: each piece of it goes to the
     facility whose reached roads are nearest (Voronoi cells of points along those roads)."""
