@@ -233,7 +233,7 @@ def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel
     search_kw = {"costs": costs, "reverse": direction == "to", "cutoff": breaks[-1]}
     reach: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
     rows: list[tuple[int | None, float, object]]
-    if overlap == "overlap":
+    if overlap == "overlap" or not snapped.on_network.any():  # no facility: no area at all
         rows = []
         for i in np.flatnonzero(snapped.on_network):
             one = snapped.take([i])

@@ -343,3 +343,9 @@ def test_a_road_blocked_midway_is_covered_from_both_ends_up_to_the_block(li_walk
         if checked == 3:
             break
     assert checked >= 1
+
+
+def test_no_facility_on_the_network_gives_no_area_rather_than_an_empty_one(li_walk):
+    result = service_areas(li_walk, ([9.6314], [47.2731]), breaks=[300.0, 600.0])  # 5 km off
+    assert result.areas.empty and len(result.polygons) == 0
+    assert result.unreachable["reason"].tolist() == ["off_network"]
