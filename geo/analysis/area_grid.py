@@ -51,41 +51,41 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
                   cell_m: float | None = None) -> list:
     """One polygon (projected) per break: the land within ``buffer_m`` of the pieces' parts
     reached within it; with ``fill_m``, closed over gaps between reached roads (see module)."""
-    from geo.analysis.grid_kernel import lower_distances
+    from geo.analysis.grid_kernel import lower_distances, reached_bounds
 
     breaks = np.asarray(breaks, dtype=float)
     cell_m = buffer_m * CELL_PER_BUFFER if cell_m is None else cell_m
-    pieces = _within(_low_end_first(pieces), breaks[-1])
-    if len(pieces) == 0:
+    p = pieces
+    bounds = reached_bounds(p.ax, p.ay, p.bx, p.by, p.a_cost, p.b_cost, float(breaks[-1]))
+    if not bounds[0] <= bounds[2]:
         return [shapely.Polygon() for _ in breaks]
-    grid = _Grid.around(pieces, cell_m, margin_m=buffer_m + 2 * cell_m + (fill_m or 0.0))
+    # A closed band reaches fill_m beyond the band, which reaches a cell beyond buffer_m.
+    margin_m = buffer_m + 2 * cell_m + (fill_m or 0.0)
+    grid = _Grid.around(bounds, cell_m, margin_m=margin_m)
     # Grid points beyond reach_m of every reached road keep reach_m: enough for the outline to
     # be interpolated between a point inside and its neighbours (at most one cell further).
     reach_m = buffer_m + cell_m
     distance = np.full(grid.size, reach_m)
     polygons, previous = [], -np.inf
+    seen = (grid.ny, -1, grid.nx, -1)
+    pad = int(np.ceil((fill_m or 0.0) / cell_m)) + 1
     for b in breaks:
-        lower_distances(distance, grid.nx, grid.ny, grid.x0, grid.y0, cell_m, reach_m,
-                        pieces.ax, pieces.ay, pieces.bx, pieces.by, pieces.a_cost,
-                        pieces.b_cost, float(b), float(previous))
-        field = distance.reshape(grid.shape)
+        rows = lower_distances(distance, grid.nx, grid.ny, grid.x0, grid.y0, cell_m, reach_m,
+                               p.ax, p.ay, p.bx, p.by, p.a_cost, p.b_cost, float(b),
+                               float(previous))
+        seen = (min(seen[0], rows[0]), max(seen[1], rows[1]), min(seen[2], rows[2]),
+                max(seen[3], rows[3]))
+        # Closed and traced only over the grid points looked at so far (and the closing's
+        # reach): the smaller breaks' areas cover a fraction of the grid, and the tracer's
+        # set-up costs as much as its grid.
+        box = (slice(max(seen[0] - pad, 0), seen[1] + pad + 1),
+               slice(max(seen[2] - pad, 0), seen[3] + pad + 1))
+        field = distance.reshape(grid.shape)[box]
         if fill_m:
             field = _closed(field, buffer_m, fill_m, cell_m)
-        polygons.append(grid.contour(field, buffer_m))
+        polygons.append(grid.contour(field, buffer_m, box))
         previous = b
     return polygons
-
-
-def _low_end_first(p: TimedPieces) -> TimedPieces:
-    swap = p.a_cost > p.b_cost
-    return TimedPieces(np.where(swap, p.bx, p.ax), np.where(swap, p.by, p.ay),
-                       np.where(swap, p.ax, p.bx), np.where(swap, p.ay, p.by),
-                       np.where(swap, p.b_cost, p.a_cost), np.where(swap, p.a_cost, p.b_cost))
-
-
-def _within(p: TimedPieces, budget: float) -> TimedPieces:
-    keep = p.a_cost <= budget
-    return TimedPieces(*(getattr(p, name)[keep] for name in TimedPieces.__dataclass_fields__))
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,12 @@ class _Grid:
     ny: int
 
     @classmethod
-    def around(cls, p: TimedPieces, cell_m: float, margin_m: float) -> _Grid:
-        x0 = np.floor((min(p.ax.min(), p.bx.min()) - margin_m) / cell_m) * cell_m
-        y0 = np.floor((min(p.ay.min(), p.by.min()) - margin_m) / cell_m) * cell_m
-        x1 = max(p.ax.max(), p.bx.max()) + margin_m
-        y1 = max(p.ay.max(), p.by.max()) + margin_m
+    def around(cls, bounds: tuple[float, float, float, float], cell_m: float,
+               margin_m: float) -> _Grid:
+        """The grid over ``bounds`` (min x, min y, max x, max y) widened by ``margin_m``."""
+        x0 = np.floor((bounds[0] - margin_m) / cell_m) * cell_m
+        y0 = np.floor((bounds[1] - margin_m) / cell_m) * cell_m
+        x1, y1 = bounds[2] + margin_m, bounds[3] + margin_m
         nx, ny = int(np.ceil((x1 - x0) / cell_m)) + 1, int(np.ceil((y1 - y0) / cell_m)) + 1
         return cls(float(x0), float(y0), cell_m, nx, ny)
 
@@ -121,20 +122,20 @@ class _Grid:
         return np.meshgrid(self.x0 + self.cell_m * np.arange(self.nx),
                            self.y0 + self.cell_m * np.arange(self.ny))
 
-    def contour(self, field: np.ndarray, level: float):
-        """The region where ``field`` ≤ ``level`` as one (multi)polygon with its holes."""
+    def contour(self, field: np.ndarray, level: float, box: tuple[slice, slice]):
+        """The region where ``field`` ≥ 0, given over ``box`` (rows, columns) of the grid, is
+        ≤ ``level``, as one (multi)polygon with its holes."""
         import contourpy
 
+        x, y = self.points_xy
         # The generator class itself: contour_generator() scans z for NaNs every call, which
         # took longer than the tracing (the field never holds any).
         generator = contourpy.SerialContourGenerator(
-            *self.points_xy, field, None, corner_mask=False,  # type: ignore[arg-type]
-            line_type=contourpy.LineType.Separate,
+            x[box], y[box], np.ascontiguousarray(field), None,  # type: ignore[arg-type]
+            corner_mask=False, line_type=contourpy.LineType.Separate,
             fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False,
             z_interp=contourpy.ZInterp.Linear)
-        below_all = min(float(field.min()), level) - 1.0
-        points, rings, outers = (np.asarray(part[0]) for part in generator.filled(below_all,
-                                                                                   level))
+        points, rings, outers = (np.asarray(part[0]) for part in generator.filled(-1.0, level))
         if points.ndim != 2 or len(points) == 0:
             return shapely.Polygon()
         parts = np.array([0, len(outers) - 1])
@@ -144,19 +145,11 @@ class _Grid:
 
 def _closed(field: np.ndarray, buffer_m: float, fill_m: float, cell_m: float) -> np.ndarray:
     """The band ``field ≤ buffer_m`` closed by ``fill_m`` (grown, then shrunk back), as a field
-    that is ≤ ``buffer_m`` exactly on the closed region. Distance transforms only over the
-    band's box widened by ``fill_m`` (the closing reaches no further)."""
+    (≥ 0, as the contour wants) that is ≤ ``buffer_m`` exactly on the closed region. ``field``
+    holds the band with ``fill_m`` (and a cell) to spare on every side: the closing reaches no
+    further."""
     from scipy.ndimage import distance_transform_edt
 
-    band = field <= buffer_m
-    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
-    if len(rows) == 0:
-        return field
-    pad = int(np.ceil(fill_m / cell_m)) + 1
-    box = (slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
-           slice(max(cols[0] - pad, 0), cols[-1] + pad + 1))
-    to_band = distance_transform_edt(~band[box], sampling=cell_m)
+    to_band = distance_transform_edt(field > buffer_m, sampling=cell_m)
     depth = distance_transform_edt(to_band <= fill_m, sampling=cell_m)
-    closed = field.copy()
-    closed[box] = np.minimum(field[box], buffer_m + fill_m - depth)
-    return closed
+    return np.minimum(field, np.maximum(buffer_m + fill_m - depth, 0.0))

@@ -13,7 +13,6 @@ roads within ``fill_m`` of them, as isochrone services draw it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass
 from functools import cached_property
@@ -74,21 +73,20 @@ def timed_stretches(net: RoadNetwork, search: Search, budget: float) -> TimedStr
     node it leaves (towards the node it enters, in a reverse search) as far as the budget left
     there goes, stopping at a blocked stretch; and each facility's own road around it.
 
-    Only the edges at nodes reached within the budget are looked at."""
-    nodes = np.flatnonzero(search.cost <= budget)
+    Only the edges at nodes reached within the budget are looked at, in one compiled loop
+    (:func:`geo.analysis.stretch_kernel.reached_stretches`)."""
+    from geo.analysis.stretch_kernel import reached_stretches as compiled
+
+    nodes = np.flatnonzero(search.cost[:net.n_nodes] <= budget)
     indptr, edge_list = ((net.rev_indptr, net.rev_edges) if search.reverse
                          else (net.fwd_indptr, net.fwd_edges))
-    first, count = np.asarray(indptr)[nodes], np.diff(np.asarray(indptr))[nodes]
-    step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    edges = np.asarray(edge_list)[np.repeat(first, count) + step]
-    entry = np.repeat(nodes, count)
-    # Position of the entry node on the edge's geometry, and the way the edge runs from it.
-    along_geometry = ~np.asarray(net.edge_reversed)[edges] ^ search.reverse
-    origin = np.where(along_geometry, 0.0, 1.0)
-    far = search.costs.reach(edges, origin, budget - search.cost[entry], along_geometry)
-    on_edges = TimedStretches(np.asarray(net.edge_geom)[edges], origin, far, search.cost[entry],
-                              edges, search.source[entry])
-    return _concat(on_edges, _own_roads(net, search, budget))
+    points = search.sources
+    return TimedStretches(*compiled(
+        nodes, search.cost, search.source, float(budget), np.asarray(indptr),
+        np.asarray(edge_list), np.asarray(net.edge_reversed), search.reverse,
+        np.asarray(points.geom, dtype=np.int64), np.asarray(points.fraction, dtype=float),
+        np.asarray(search.start_cost, dtype=float), np.asarray(net.geom_edges),
+        *search.costs.kernel_arrays))
 
 
 def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
@@ -114,33 +112,6 @@ def _merged(stretches: Stretches) -> Stretches:
     first = np.flatnonzero(new)
     return Stretches(geom[first], start[first], np.maximum.reduceat(end, first),
                      facility[first])
-
-
-def _own_roads(net: RoadNetwork, search: Search, budget: float) -> TimedStretches:
-    """Around each facility, the stretch of its own road reached within the budget.
-
-    Going out (a forward search), the forward edge covers the part towards the geometry's end
-    and the backward edge the part towards its start; coming in, the other way round.
-    """
-    points = search.sources
-    active = np.flatnonzero(points.on_network)
-    start_cost = search.start_cost[active]
-    left = budget - start_cost
-    active, left, start_cost = active[left >= 0], left[left >= 0], start_cost[left >= 0]
-    geom, f = points.geom[active], points.fraction[active]
-    forward, backward = net.geom_edges[geom, 0], net.geom_edges[geom, 1]
-    to_end, to_start = (backward, forward) if search.reverse else (forward, backward)
-    end = search.costs.reach(to_end, f, left, True)
-    start = search.costs.reach(to_start, f, left, False)
-    return TimedStretches(np.r_[geom, geom], np.r_[f, f], np.r_[end, start],
-                          np.r_[start_cost, start_cost], np.r_[to_end, to_start],
-                          np.r_[active, active])
-
-
-def _concat(*parts):
-    """One dataclass of arrays from several of the same type, end to end."""
-    return type(parts[0])(*(np.concatenate([getattr(p, f.name) for p in parts])
-                            for f in dataclasses.fields(parts[0])))
 
 
 def stretch_lines(net: RoadNetwork, stretches: Stretches) -> np.ndarray:
@@ -319,14 +290,14 @@ class _Demand:
 
 
 def to_lonlat(net: RoadNetwork, polygons: np.ndarray) -> np.ndarray:
-    """Polygons in the network's CRS as EPSG:4326. (Contoured outlines are valid polygons, and
-    stay so at these scales: tested, not checked on every call, which cost more than drawing.)"""
+    """Polygons in the network's CRS as EPSG:4326, all vertices at once (a fitted polynomial
+    checked against the exact transform: :mod:`geo.analysis.lonlat_fit`). Contoured outlines
+    are valid polygons, and stay so at these scales: tested, not checked on every call, which
+    cost more than drawing."""
+    from geo.analysis.lonlat_fit import lonlat
+
     transform = net.to_lonlat.transform
-
-    def lonlat(xy):
-        return np.column_stack(transform(xy[:, 0], xy[:, 1]))
-
-    return shapely.transform(polygons, lonlat)
+    return shapely.transform(polygons, lambda xy: lonlat(transform, xy))
 
 
 def _disks(net: RoadNetwork, search, breaks, outline: _Outline):
@@ -336,59 +307,21 @@ def _disks(net: RoadNetwork, search, breaks, outline: _Outline):
     return list(zip(breaks, polygons))
 
 
-def _earliest_way(stretches: TimedStretches, costs) -> TimedStretches:
-    """A road reached from both of its ends drawn once: each end's stretch only up to the point
-    where the other end's gets there first (the costs meet once: one rises along the road as the
-    other falls), so every part of the road keeps the earlier of its two times."""
-    from_end = np.flatnonzero((stretches.origin == 0.0) | (stretches.origin == 1.0))
-    order = from_end[np.argsort(stretches.geom[from_end], kind="stable")]
-    pair = np.flatnonzero((stretches.geom[order[1:]] == stretches.geom[order[:-1]])
-                          & (stretches.origin[order[1:]] != stretches.origin[order[:-1]]))
-    if len(pair) == 0:
-        return stretches
-    one, other = order[pair], order[pair + 1]
-    start = np.where(stretches.origin[one] == 0.0, one, other)  # entered at fraction 0
-    end = np.where(stretches.origin[one] == 0.0, other, one)  # entered at fraction 1
-    geom = stretches.geom[start]
-    level_0, level_1 = costs.level(2.0 * geom), costs.level(2.0 * geom + 1.0)
-    f0, f1 = costs.factor(stretches.edge[start]), costs.factor(stretches.edge[end])
-    # origin_cost[start] + f0·(L − L0) = origin_cost[end] + f1·(L1 − L)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        meet_level = ((stretches.origin_cost[end] - stretches.origin_cost[start]
-                       + f0 * level_0 + f1 * level_1) / (f0 + f1))
-    # Only where the two stretches overlap (a block or the budget may stop either short), and
-    # cut within the overlap: beyond it only one of them reaches the road at all.
-    far = stretches.far.copy()
-    overlap = np.flatnonzero(np.isfinite(meet_level) & (far[end] < far[start]))
-    start, end = start[overlap], end[overlap]
-    meet = np.clip(costs.fraction_at(geom[overlap], meet_level[overlap]), far[end], far[start])
-    far[start], far[end] = meet, meet
-    return dataclasses.replace(stretches, far=far)
-
-
-def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches):
+def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches) -> TimedPieces:
     """The straight pieces of the stretches, with the cost of reaching each end: the stretch's
     origin cost plus the cost along the road from its origin (cut at the effects' boundaries
-    too, so that cost is linear along every piece)."""
-    from geo.analysis.grid_kernel import stretch_pieces
+    too, so that cost is linear along every piece). A road reached from both of its ends keeps
+    the earlier of its two times at every point (see
+    :func:`geo.analysis.stretch_kernel.earliest_way`)."""
+    from geo.analysis.stretch_kernel import earliest_way, stretch_pieces
 
-    costs = search.costs
-    stretches = _earliest_way(stretches, costs)
-    lo, hi = np.minimum(stretches.origin, stretches.far), np.maximum(stretches.origin,
-                                                                    stretches.far)
-    keys = costs.keys
-    lo_key, hi_key = 2.0 * stretches.geom + lo, 2.0 * stretches.geom + hi
-    first = np.searchsorted(keys, lo_key, side="right")
-    last = np.searchsorted(keys, hi_key, side="left")
-    # One piece per pair of consecutive points: the stretch's ends and the road's points between
-    offsets = np.r_[0, np.cumsum(np.maximum(last - first, 0) + 1)]
-    pieces = TimedPieces(*(np.empty(offsets[-1]) for _ in range(6)))
-    x, y = costs.keys_xy
-    stretch_pieces(keys, costs.levels, x, y, lo_key, hi_key, first, last, offsets,
-                   costs.level(2.0 * stretches.geom + stretches.origin), stretches.origin_cost,
-                   costs.factor(stretches.edge), pieces.ax, pieces.ay, pieces.bx, pieces.by,
-                   pieces.a_cost, pieces.b_cost)
-    return pieces
+    keys, levels, _, _, scale, _, _ = search.costs.kernel_arrays
+    x, y = search.costs.keys_xy
+    far = earliest_way(stretches.geom, stretches.origin, stretches.far, stretches.origin_cost,
+                       stretches.edge, keys, levels, scale)
+    return TimedPieces(*stretch_pieces(stretches.geom, stretches.origin, far,
+                                       stretches.origin_cost, stretches.edge, keys, levels, x,
+                                       y, scale))
 
 
 def _split_disks(net: RoadNetwork, search, breaks, outline: _Outline):

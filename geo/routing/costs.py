@@ -77,7 +77,8 @@ class _Profile:
             keys, cumulative, blocks = _with_effects(keys, cumulative, effects)
         self.keys, self.cumulative = keys, cumulative
         self.keys_xy: tuple[np.ndarray, np.ndarray] | None = None  # see EdgeCosts.keys_xy
-        self.block_start, self.block_end = blocks[:, 0], blocks[:, 1]
+        self.block_start, self.block_end = (np.ascontiguousarray(blocks[:, 0]),
+                                             np.ascontiguousarray(blocks[:, 1]))
         geoms = np.arange(net.n_geometries)
         self.road_start = self.at(geoms, np.zeros(len(geoms)))
         self.road_end = self.at(geoms, np.ones(len(geoms)))
@@ -146,47 +147,6 @@ class _Profile:
         i = np.searchsorted(self.block_end, lo_key, side="left")
         inside = i < len(self.block_end)
         return inside & (self.block_start[np.minimum(i, len(self.block_end) - 1)] <= hi_key)
-
-    def reach(self, geom, start, budget, towards_end) -> np.ndarray:
-        """The fraction of ``geom`` reached from ``start`` with ``budget``, moving towards the
-        geometry's end (or its start), stopping before any blocked stretch."""
-        geom, start = np.asarray(geom), np.asarray(start, dtype=float)
-        key = 2.0 * geom + start
-        level = self.at(geom, start)
-        with np.errstate(invalid="ignore"):
-            up = self._key_at(level + budget, upward=True)
-            down = self._key_at(level - budget, upward=False)
-        road = 2.0 * geom
-        reached = np.where(towards_end, np.minimum(up, road + 1), np.maximum(down, road))
-        reached = self._stop_at_blocks(key, reached, towards_end)
-        return np.clip(reached - road, 0.0, 1.0)
-
-    def _key_at(self, level, *, upward: bool) -> np.ndarray:
-        """Inverse of the cumulative cost: the last key at ``level`` (the first, downward)."""
-        found = (np.searchsorted(self.cumulative, level, side="right") if upward
-                 else np.searchsorted(self.cumulative, level, side="left"))
-        i = np.clip(found, 1, len(self.keys) - 1)
-        c0, c1 = self.cumulative[i - 1], self.cumulative[i]
-        k0, k1 = self.keys[i - 1], self.keys[i]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(c1 > c0, (level - c0) / (c1 - c0), 1.0 if upward else 0.0)
-        key = k0 + np.clip(t, 0.0, 1.0) * (k1 - k0)
-        return np.where(np.isposinf(level), np.inf, np.where(np.isneginf(level), -np.inf, key))
-
-    def _stop_at_blocks(self, key, reached, towards_end) -> np.ndarray:
-        """``reached``, or the edge of the first blocked stretch between ``key`` and it (``key``
-        itself when it lies on a block)."""
-        n = len(self.block_start)
-        if n == 0:
-            return reached
-        ahead = np.minimum(np.searchsorted(self.block_end, key, side="left"), n - 1)
-        behind = np.maximum(np.searchsorted(self.block_start, key, side="right") - 1, 0)
-        on_block = (((self.block_start[ahead] <= key) & (self.block_end[ahead] >= key))
-                    | ((self.block_start[behind] <= key) & (self.block_end[behind] >= key)))
-        next_start, last_end = self.block_start[ahead], self.block_end[behind]
-        up = np.where(next_start >= key, np.minimum(reached, next_start), reached)
-        down = np.where(last_end <= key, np.maximum(reached, last_end), reached)
-        return np.where(on_block, key, np.where(towards_end, up, down))
 
 
 def _point_profile(net: RoadNetwork, weight: str) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +254,9 @@ class EdgeCosts:
 
     @property
     def levels(self) -> np.ndarray:
-        """:meth:`level` at each of :attr:`keys`."""
+        """The cumulative cost at each of :attr:`keys`, before whole-edge factors: the cost
+        between two positions on one road is the difference of their levels times the factor of
+        the edge travelled (unless blocked between them)."""
         return self.profile.cumulative
 
     @property
@@ -307,26 +269,19 @@ class EdgeCosts:
                                      np.interp(self.profile.keys, keys, y)))
         return self.profile.keys_xy
 
-    def level(self, keys) -> np.ndarray:
-        """Cumulative cost at ``keys`` along the key line, before whole-edge factors: the cost
-        between two positions on one road is the difference of their levels times
-        :meth:`factor` of the edge travelled (unless blocked between them)."""
-        return np.interp(keys, self.profile.keys, self.profile.cumulative)
-
-    def fraction_at(self, geom, level) -> np.ndarray:
-        """Where along road ``geom`` the cumulative cost (see :meth:`level`) reaches ``level``:
-        the inverse of :meth:`level` on that road, clipped to its ends."""
-        geom = np.asarray(geom)
-        with np.errstate(invalid="ignore"):
-            key = self.profile._key_at(np.asarray(level, dtype=float), upward=True)
-        return np.clip(key - 2.0 * geom, 0.0, 1.0)
-
-    def factor(self, edges) -> np.ndarray:
-        """The whole-edge cost factor of ``edges`` (1 where none is given or the edge is -1)."""
-        edges = np.asarray(edges)
-        if self.scale is None:
-            return np.ones(edges.shape)
-        return np.where(edges >= 0, self.scale[np.maximum(edges, 0)], 1.0)
+    @cached_property
+    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
+        """What compiled loops need to cost parts of edges (see
+        :mod:`geo.analysis.stretch_kernel`): :attr:`keys`, :attr:`levels` (the cumulative cost
+        at each, before whole-edge factors), the blocked stretches as sorted, merged key
+        intervals (starts, ends), the whole-edge factors and closed edges (empty when none are
+        given) and each edge's geometry."""
+        scale = np.empty(0) if self.scale is None else np.asarray(self.scale, dtype=float)
+        closed = (np.empty(0, dtype=bool) if self.closed is None
+                  else np.asarray(self.closed, dtype=bool))
+        return (self.profile.keys, self.profile.cumulative, self.profile.block_start,
+                self.profile.block_end, scale, closed,
+                np.asarray(self.net.edge_geom, dtype=np.int64))
 
     def span(self, edges, lo, hi) -> np.ndarray:
         """Cost of travelling ``edges`` over geometry fractions ``lo..hi`` (lo ≤ hi) of their
@@ -354,24 +309,6 @@ class EdgeCosts:
             cost = cost * self.scale[safe]
         usable = exists if self.closed is None else exists & ~self.closed[safe]
         return np.where(empty, 0.0, np.where(usable, cost, np.inf))
-
-    def reach(self, edges, start, budget, towards_end) -> np.ndarray:
-        """Geometry fraction reached along ``edges`` from fraction ``start`` with ``budget``,
-        moving towards the road's end (``towards_end``) or its start; ``start`` itself where the
-        edge is missing, closed or the budget is negative."""
-        edges = np.asarray(edges)
-        start = np.asarray(start, dtype=float)
-        exists = edges >= 0
-        safe = np.where(exists, edges, 0)
-        budget = np.asarray(budget, dtype=float)
-        if self.scale is not None:
-            budget = budget / self.scale[safe]
-        usable = exists & (budget >= 0)
-        if self.closed is not None:
-            usable &= ~self.closed[safe]
-        reached = self.profile.reach(self.net.edge_geom[safe], start,
-                                     np.where(usable, budget, 0.0), towards_end)
-        return np.where(usable, reached, start)
 
 
 def road_points(net: RoadNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

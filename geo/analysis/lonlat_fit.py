@@ -1,0 +1,97 @@
+"""Projected coordinates to lon/lat for the many vertices of contoured outlines, by a polynomial
+fitted to the exact transform over their box, checked against it on every call.
+
+A driving service area's outline has tens of thousands of vertices, and PROJ's exact transverse
+Mercator inverse costs about as much as drawing the area. Over a box of a region's size the
+inverse is a very smooth function, which a degree-5 polynomial in x and y follows to well under a
+millimetre: the polynomial is fitted on Chebyshev points of the vertices' box, compared with the
+exact transform on a grid that includes the box's corners and edges, and used only when the
+largest difference there is under :data:`TOLERANCE_DEG` (about 1 mm); otherwise (a box too large,
+a projection that is not smooth there) the exact transform does all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numba
+import numpy as np
+
+DEGREE = 5
+FIT_POINTS = 9  # Chebyshev points per side of the box
+CHECK_POINTS = 12  # evenly spaced per side, corners included
+TOLERANCE_DEG = 1e-8  # ≈ 1.1 mm of latitude
+MIN_VERTICES = 5_000  # below this, the fit costs more than the exact transform
+# Exponents (i, j) of the terms u^i·v^j with i + j ≤ DEGREE.
+_POWERS = np.array([(i, j) for i in range(DEGREE + 1) for j in range(DEGREE + 1 - i)])
+
+Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def lonlat(transform: Transform, xy: np.ndarray) -> np.ndarray:
+    """``transform`` (projected x, y → lon, lat; exact) applied to the rows of ``xy``."""
+    xy = np.ascontiguousarray(xy, dtype=float)
+    if len(xy) >= MIN_VERTICES:
+        fitted = _fitted(transform, xy)
+        if fitted is not None:
+            return fitted
+    return np.column_stack(transform(xy[:, 0], xy[:, 1]))
+
+
+def _fitted(transform: Transform, xy: np.ndarray) -> np.ndarray | None:
+    x0, y0, x1, y1 = _bounds(xy)
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    half = max(x1 - x0, y1 - y0, 1.0) / 2
+    nodes = np.cos(np.pi * (np.arange(FIT_POINTS) + 0.5) / FIT_POINTS)  # in -1..1
+    u, v = (a.ravel() for a in np.meshgrid(nodes, nodes))
+    exact = np.column_stack(transform(centre[0] + half * u, centre[1] + half * v))
+    terms = u[:, None] ** _POWERS[:, 0] * v[:, None] ** _POWERS[:, 1]
+    coefficients = np.linalg.lstsq(terms, exact, rcond=None)[0]
+    edge = np.linspace(-1.0, 1.0, CHECK_POINTS)
+    cu, cv = (a.ravel() for a in np.meshgrid(edge, edge))
+    check = np.column_stack([centre[0] + half * cu, centre[1] + half * cv])
+    expected = np.column_stack(transform(check[:, 0], check[:, 1]))
+    if not np.abs(_evaluate(check, centre, half, coefficients) - expected).max() < TOLERANCE_DEG:
+        return None
+    return _evaluate(xy, centre, half, coefficients)
+
+
+def _evaluate(xy: np.ndarray, centre: np.ndarray, half: float,
+              coefficients: np.ndarray) -> np.ndarray:
+    out = np.empty((len(xy), 2))
+    _polynomial(xy, float(centre[0]), float(centre[1]), float(half), _POWERS,
+                np.ascontiguousarray(coefficients), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _polynomial(xy: np.ndarray, cx: float, cy: float, half: float, powers: np.ndarray,
+                coefficients: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """``out[p] = Σ_t coefficients[t] · u^i · v^j`` with (i, j) = ``powers[t]`` and (u, v) the
+    point scaled to the box (-1..1)."""
+    degree = powers.max()
+    u_power = np.empty(degree + 1)
+    v_power = np.empty(degree + 1)
+    for p in range(len(xy)):
+        u, v = (xy[p, 0] - cx) / half, (xy[p, 1] - cy) / half
+        u_power[0] = v_power[0] = 1.0
+        for k in range(1, degree + 1):
+            u_power[k] = u_power[k - 1] * u
+            v_power[k] = v_power[k - 1] * v
+        lon = lat = 0.0
+        for t in range(len(powers)):
+            term = u_power[powers[t, 0]] * v_power[powers[t, 1]]
+            lon += coefficients[t, 0] * term
+            lat += coefficients[t, 1] * term
+        out[p, 0], out[p, 1] = lon, lat
+
+
+@numba.njit(cache=True, nogil=True)
+def _bounds(xy: np.ndarray) -> tuple[float, float, float, float]:  # pragma: no cover
+    """(min x, min y, max x, max y): one pass (numpy's reduction over the short axis of an
+    N × 2 array walks it with a stride, several times slower)."""
+    x0, y0, x1, y1 = np.inf, np.inf, -np.inf, -np.inf
+    for p in range(len(xy)):
+        x0, x1 = min(x0, xy[p, 0]), max(x1, xy[p, 0])
+        y0, y1 = min(y0, xy[p, 1]), max(y1, xy[p, 1])
+    return x0, y0, x1, y1
