@@ -65,12 +65,13 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
     # Grid points beyond reach_m of every reached road keep reach_m: enough for the outline to
     # be interpolated between a point inside and its neighbours (at most one cell further).
     reach_m = buffer_m + cell_m
-    distance = np.full(grid.size, reach_m)
+    # Squared while lowered (no root per grid point and piece), rooted over the box traced.
+    distance2 = np.full(grid.size, reach_m * reach_m)
     polygons, previous = [], -np.inf
     seen = (grid.ny, -1, grid.nx, -1)
     pad = int(np.ceil((fill_m or 0.0) / cell_m)) + 1
     for b in breaks:
-        rows = lower_distances(distance, grid.nx, grid.ny, grid.x0, grid.y0, cell_m, reach_m,
+        rows = lower_distances(distance2, grid.nx, grid.ny, grid.x0, grid.y0, cell_m, reach_m,
                                p.ax, p.ay, p.bx, p.by, p.a_cost, p.b_cost, float(b),
                                float(previous))
         seen = (min(seen[0], rows[0]), max(seen[1], rows[1]), min(seen[2], rows[2]),
@@ -80,7 +81,7 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
         # set-up costs as much as its grid.
         box = (slice(max(seen[0] - pad, 0), seen[1] + pad + 1),
                slice(max(seen[2] - pad, 0), seen[3] + pad + 1))
-        field = distance.reshape(grid.shape)[box]
+        field = np.sqrt(distance2.reshape(grid.shape)[box])
         if fill_m:
             field = _closed(field, buffer_m, fill_m, cell_m)
         polygons.append(grid.contour(field, buffer_m, box))

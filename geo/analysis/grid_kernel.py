@@ -27,16 +27,16 @@ def reached_bounds(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarra
 
 
 @numba.njit(cache=True, nogil=True)
-def lower_distances(distance: np.ndarray, nx: int, ny: int, x0: float, y0: float, cell_m: float,
+def lower_distances(distance2: np.ndarray, nx: int, ny: int, x0: float, y0: float, cell_m: float,
                     reach_m: float, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
                     by: np.ndarray, a_cost: np.ndarray, b_cost: np.ndarray, budget: float,
                     previous: float) -> tuple[int, int, int, int]:  # pragma: no cover
-    """Lower ``distance`` (grid point ``j·nx + i`` at ``x0 + i·cell_m``, ``y0 + j·cell_m``) to
-    the part of each piece reached within ``budget``, at the grid points within ``reach_m`` of
-    it. Pieces wholly reached by ``previous`` (already drawn) and those not reached are
-    skipped; a piece reached in part counts up to where the budget runs out along it, from its
-    cheaper end. Returns the rows and columns looked at (j0, j1, i0, i1; j0 > j1 when none)."""
-    reach2 = reach_m * reach_m
+    """Lower ``distance2`` (squared distances; grid point ``j·nx + i`` at ``x0 + i·cell_m``,
+    ``y0 + j·cell_m``; at most ``reach_m``²) to the part of each piece reached within
+    ``budget``, at the grid points within ``reach_m`` of it. Pieces wholly reached by
+    ``previous`` (already drawn) and those not reached are skipped; a piece reached in part
+    counts up to where the budget runs out along it, from its cheaper end. Returns the rows and
+    columns looked at (j0, j1, i0, i1; j0 > j1 when none)."""
     seen_j0, seen_j1, seen_i0, seen_i1 = ny, -1, nx, -1
     for k in range(len(ax)):
         if a_cost[k] <= b_cost[k]:
@@ -73,8 +73,6 @@ def lower_distances(distance: np.ndarray, nx: int, ny: int, x0: float, y0: float
                 t = min(max((px * vx + py * vy) * inverse, 0.0), 1.0)
                 dx, dy = px - t * vx, py - t * vy
                 d2 = dx * dx + dy * dy
-                if d2 < reach2:
-                    d = math.sqrt(d2)
-                    if d < distance[row + i]:
-                        distance[row + i] = d
+                if d2 < distance2[row + i]:
+                    distance2[row + i] = d2
     return seen_j0, seen_j1, seen_i0, seen_i1

@@ -82,11 +82,11 @@ def timed_stretches(net: RoadNetwork, search: Search, budget: float) -> TimedStr
                          else (net.fwd_indptr, net.fwd_edges))
     points = search.sources
     return TimedStretches(*compiled(
-        nodes, search.cost, search.source, float(budget), np.asarray(indptr),
-        np.asarray(edge_list), np.asarray(net.edge_reversed), search.reverse,
-        np.asarray(points.geom, dtype=np.int64), np.asarray(points.fraction, dtype=float),
-        np.asarray(search.start_cost, dtype=float), np.asarray(net.geom_edges),
-        *search.costs.kernel_arrays))
+        search.costs.kernel_arrays, nodes, search.cost, search.source, float(budget),
+        np.asarray(indptr), np.asarray(edge_list), np.asarray(net.edge_reversed),
+        search.reverse, np.asarray(points.geom, dtype=np.int64),
+        np.asarray(points.fraction, dtype=float), np.asarray(search.start_cost, dtype=float),
+        np.asarray(net.geom_edges)))
 
 
 def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
@@ -315,13 +315,12 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches) -> TimedP
     :func:`geo.analysis.stretch_kernel.earliest_way`)."""
     from geo.analysis.stretch_kernel import earliest_way, stretch_pieces
 
-    keys, levels, _, _, scale, _, _ = search.costs.kernel_arrays
-    x, y = search.costs.keys_xy
-    far = earliest_way(stretches.geom, stretches.origin, stretches.far, stretches.origin_cost,
-                       stretches.edge, keys, levels, scale)
-    return TimedPieces(*stretch_pieces(stretches.geom, stretches.origin, far,
-                                       stretches.origin_cost, stretches.edge, keys, levels, x,
-                                       y, scale))
+    costs = search.costs.kernel_arrays
+    far = earliest_way(costs, stretches.geom, stretches.origin, stretches.far,
+                       stretches.origin_cost, stretches.edge)
+    return TimedPieces(*stretch_pieces(costs, *search.costs.keys_xy, stretches.geom,
+                                       stretches.origin, far, stretches.origin_cost,
+                                       stretches.edge))
 
 
 def _split_disks(net: RoadNetwork, search, breaks, outline: _Outline):

@@ -4,10 +4,14 @@ the budget left there goes, a road reached from both ends cut where the two ways
 stretch split at the road's points with the cost of reaching each end.
 
 Positions are keys on the cost profile's line (``2·geometry + fraction``; see
-:mod:`geo.routing.costs`): ``levels`` is the cumulative cost at each of ``keys`` (effects
-included) and the blocked stretches are the sorted, merged key intervals ``block_start`` ..
-``block_end``. One service area looks at a few hundred edges; numpy calls over arrays that small
-cost more in dispatch than in arithmetic, so the whole chain is one compiled pass.
+:mod:`geo.routing.costs`). Every loop takes the profile as one tuple ``costs`` (see
+:attr:`geo.routing.costs.EdgeCosts.kernel_arrays`): ``keys`` and ``levels`` (the cumulative cost
+at each, effects included), ``road_first`` (where each road's keys begin, so that every lookup
+searches one road's few points, not the whole line), the blocked stretches as sorted, merged key
+intervals, and per edge its road, whole cost (inf when closed or blocked anywhere), factor and
+closure (the last two empty when none are given). One service area looks at a few hundred edges
+(a large network's, a few hundred thousand); numpy calls over arrays that small cost more in
+dispatch than in arithmetic, so the whole chain is one compiled pass.
 """
 
 from __future__ import annotations
@@ -20,34 +24,50 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def _interp(keys: np.ndarray, values: np.ndarray, key: float) -> float:  # pragma: no cover
-    """``values`` linearly interpolated at ``key`` (clamped at both ends), as ``np.interp``."""
-    n = len(keys)
-    if key <= keys[0]:
-        return values[0]
-    if key >= keys[n - 1]:
-        return values[n - 1]
-    above = np.searchsorted(keys, key, side="right")
-    k0, k1 = keys[above - 1], keys[above]
-    share = (key - k0) / (k1 - k0) if k1 > k0 else 0.0
-    return values[above - 1] + share * (values[above] - values[above - 1])
+def _search(values: np.ndarray, value: float, lo: int, hi: int,
+            right: bool) -> int:  # pragma: no cover
+    """The first index in ``lo..hi`` whose value is above ``value`` (``right``) or not below it;
+    ``hi`` when none is (``np.searchsorted`` over a slice)."""
+    while lo < hi:
+        middle = (lo + hi) >> 1
+        if values[middle] < value or (right and values[middle] == value):
+            lo = middle + 1
+        else:
+            hi = middle
+    return lo
 
 
 @numba.njit(cache=True, nogil=True)
-def _key_at(keys: np.ndarray, levels: np.ndarray, level: float,
-            upward: bool) -> float:  # pragma: no cover
-    """Inverse of the cumulative cost: the last key at ``level`` (the first, ``upward=False``)."""
+def _level(costs, geom: int, fraction: float) -> float:  # pragma: no cover
+    """The cumulative cost at ``fraction`` of road ``geom`` (as ``np.interp`` on the line)."""
+    keys, levels, road_first = costs[0], costs[1], costs[2]
+    lo, hi = road_first[geom], road_first[geom + 1]
+    key = 2.0 * geom + fraction
+    above = _search(keys, key, lo, hi, True)
+    if above <= lo:
+        return levels[lo]
+    if above >= hi:
+        return levels[hi - 1]
+    k0, k1 = keys[above - 1], keys[above]
+    share = (key - k0) / (k1 - k0) if k1 > k0 else 0.0
+    return levels[above - 1] + share * (levels[above] - levels[above - 1])
+
+
+@numba.njit(cache=True, nogil=True)
+def _fraction_at(costs, geom: int, level: float, upward: bool) -> float:  # pragma: no cover
+    """Where along road ``geom`` the cumulative cost reaches ``level``: the last such point
+    (the first, ``upward=False``), clipped to the road's ends."""
     if level == np.inf:
-        return np.inf
+        return 1.0
     if level == -np.inf:
-        return -np.inf
-    n = len(keys)
-    found = (np.searchsorted(levels, level, side="right") if upward
-             else np.searchsorted(levels, level, side="left"))
-    i = min(max(found, 1), n - 1)
+        return 0.0
+    keys, levels, road_first = costs[0], costs[1], costs[2]
+    lo, hi = road_first[geom], road_first[geom + 1]
+    i = min(max(_search(levels, level, lo, hi, upward), lo + 1), hi - 1)
     c0, c1 = levels[i - 1], levels[i]
     t = (level - c0) / (c1 - c0) if c1 > c0 else (1.0 if upward else 0.0)
-    return keys[i - 1] + min(max(t, 0.0), 1.0) * (keys[i] - keys[i - 1])
+    key = keys[i - 1] + min(max(t, 0.0), 1.0) * (keys[i] - keys[i - 1])
+    return min(max(key - 2.0 * geom, 0.0), 1.0)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -69,44 +89,42 @@ def _stop_at_blocks(block_start: np.ndarray, block_end: np.ndarray, key: float, 
 
 
 @numba.njit(cache=True, nogil=True)
-def reach(keys: np.ndarray, levels: np.ndarray, block_start: np.ndarray, block_end: np.ndarray,
-          scale: np.ndarray, closed: np.ndarray, edge_geom: np.ndarray, edge: int, start: float,
-          budget: float, towards_end: bool) -> float:  # pragma: no cover
+def reach(costs, edge: int, start: float, budget: float,
+          towards_end: bool) -> float:  # pragma: no cover
     """The fraction of ``edge``'s road reached from fraction ``start`` with ``budget``, moving
     towards the road's end (or its start), stopping before any blocked stretch; ``start`` itself
-    where the edge is missing (-1) or closed, or the budget negative. ``scale`` and ``closed``
-    are per edge, or empty when none are given."""
+    where the edge is missing (-1) or closed, or the budget negative."""
+    block_start, block_end, edge_geom, full, scale, closed = costs[3:]
     if edge < 0:
         return start
+    if budget >= full[edge]:  # all of it (full is inf where anything blocks it)
+        return 1.0 if towards_end else 0.0
     if len(scale):
         budget = budget / scale[edge]
     if not budget >= 0.0 or (len(closed) and closed[edge]):
         return start
-    road = 2.0 * edge_geom[edge]
-    key = road + start
-    level = _interp(keys, levels, key)
-    if towards_end:
-        reached = min(_key_at(keys, levels, level + budget, True), road + 1.0)
-    else:
-        reached = max(_key_at(keys, levels, level - budget, False), road)
-    reached = _stop_at_blocks(block_start, block_end, key, reached, towards_end)
-    return min(max(reached - road, 0.0), 1.0)
+    geom = edge_geom[edge]
+    level = _level(costs, geom, start)
+    far = _fraction_at(costs, geom, level + budget if towards_end else level - budget,
+                       towards_end)
+    road = 2.0 * geom
+    return min(max(_stop_at_blocks(block_start, block_end, road + start, road + far,
+                                   towards_end) - road, 0.0), 1.0)
 
 
 @numba.njit(cache=True, nogil=True)
-def reached_stretches(nodes: np.ndarray, node_cost: np.ndarray, node_source: np.ndarray,
+def reached_stretches(costs, nodes: np.ndarray, node_cost: np.ndarray, node_source: np.ndarray,
                       budget: float, indptr: np.ndarray, edge_list: np.ndarray,
                       edge_reversed: np.ndarray, reverse: bool, point_geom: np.ndarray,
                       point_fraction: np.ndarray, point_cost: np.ndarray,
-                      geom_edges: np.ndarray, keys: np.ndarray, levels: np.ndarray,
-                      block_start: np.ndarray, block_end: np.ndarray, scale: np.ndarray,
-                      closed: np.ndarray, edge_geom: np.ndarray):  # pragma: no cover
+                      geom_edges: np.ndarray):  # pragma: no cover
     """The stretches reached within ``budget``, as (geom, origin, far, origin_cost, edge,
     facility) arrays: of every edge leaving (entering, in a reverse search) each of ``nodes``,
     from the node as far as the budget left there goes; then of each source point's own road
     (``point_geom`` -1 off the network), both ways from the point. Going out, the road's forward
     edge (``geom_edges[g, 0]``) covers the part towards the geometry's end and its backward edge
     the part towards its start; coming in, the other way round."""
+    edge_geom = costs[5]
     total = 2 * len(point_geom)
     for node in nodes:
         total += indptr[node + 1] - indptr[node]
@@ -122,8 +140,7 @@ def reached_stretches(nodes: np.ndarray, node_cost: np.ndarray, node_source: np.
             along_geometry = (not edge_reversed[edge]) != reverse
             start = 0.0 if along_geometry else 1.0
             geom[at], origin[at], edges[at] = edge_geom[edge], start, edge
-            far[at] = reach(keys, levels, block_start, block_end, scale, closed, edge_geom,
-                            edge, start, left, along_geometry)
+            far[at] = reach(costs, edge, start, left, along_geometry)
             origin_cost[at], facility[at] = node_cost[node], node_source[node]
             at += 1
     for point in range(len(point_geom)):
@@ -134,46 +151,48 @@ def reached_stretches(nodes: np.ndarray, node_cost: np.ndarray, node_source: np.
         for towards_end in (True, False):
             edge = (forward if towards_end != reverse else backward)
             geom[at], origin[at], edges[at] = g, point_fraction[point], edge
-            far[at] = reach(keys, levels, block_start, block_end, scale, closed, edge_geom,
-                            edge, point_fraction[point], left, towards_end)
+            far[at] = reach(costs, edge, point_fraction[point], left, towards_end)
             origin_cost[at], facility[at] = point_cost[point], point
             at += 1
     return geom[:at], origin[:at], far[:at], origin_cost[:at], edges[:at], facility[:at]
 
 
 @numba.njit(cache=True, nogil=True)
-def _factor(scale: np.ndarray, edge: int) -> float:  # pragma: no cover
+def _factor(costs, edge: int) -> float:  # pragma: no cover
+    scale = costs[7]
     return scale[edge] if len(scale) and edge >= 0 else 1.0
 
 
 @numba.njit(cache=True, nogil=True)
-def earliest_way(geom: np.ndarray, origin: np.ndarray, far: np.ndarray,
-                 origin_cost: np.ndarray, edge: np.ndarray, keys: np.ndarray,
-                 levels: np.ndarray, scale: np.ndarray) -> np.ndarray:  # pragma: no cover
+def earliest_way(costs, geom: np.ndarray, origin: np.ndarray, far: np.ndarray,
+                 origin_cost: np.ndarray, edge: np.ndarray) -> np.ndarray:  # pragma: no cover
     """``far`` with each road reached from both of its ends drawn once: each end's stretch only
     up to the point where the other end's gets there first (the costs meet once: one rises along
     the road as the other falls), so every part of the road keeps the earlier of its two times.
     Cut only where the two stretches overlap (a block or the budget may stop either short)."""
     far = far.copy()
-    from_end = np.flatnonzero((origin == 0.0) | (origin == 1.0))
-    order = from_end[np.argsort(geom[from_end], kind="mergesort")]
-    for p in range(len(order) - 1):
-        one, other = order[p], order[p + 1]
-        if geom[one] != geom[other] or origin[one] == origin[other]:
+    n_roads = len(costs[2]) - 1
+    from_start = np.full(n_roads, -1, dtype=np.int64)  # per road: its stretch entered at 0
+    from_end = np.full(n_roads, -1, dtype=np.int64)  # and at 1
+    for s in range(len(geom)):
+        if origin[s] == 0.0:
+            from_start[geom[s]] = s
+        elif origin[s] == 1.0:
+            from_end[geom[s]] = s
+    for s in range(len(geom)):
+        g = geom[s]
+        if origin[s] != 0.0 or from_start[g] != s or from_end[g] < 0:
             continue
-        start, end = (one, other) if origin[one] == 0.0 else (other, one)
+        start, end = s, from_end[g]
         if not far[end] < far[start]:
             continue
-        road = 2.0 * geom[start]
-        f0, f1 = _factor(scale, edge[start]), _factor(scale, edge[end])
+        f0, f1 = _factor(costs, edge[start]), _factor(costs, edge[end])
         # origin_cost[start] + f0·(L − L0) = origin_cost[end] + f1·(L1 − L)
-        meet_level = ((origin_cost[end] - origin_cost[start]
-                       + f0 * _interp(keys, levels, road)
-                       + f1 * _interp(keys, levels, road + 1.0)) / (f0 + f1))
+        meet_level = ((origin_cost[end] - origin_cost[start] + f0 * _level(costs, g, 0.0)
+                       + f1 * _level(costs, g, 1.0)) / (f0 + f1))
         if not np.isfinite(meet_level):
             continue
-        meet = min(max(_key_at(keys, levels, meet_level, True) - road, 0.0), 1.0)
-        meet = min(max(meet, far[end]), far[start])
+        meet = min(max(_fraction_at(costs, g, meet_level, True), far[end]), far[start])
         far[start], far[end] = meet, meet
     return far
 
@@ -191,30 +210,32 @@ def _at(keys: np.ndarray, values: np.ndarray, key: float, above: int) -> float: 
 
 
 @numba.njit(cache=True, nogil=True)
-def stretch_pieces(geom: np.ndarray, origin: np.ndarray, far: np.ndarray,
-                   origin_cost: np.ndarray, edge: np.ndarray, keys: np.ndarray,
-                   levels: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                   scale: np.ndarray):  # pragma: no cover
+def stretch_pieces(costs, xs: np.ndarray, ys: np.ndarray, geom: np.ndarray, origin: np.ndarray,
+                   far: np.ndarray, origin_cost: np.ndarray,
+                   edge: np.ndarray):  # pragma: no cover
     """The straight pieces of the stretches (ax, ay, bx, by, a_cost, b_cost): one per pair of
     consecutive points, the stretch's ends interpolated on the key line and the road's own
-    points between them taken as they are, each reached at ``origin_cost + factor·|level −
-    origin level|``."""
+    points between them (``xs``, ``ys`` at each key) taken as they are, each reached at
+    ``origin_cost + factor·|level − origin level|``."""
+    keys, levels, road_first = costs[0], costs[1], costs[2]
     n = len(geom)
     lo_key, hi_key = np.empty(n), np.empty(n)
     first, last = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
     for s in range(n):
-        road = 2.0 * geom[s]
-        lo_key[s], hi_key[s] = road + min(origin[s], far[s]), road + max(origin[s], far[s])
-        first[s] = np.searchsorted(keys, lo_key[s], side="right")
-        last[s] = np.searchsorted(keys, hi_key[s], side="left")
+        g = geom[s]
+        lo_key[s] = 2.0 * g + min(origin[s], far[s])
+        hi_key[s] = 2.0 * g + max(origin[s], far[s])
+        # The road's points strictly between the stretch's ends.
+        first[s] = _search(keys, lo_key[s], road_first[g], road_first[g + 1], True)
+        last[s] = _search(keys, hi_key[s], road_first[g], road_first[g + 1], False)
         offsets[s + 1] = offsets[s] + max(last[s] - first[s], 0) + 1
     size = offsets[n]
     ax, ay, bx, by = np.empty(size), np.empty(size), np.empty(size), np.empty(size)
     a_cost, b_cost = np.empty(size), np.empty(size)
     for s in range(n):
-        factor = _factor(scale, edge[s])
-        origin_level = _interp(keys, levels, 2.0 * geom[s] + origin[s])
+        factor = _factor(costs, edge[s])
+        origin_level = _level(costs, geom[s], origin[s])
         at, stop = offsets[s], offsets[s + 1]
         x = _at(keys, xs, lo_key[s], first[s])
         y = _at(keys, ys, lo_key[s], first[s])

@@ -102,6 +102,13 @@ class _Profile:
         self.edge_costs = costs
         self.closes_roads = bool(np.isinf(costs).any())
 
+    @cached_property
+    def road_first(self) -> np.ndarray:
+        """Index in :attr:`keys` of each road's first key (``2·geometry``), and one past the
+        last key: road ``g``'s keys are ``keys[road_first[g]:road_first[g + 1]]``."""
+        n_roads = len(self.road_start)
+        return np.searchsorted(self.keys, 2.0 * np.arange(n_roads + 1)).astype(np.int64)
+
     def at(self, geom, fraction) -> np.ndarray:
         """The cumulative cost at ``fraction`` of road ``geom``."""
         return np.interp(2.0 * geom + fraction, self.keys, self.cumulative)
@@ -271,17 +278,18 @@ class EdgeCosts:
 
     @cached_property
     def kernel_arrays(self) -> tuple[np.ndarray, ...]:
-        """What compiled loops need to cost parts of edges (see
-        :mod:`geo.analysis.stretch_kernel`): :attr:`keys`, :attr:`levels` (the cumulative cost
-        at each, before whole-edge factors), the blocked stretches as sorted, merged key
-        intervals (starts, ends), the whole-edge factors and closed edges (empty when none are
-        given) and each edge's geometry."""
+        """What compiled loops need to cost parts of edges, as one tuple (see
+        :mod:`geo.analysis.stretch_kernel`): :attr:`keys`, :attr:`levels`, where each road's
+        keys begin (one more entry: the end), the blocked stretches as sorted, merged key
+        intervals (starts, ends), and per edge its geometry, :attr:`full` cost, whole-edge
+        factor and closure (these two empty when none are given)."""
         scale = np.empty(0) if self.scale is None else np.asarray(self.scale, dtype=float)
         closed = (np.empty(0, dtype=bool) if self.closed is None
                   else np.asarray(self.closed, dtype=bool))
-        return (self.profile.keys, self.profile.cumulative, self.profile.block_start,
-                self.profile.block_end, scale, closed,
-                np.asarray(self.net.edge_geom, dtype=np.int64))
+        return (self.profile.keys, self.profile.cumulative, self.profile.road_first,
+                self.profile.block_start, self.profile.block_end,
+                np.asarray(self.net.edge_geom, dtype=np.int64),
+                np.asarray(self.full, dtype=float), scale, closed)
 
     def span(self, edges, lo, hi) -> np.ndarray:
         """Cost of travelling ``edges`` over geometry fractions ``lo..hi`` (lo ≤ hi) of their

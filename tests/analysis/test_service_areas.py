@@ -349,3 +349,36 @@ def test_no_facility_on_the_network_gives_no_area_rather_than_an_empty_one(li_wa
     result = service_areas(li_walk, ([9.6314], [47.2731]), breaks=[300.0, 600.0])  # 5 km off
     assert result.areas.empty and len(result.polygons) == 0
     assert result.unreachable["reason"].tolist() == ["off_network"]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_uniform_cost_factor_reaches_what_the_plain_costs_reach_with_that_share_of_the_budget(
+        li_drive, reverse):
+    # Every edge twice as slow: within B, exactly the roads reached within B/2 at plain costs
+    # (partly reached edges included: the budget left on them counts at the edge's factor).
+    net, budget_s = li_drive, 240.0
+    facility = snap_points(net, FACILITIES[0][:1], FACILITIES[1][:1])
+    slow = search_from_points(net, facility, reverse=reverse, cutoff=budget_s,
+                              cost_scale=np.full(net.n_edges, 2.0))
+    plain = search_from_points(net, facility, reverse=reverse, cutoff=budget_s / 2)
+    a, b = reached_stretches(net, slow, budget_s), reached_stretches(net, plain, budget_s / 2)
+    partial = (a.end - a.start > 0) & (a.end - a.start < 1)
+    assert partial.sum() > 5
+    assert np.array_equal(a.geom, b.geom)
+    np.testing.assert_allclose(a.start, b.start, atol=1e-9)
+    np.testing.assert_allclose(a.end, b.end, atol=1e-9)
+
+
+def test_closed_edges_are_not_reached_even_in_part(li_drive):
+    net, budget_s = li_drive, 240.0
+    facility = snap_points(net, FACILITIES[0][:1], FACILITIES[1][:1])
+    open_search = search_from_points(net, facility, cutoff=budget_s)
+    reached = reached_stretches(net, open_search, budget_s)
+    # Close both ways of every road reached only in part: nothing of them may be reached.
+    partly = reached.geom[(reached.end - reached.start) < 1]
+    closed = np.isin(np.asarray(net.edge_geom), partly)
+    search = search_from_points(net, facility, cutoff=budget_s, blocked=closed)
+    stretches = reached_stretches(net, search, budget_s)
+    on_closed = np.isin(stretches.geom, partly) & (stretches.geom != facility.geom[0])
+    assert on_closed.any()  # their ends are reached: the stretches are there, empty
+    assert (stretches.end[on_closed] - stretches.start[on_closed] < 1e-12).all()
