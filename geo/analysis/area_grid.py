@@ -149,8 +149,9 @@ def _closed(field: np.ndarray, buffer_m: float, fill_m: float, cell_m: float) ->
     (≥ 0, as the contour wants) that is ≤ ``buffer_m`` exactly on the closed region. ``field``
     holds the band with ``fill_m`` (and a cell) to spare on every side: the closing reaches no
     further."""
-    from scipy.ndimage import distance_transform_edt
+    from geo.analysis.grid_kernel import squared_distances_to
 
-    to_band = distance_transform_edt(field > buffer_m, sampling=cell_m)
-    depth = distance_transform_edt(to_band <= fill_m, sampling=cell_m)
+    band = field <= buffer_m
+    grown = squared_distances_to(band) * cell_m ** 2 <= fill_m ** 2
+    depth = np.sqrt(squared_distances_to(~grown)) * cell_m
     return np.minimum(field, np.maximum(buffer_m + fill_m - depth, 0.0))

@@ -21,9 +21,29 @@ DEGREE = 5
 FIT_POINTS = 9  # Chebyshev points per side of the box
 CHECK_POINTS = 12  # evenly spaced per side, corners included
 TOLERANCE_DEG = 1e-8  # ≈ 1.1 mm of latitude
-MIN_VERTICES = 5_000  # below this, the fit costs more than the exact transform
+MIN_VERTICES = 1_000  # below this, the fit costs more than the exact transform
 # Exponents (i, j) of the terms u^i·v^j with i + j ≤ DEGREE.
 _POWERS = np.array([(i, j) for i in range(DEGREE + 1) for j in range(DEGREE + 1 - i)])
+
+
+def _box_points(side: np.ndarray) -> np.ndarray:
+    """The grid ``side`` × ``side`` (coordinates in -1..1 of the box) as rows (u, v)."""
+    u, v = np.meshgrid(side, side)
+    return np.column_stack([u.ravel(), v.ravel()])
+
+
+def _terms(uv: np.ndarray) -> np.ndarray:
+    return uv[:, :1] ** _POWERS[:, 0] * uv[:, 1:] ** _POWERS[:, 1]
+
+
+# Where the exact transform is asked, in box coordinates, and what turns its answers into the
+# polynomial's coefficients (least squares on the fitting points) or checks them: the same for
+# every box, so made once.
+_FIT_UV = _box_points(np.cos(np.pi * (np.arange(FIT_POINTS) + 0.5) / FIT_POINTS))
+_CHECK_UV = _box_points(np.linspace(-1.0, 1.0, CHECK_POINTS))
+_SAMPLE_UV = np.vstack([_FIT_UV, _CHECK_UV])
+_FIT = np.linalg.pinv(_terms(_FIT_UV))
+_CHECK_TERMS = _terms(_CHECK_UV)
 
 Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -42,16 +62,11 @@ def _fitted(transform: Transform, xy: np.ndarray) -> np.ndarray | None:
     x0, y0, x1, y1 = _bounds(xy)
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
     half = max(x1 - x0, y1 - y0, 1.0) / 2
-    nodes = np.cos(np.pi * (np.arange(FIT_POINTS) + 0.5) / FIT_POINTS)  # in -1..1
-    u, v = (a.ravel() for a in np.meshgrid(nodes, nodes))
-    exact = np.column_stack(transform(centre[0] + half * u, centre[1] + half * v))
-    terms = u[:, None] ** _POWERS[:, 0] * v[:, None] ** _POWERS[:, 1]
-    coefficients = np.linalg.lstsq(terms, exact, rcond=None)[0]
-    edge = np.linspace(-1.0, 1.0, CHECK_POINTS)
-    cu, cv = (a.ravel() for a in np.meshgrid(edge, edge))
-    check = np.column_stack([centre[0] + half * cu, centre[1] + half * cv])
-    expected = np.column_stack(transform(check[:, 0], check[:, 1]))
-    if not np.abs(_evaluate(check, centre, half, coefficients) - expected).max() < TOLERANCE_DEG:
+    samples = centre + half * _SAMPLE_UV
+    exact = np.column_stack(transform(samples[:, 0], samples[:, 1]))
+    fit_part, check_part = exact[:len(_FIT_UV)], exact[len(_FIT_UV):]
+    coefficients = _FIT @ fit_part
+    if not np.abs(_CHECK_TERMS @ coefficients - check_part).max() < TOLERANCE_DEG:
         return None
     return _evaluate(xy, centre, half, coefficients)
 

@@ -9,8 +9,9 @@ between points is exact. :class:`RoadEffects` adds stretches of road that are bl
 Everything is laid out on one line: a position at fraction ``f`` along geometry ``g`` has the
 *key* ``2·g + f`` (the gap of 1 between geometries keeps keys of different roads apart), and the
 cumulative cost is one non-decreasing array over all keys. The cost between two positions on a
-road is then a difference of two interpolations, and how far a budget reaches an inverse one,
-for any number of queries at once.
+road is then a difference of two interpolations, for any number of queries at once, and how far
+a budget reaches an inverse one (service areas do that in compiled loops over
+:attr:`EdgeCosts.kernel_arrays`: :mod:`geo.analysis.stretch_kernel`).
 
 Costs do not depend on the direction of travel (speeds are per way); which *edge* is used only
 decides whether that direction exists and which whole-edge ``cost_scale`` / ``blocked`` apply.
