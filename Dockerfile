@@ -7,6 +7,8 @@ COPY scripts/setup.sh scripts/
 COPY web/ui/package.json web/ui/package-lock.json web/ui/
 RUN bash scripts/setup.sh
 COPY . .
+# compiles the service areas' loops into the image (the rest of setup is done above)
+RUN bash scripts/setup.sh
 ENV GEO_CACHE_DIR=/app/.cache/networks GEO_WEB_BIND=0.0.0.0:8000
 EXPOSE 8000
 # Builds the networks and the demo registry if missing, then serves with gunicorn

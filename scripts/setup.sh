@@ -53,3 +53,22 @@ if [ "$(cat "$ui_stamp" 2>/dev/null || true)" != "$ui_wanted" ]; then
     (cd $ui && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
     echo "$ui_wanted" > "$ui_stamp"
 fi
+
+# Compile the service areas' loops once (numba keeps the machine code beside their modules), so
+# that the first service area after an install does not wait ~20 s for it: again whenever those
+# modules or the dependencies change.
+# (The Dockerfile runs this once before copying the code, for the dependencies' layer, and again
+# after.)
+kernels_stamp=geo/analysis/__pycache__/.warm-up.sha256
+if [ -f geo/analysis/warm_up.py ]; then
+    kernels_wanted=$(cat geo/analysis/grid_kernel.py geo/analysis/stretch_kernel.py \
+        geo/analysis/lonlat_fit.py geo/analysis/warm_up.py requirements.txt | sha256sum | cut -d' ' -f1)
+else
+    kernels_wanted=none
+fi
+if [ "$kernels_wanted" != none ] && [ "$(cat "$kernels_stamp" 2>/dev/null || true)" != "$kernels_wanted" ]; then
+    echo "setup: compiling the service areas' loops (once, about 20 s)" >&2
+    .venv/bin/python -m geo.analysis.warm_up
+    mkdir -p "$(dirname "$kernels_stamp")"
+    echo "$kernels_wanted" > "$kernels_stamp"
+fi

@@ -316,11 +316,11 @@ def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches) -> TimedP
     from geo.analysis.stretch_kernel import earliest_way, stretch_pieces
 
     costs = search.costs.kernel_arrays
+    x, y = search.costs.keys_xy
     far = earliest_way(costs, stretches.geom, stretches.origin, stretches.far,
                        stretches.origin_cost, stretches.edge)
-    return TimedPieces(*stretch_pieces(costs, *search.costs.keys_xy, stretches.geom,
-                                       stretches.origin, far, stretches.origin_cost,
-                                       stretches.edge))
+    return TimedPieces(*stretch_pieces(costs, x, y, stretches.geom, stretches.origin, far,
+                                       stretches.origin_cost, stretches.edge))
 
 
 def _split_disks(net: RoadNetwork, search, breaks, outline: _Outline):

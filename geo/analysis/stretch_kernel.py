@@ -78,8 +78,8 @@ def _stop_at_blocks(block_start: np.ndarray, block_end: np.ndarray, key: float, 
     n = len(block_start)
     if n == 0:
         return reached
-    ahead = min(np.searchsorted(block_end, key, side="left"), n - 1)
-    behind = max(np.searchsorted(block_start, key, side="right") - 1, 0)
+    ahead = min(int(np.searchsorted(block_end, key, side="left")), n - 1)
+    behind = max(int(np.searchsorted(block_start, key, side="right")) - 1, 0)
     if ((block_start[ahead] <= key <= block_end[ahead])
             or (block_start[behind] <= key <= block_end[behind])):
         return key

@@ -37,7 +37,9 @@ NOT_FOR_ANY_QUERY = ["scipy.optimize", "highspy", "flask", "werkzeug", "PIL", "f
 # a network loaded from the cache needs none of what builds one (OSM readers, progress bars).
 NOT_FOR_A_DISPATCH = ["geo.services.analyses", "geo.analysis.coverage",
                       "geo.analysis.service_areas", "geo.analysis.exposure",
-                      "geo.analysis.area_grid", "geo.analysis.grid_kernel", "contourpy", "numba",
+                      "geo.analysis.area_grid", "geo.analysis.grid_kernel",
+                      "geo.analysis.stretch_kernel", "geo.analysis.lonlat_fit", "contourpy",
+                      "numba",
                       "geo.network.osm_read", "geo.network.simplify", "geo.core.progress", "tqdm"]
 # A route needs neither the registry nor any table.
 NOT_FOR_A_ROUTE = ["sqlalchemy", "pandas", "geopandas", "yaml", "geo.registry.registry"]
