@@ -76,6 +76,10 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
                                float(previous))
         seen = (min(seen[0], rows[0]), max(seen[1], rows[1]), min(seen[2], rows[2]),
                 max(seen[3], rows[3]))
+        previous = b
+        if seen[1] < seen[0]:  # nothing reached yet (a start cost beyond this break)
+            polygons.append(shapely.Polygon())
+            continue
         # Closed and traced only over the grid points looked at so far (and the closing's
         # reach): the smaller breaks' areas cover a fraction of the grid, and the tracer's
         # set-up costs as much as its grid.
@@ -85,7 +89,6 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
         if fill_m:
             field = _closed(field, buffer_m, fill_m, cell_m)
         polygons.append(grid.contour(field, buffer_m, box))
-        previous = b
     return polygons
 
 

@@ -1,7 +1,9 @@
-"""The compiled inner loop of :mod:`geo.analysis.area_grid` (numba, cached on disk).
+"""The compiled loops of :mod:`geo.analysis.area_grid` (numba, cached on disk): distances from
+the grid to the reached pieces of road, and the distance transform of the filled form.
 
-Kept apart so that only service areas pay for importing numba, and only once per machine for
-compiling it (``cache=True`` keeps the machine code beside this file).
+Kept apart so that only service areas pay for importing numba, and only once per install for
+compiling it (``cache=True`` keeps the machine code beside this file; setup compiles it:
+:mod:`geo.analysis.warm_up`).
 """
 
 from __future__ import annotations

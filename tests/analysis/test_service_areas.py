@@ -382,3 +382,13 @@ def test_closed_edges_are_not_reached_even_in_part(li_drive):
     on_closed = np.isin(stretches.geom, partly) & (stretches.geom != facility.geom[0])
     assert on_closed.any()  # their ends are reached: the stretches are there, empty
     assert (stretches.end[on_closed] - stretches.start[on_closed] < 1e-12).all()
+
+
+@pytest.mark.parametrize("form", ["band", "filled"])
+def test_a_start_cost_beyond_the_first_break_leaves_that_break_empty(li_walk, form):
+    # A team whose turnout is longer than the first break reaches nothing within it.
+    result = service_areas(li_walk, FACILITIES, breaks=[300.0, 600.0, 900.0], form=form,
+                           extra_cost=[400.0, 400.0, 400.0], direction="from")
+    areas = dict(zip(result.rows["to_break"], result.rows["area_m2"]))
+    assert areas[300.0] == 0.0
+    assert 0.0 < areas[600.0] < areas[900.0]
