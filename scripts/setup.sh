@@ -56,13 +56,16 @@ fi
 
 # Compile the service areas' loops once (numba keeps the machine code beside their modules), so
 # that the first service area after an install does not wait ~20 s for it: again whenever those
-# modules or the dependencies change.
+# modules, their callers (which decide the types they are compiled for) or the dependencies
+# change.
 # (The Dockerfile runs this once before copying the code, for the dependencies' layer, and again
 # after.)
 kernels_stamp=geo/analysis/__pycache__/.warm-up.sha256
 if [ -f geo/analysis/warm_up.py ]; then
     kernels_wanted=$(cat geo/analysis/grid_kernel.py geo/analysis/stretch_kernel.py \
-        geo/analysis/lonlat_fit.py geo/analysis/warm_up.py requirements.txt | sha256sum | cut -d' ' -f1)
+        geo/analysis/lonlat_fit.py geo/analysis/warm_up.py geo/analysis/area_grid.py \
+        geo/analysis/service_areas.py geo/routing/costs.py requirements.txt \
+        | sha256sum | cut -d' ' -f1)
 else
     kernels_wanted=none
 fi
