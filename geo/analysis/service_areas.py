@@ -302,12 +302,12 @@ def to_lonlat(net: RoadNetwork, polygons: np.ndarray) -> np.ndarray:
 
 def _disks(net: RoadNetwork, search, breaks, outline: _Outline):
     """Each break's polygon, all drawn from one grid (nested: see :mod:`area_grid`)."""
-    pieces = _timed_pieces(net, search, timed_stretches(net, search, breaks[-1]))
+    pieces = _timed_pieces(search, timed_stretches(net, search, breaks[-1]))
     polygons = band_polygons(pieces, breaks, buffer_m=outline.buffer_m, fill_m=outline.fill_m)
     return list(zip(breaks, polygons))
 
 
-def _timed_pieces(net: RoadNetwork, search, stretches: TimedStretches) -> TimedPieces:
+def _timed_pieces(search, stretches: TimedStretches) -> TimedPieces:
     """The straight pieces of the stretches, with the cost of reaching each end: the stretch's
     origin cost plus the cost along the road from its origin (cut at the effects' boundaries
     too, so that cost is linear along every piece). A road reached from both of its ends keeps

@@ -48,9 +48,7 @@ def _level(costs, geom: int, fraction: float) -> float:  # pragma: no cover
         return levels[lo]
     if above >= hi:
         return levels[hi - 1]
-    k0, k1 = keys[above - 1], keys[above]
-    share = (key - k0) / (k1 - k0) if k1 > k0 else 0.0
-    return levels[above - 1] + share * (levels[above] - levels[above - 1])
+    return _at(keys, levels, key, above)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -255,21 +255,9 @@ class EdgeCosts:
         return self.profile.closes_roads or (self.closed is not None and bool(self.closed.any()))
 
     @property
-    def keys(self) -> np.ndarray:
-        """Keys (``2·geometry + fraction``) of every road point and effect boundary, ascending:
-        between two consecutive keys of one road its cost is linear."""
-        return self.profile.keys
-
-    @property
-    def levels(self) -> np.ndarray:
-        """The cumulative cost at each of :attr:`keys`, before whole-edge factors: the cost
-        between two positions on one road is the difference of their levels times the factor of
-        the edge travelled (unless blocked between them)."""
-        return self.profile.cumulative
-
-    @property
     def keys_xy(self) -> tuple[np.ndarray, np.ndarray]:
-        """x and y (projected) at each of :attr:`keys`, made once per profile."""
+        """x and y (projected) at each of the profile's keys (every road point and effect
+        boundary), made once per profile."""
         if self.profile.keys_xy is None:
             keys, x, y = road_points(self.net)
             self.profile.keys_xy = ((x, y) if self.profile.keys is keys else
@@ -280,17 +268,18 @@ class EdgeCosts:
     @cached_property
     def kernel_arrays(self) -> tuple[np.ndarray, ...]:
         """What compiled loops need to cost parts of edges, as one tuple (see
-        :mod:`geo.analysis.stretch_kernel`): :attr:`keys`, :attr:`levels`, where each road's
-        keys begin (one more entry: the end), the blocked stretches as sorted, merged key
-        intervals (starts, ends), and per edge its geometry, :attr:`full` cost, whole-edge
-        factor and closure (these two empty when none are given)."""
+        :mod:`geo.analysis.stretch_kernel`): the keys (``2·geometry + fraction``) of every road
+        point and effect boundary, ascending, with the cumulative cost at each before whole-edge
+        factors (linear between two keys of one road), where each road's keys begin (one more
+        entry: the end), the blocked stretches as sorted, merged key intervals (starts, ends),
+        and per edge its geometry, :attr:`full` cost, whole-edge factor and closure (these two
+        empty when none are given)."""
         scale = np.empty(0) if self.scale is None else np.asarray(self.scale, dtype=float)
         closed = (np.empty(0, dtype=bool) if self.closed is None
                   else np.asarray(self.closed, dtype=bool))
         return (self.profile.keys, self.profile.cumulative, self.profile.road_first,
                 self.profile.block_start, self.profile.block_end,
-                np.asarray(self.net.edge_geom, dtype=np.int64),
-                np.asarray(self.full, dtype=float), scale, closed)
+                np.asarray(self.net.edge_geom), self.full, scale, closed)
 
     def span(self, edges, lo, hi) -> np.ndarray:
         """Cost of travelling ``edges`` over geometry fractions ``lo..hi`` (lo ≤ hi) of their
