@@ -51,7 +51,7 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
                   cell_m: float | None = None) -> list:
     """One polygon (projected) per break: the land within ``buffer_m`` of the pieces' parts
     reached within it; with ``fill_m``, closed over gaps between reached roads (see module)."""
-    from geo.analysis.grid_kernel import lower_distances, reached_bounds
+    from geo.analysis.grid_kernel import closed_field, lower_distances, reached_bounds
 
     breaks = np.asarray(breaks, dtype=float)
     cell_m = buffer_m * CELL_PER_BUFFER if cell_m is None else cell_m
@@ -85,9 +85,11 @@ def band_polygons(pieces: TimedPieces, breaks, *, buffer_m: float, fill_m: float
         # set-up costs as much as its grid.
         box = (slice(max(seen[0] - pad, 0), seen[1] + pad + 1),
                slice(max(seen[2] - pad, 0), seen[3] + pad + 1))
-        field = np.sqrt(distance2.reshape(grid.shape)[box])
-        if fill_m:
-            field = _closed(field, buffer_m, fill_m, cell_m)
+        box_distance2 = distance2.reshape(grid.shape)[box]
+        # The filled form: grown by fill_m, shrunk back (the closing reaches no further than
+        # the box's pad), as a field that is ≤ buffer_m exactly on the closed band.
+        field = (closed_field(box_distance2, buffer_m, fill_m, cell_m) if fill_m
+                 else np.sqrt(box_distance2))
         polygons.append(grid.contour(field, buffer_m, box))
     return polygons
 
@@ -146,15 +148,3 @@ class _Grid:
         return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, points,
                                          (rings, outers, parts))[0]
 
-
-def _closed(field: np.ndarray, buffer_m: float, fill_m: float, cell_m: float) -> np.ndarray:
-    """The band ``field ≤ buffer_m`` closed by ``fill_m`` (grown, then shrunk back), as a field
-    (≥ 0, as the contour wants) that is ≤ ``buffer_m`` exactly on the closed region. ``field``
-    holds the band with ``fill_m`` (and a cell) to spare on every side: the closing reaches no
-    further."""
-    from geo.analysis.grid_kernel import squared_distances_to
-
-    band = field <= buffer_m
-    grown = squared_distances_to(band) * cell_m ** 2 <= fill_m ** 2
-    depth = np.sqrt(squared_distances_to(~grown)) * cell_m
-    return np.minimum(field, np.maximum(buffer_m + fill_m - depth, 0.0))

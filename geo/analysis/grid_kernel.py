@@ -132,3 +132,30 @@ def squared_distances_to(feature: np.ndarray) -> np.ndarray:  # pragma: no cover
 def _crossing(f: np.ndarray, p: int, q: int) -> float:  # pragma: no cover
     """Where the parabolas rooted at p and q (p < q; heights f) cross."""
     return ((f[q] + q * q) - (f[p] + p * p)) / (2.0 * (q - p))
+
+
+@numba.njit(cache=True, nogil=True)
+def closed_field(distance2: np.ndarray, buffer_m: float, fill_m: float,
+                 cell_m: float) -> np.ndarray:  # pragma: no cover
+    """The distances (m) of the squared field ``distance2`` with its band (``≤ buffer_m``)
+    closed by ``fill_m``: grown by ``fill_m``, shrunk back by ``fill_m``. Returned as a field
+    that is ``≤ buffer_m`` exactly on the closed band and equals the distance to the roads on the
+    band itself; one pass with no temporaries but the two distance transforms'."""
+    ny, nx = distance2.shape
+    mask = np.empty((ny, nx), dtype=np.bool_)
+    buffer2 = buffer_m * buffer_m
+    for j in range(ny):
+        for i in range(nx):
+            mask[j, i] = distance2[j, i] <= buffer2  # the band
+    grown2 = squared_distances_to(mask)
+    fill2, cell2 = fill_m * fill_m, cell_m * cell_m
+    for j in range(ny):
+        for i in range(nx):
+            mask[j, i] = not grown2[j, i] * cell2 <= fill2  # outside the grown band
+    depth2 = squared_distances_to(mask)
+    out = np.empty((ny, nx))
+    for j in range(ny):
+        for i in range(nx):
+            depth = math.sqrt(depth2[j, i]) * cell_m
+            out[j, i] = min(math.sqrt(distance2[j, i]), max(buffer_m + fill_m - depth, 0.0))
+    return out

@@ -297,7 +297,7 @@ def to_lonlat(net: RoadNetwork, polygons: np.ndarray) -> np.ndarray:
     from geo.analysis.lonlat_fit import lonlat
 
     transform = net.to_lonlat.transform
-    return shapely.transform(polygons, lambda xy: lonlat(transform, xy))
+    return shapely.transform(polygons, lambda xy: lonlat(transform, xy, crs=net.crs))
 
 
 def _disks(net: RoadNetwork, search, breaks, outline: _Outline):

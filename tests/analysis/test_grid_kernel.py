@@ -1,10 +1,11 @@
-"""The compiled distance transform of the filled service-area form against scipy's."""
+"""The compiled distance transform and closing of the filled service-area form against scipy's
+distance transform."""
 
 import numpy as np
 import pytest
 from scipy.ndimage import distance_transform_edt
 
-from geo.analysis.grid_kernel import squared_distances_to
+from geo.analysis.grid_kernel import closed_field, squared_distances_to
 
 
 @pytest.mark.parametrize(("shape", "share"), [((5, 7), 0.2), ((60, 80), 0.01), ((200, 90), 0.3),
@@ -19,3 +20,30 @@ def test_squared_distances_match_scipys_exact_euclidean_transform(shape, share):
 
 def test_a_grid_without_features_is_far_everywhere():
     assert (squared_distances_to(np.zeros((4, 6), dtype=bool)) >= 1e30).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_closed_field_grows_the_band_and_shrinks_it_back(seed):
+    # Roads as random segments' distance field; the band (≤ buffer) closed by fill: land within
+    # fill of the band, less what lies within fill of land beyond it. Built here from scipy's
+    # transform, the field must agree: the band keeps its distances, the closed-in land is at
+    # most buffer, and land outside the closing stays beyond it.
+    rng = np.random.default_rng(seed)
+    cell_m, buffer_m, fill_m = 20.0, 40.0, 200.0
+    distance2 = np.full((90, 110), 1e12)
+    y, x = np.mgrid[0:90, 0:110] * cell_m
+    for _ in range(6):
+        (ax, ay), (bx, by) = rng.uniform(400, 1800, (2, 2))
+        vx, vy = bx - ax, by - ay
+        t = np.clip(((x - ax) * vx + (y - ay) * vy) / (vx * vx + vy * vy), 0, 1)
+        distance2 = np.minimum(distance2, (x - ax - t * vx) ** 2 + (y - ay - t * vy) ** 2)
+    band = distance2 <= buffer_m ** 2
+    grown = distance_transform_edt(~band) * cell_m <= fill_m
+    depth = distance_transform_edt(grown) * cell_m
+    expected = np.minimum(np.sqrt(distance2), np.maximum(buffer_m + fill_m - depth, 0.0))
+
+    field = closed_field(distance2, buffer_m, fill_m, cell_m)
+    np.testing.assert_allclose(field, expected, atol=1e-6)
+    closed = field <= buffer_m
+    assert (closed[band]).all() and closed.sum() > band.sum()  # gaps between roads filled
+    assert not closed[~grown].any()

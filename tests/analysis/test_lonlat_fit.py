@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from geo.analysis.lonlat_fit import MIN_VERTICES, TOLERANCE_DEG, lonlat
+from geo.analysis.lonlat_fit import MIN_VERTICES, TILE_M, TOLERANCE_DEG, lonlat
 
 UTM_32N = Transformer.from_crs("EPSG:32632", "EPSG:4326", always_xy=True)
 
@@ -39,3 +39,51 @@ def test_a_box_too_large_for_the_polynomial_falls_back_to_the_exact_transform():
 def test_few_vertices_use_the_exact_transform():
     xy = vertices(20_000.0, 10)
     assert np.array_equal(lonlat(UTM_32N.transform, xy), exact(xy))
+
+
+class CountingTransform:
+    """PROJ's transform, counting the points it is asked for."""
+
+    def __init__(self):
+        self.points = 0
+
+    def __call__(self, x, y):
+        self.points += len(x)
+        return UTM_32N.transform(x, y)
+
+
+@pytest.mark.parametrize("size_m", [50.0, 1_500.0, TILE_M])
+def test_small_boxes_share_one_fit_per_tile_and_stay_within_a_millimetre(size_m):
+    # A walking area's few hundred vertices: with the projection named, the fit of the tile
+    # around them is made once and serves every later box starting in that tile (PROJ is not
+    # asked again); the widest boxes here cross a multiple of TILE_M.
+    crs = f"EPSG:32632 test {size_m}"  # a cache key of this test's own
+    transform = CountingTransform()
+    first = vertices(size_m, 10, seed=1)
+    assert np.abs(lonlat(transform, first, crs=crs) - exact(first)).max() < TOLERANCE_DEG
+    asked = transform.points
+    for seed, shift_m in enumerate([0.0, 3.0, size_m / 3], start=2):
+        xy = vertices(size_m, 10, seed=seed) + shift_m
+        assert np.abs(lonlat(transform, xy, crs=crs) - exact(xy)).max() < TOLERANCE_DEG
+    assert transform.points == asked
+
+    far = vertices(size_m, 10) + 5 * TILE_M  # another tile: a fit of its own
+    assert np.abs(lonlat(transform, far, crs=crs) - exact(far)).max() < TOLERANCE_DEG
+    assert transform.points > asked
+
+
+def test_boxes_wider_than_a_tile_with_few_vertices_use_the_exact_transform():
+    xy = vertices(2 * TILE_M, 10)
+    assert np.array_equal(lonlat(UTM_32N.transform, xy, crs="EPSG:32632"), exact(xy))
+
+
+def test_a_tile_where_the_polynomial_fails_uses_the_exact_transform():
+    # A "projection" with a kink inside the tile: no polynomial follows it, so the check must
+    # refuse the tile's fit and every vertex come from the transform itself.
+    def kinked(x, y):
+        lon, lat = UTM_32N.transform(x, y)
+        return lon + 1e-3 * np.abs(np.asarray(x) - 541_000.0) / TILE_M, lat
+
+    xy = vertices(1_000.0, 10)
+    assert np.array_equal(lonlat(kinked, xy, crs="kinked"), np.column_stack(kinked(xy[:, 0],
+                                                                                 xy[:, 1])))
