@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 from scipy.ndimage import distance_transform_edt
 
-from geo.analysis.grid_kernel import closed_field, squared_distances_to
+from geo.analysis.grid_kernel import (
+    MAX_BRUTE_RADIUS,
+    closed_field,
+    squared_distances_to,
+    squared_distances_within,
+)
 
 
 @pytest.mark.parametrize(("shape", "share"), [((5, 7), 0.2), ((60, 80), 0.01), ((200, 90), 0.3),
@@ -20,16 +25,35 @@ def test_squared_distances_match_scipys_exact_euclidean_transform(shape, share):
 
 def test_a_grid_without_features_is_far_everywhere():
     assert (squared_distances_to(np.zeros((4, 6), dtype=bool)) >= 1e30).all()
+    assert (squared_distances_within(np.zeros((4, 6), dtype=bool), 3) > 9).all()
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_the_closed_field_grows_the_band_and_shrinks_it_back(seed):
+@pytest.mark.parametrize(("shape", "share", "radius"), [
+    ((5, 7), 0.2, 1), ((60, 80), 0.01, 7), ((200, 90), 0.05, 12), ((150, 120), 0.0005, 24),
+    ((1, 9), 0.3, 2), ((9, 1), 0.3, 2), ((40, 40), 0.0, 0), ((40, 40), 0.0, 5)])
+def test_bounded_distances_are_exact_within_the_radius_and_beyond_it_elsewhere(shape, share,
+                                                                               radius):
+    rng = np.random.default_rng(sum(shape) + radius)
+    feature = rng.random(shape) < share
+    feature.flat[rng.integers(feature.size)] = True
+    expected = np.round(distance_transform_edt(~feature) ** 2)  # whole cells²
+    got = squared_distances_within(feature, radius)
+    inside = expected <= radius * radius
+    np.testing.assert_array_equal(got[inside], expected[inside])
+    assert (got[~inside] > radius * radius).all()
+
+
+@pytest.mark.parametrize(("seed", "fill_m"), [
+    (0, 200.0), (1, 200.0), (2, 90.0), (3, 200.0),
+    # bounded growing, exact shrinking; then both exact (radii beyond MAX_BRUTE_RADIUS cells)
+    (4, 20.0 * MAX_BRUTE_RADIUS - 20.0), (5, 20.0 * MAX_BRUTE_RADIUS + 100.0)])
+def test_the_closed_field_grows_the_band_and_shrinks_it_back(seed, fill_m):
     # Roads as random segments' distance field; the band (≤ buffer) closed by fill: land within
     # fill of the band, less what lies within fill of land beyond it. Built here from scipy's
     # transform, the field must agree: the band keeps its distances, the closed-in land is at
     # most buffer, and land outside the closing stays beyond it.
     rng = np.random.default_rng(seed)
-    cell_m, buffer_m, fill_m = 20.0, 40.0, 200.0
+    cell_m, buffer_m = 20.0, 40.0
     distance2 = np.full((90, 110), 1e12)
     y, x = np.mgrid[0:90, 0:110] * cell_m
     for _ in range(6):
