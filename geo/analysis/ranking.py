@@ -17,7 +17,7 @@ import numpy as np
 from geo.core.vocabulary import CUT_OFF, ISLAND, OFF_NETWORK
 from geo.network.model import RoadNetwork
 from geo.routing.costs import EdgeCosts
-from geo.routing.paths import Route, routes_from_pieces, trace
+from geo.routing.paths import Route, routes_from_pieces, traces
 from geo.routing.search import Search, cost_to_points, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR, Snapped, snap_points
 
@@ -52,7 +52,7 @@ class Ranked:
 
     def routes(self, net: RoadNetwork, indices) -> list[Route]:
         """The routes of the candidates at ``indices``, built together."""
-        paths = [trace(net, self.search, self.candidates, i) for i in indices]
+        paths = traces(net, self.search, self.candidates, indices)
         snaps = [float(self.candidates.snap_m[i]) for i in indices]
         return routes_from_pieces(net, paths, time_s=self.search.costs,
                                   snap_m=[(s, 0.0) if self.inbound else (0.0, s) for s in snaps])

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,11 +26,27 @@ from geo.routing.snapping import (
 def trace(net: RoadNetwork, search: Search, targets: Snapped,
           t: int) -> list[tuple[int, float, float]] | None:
     """The path behind ``cost_to_points(...)[t]``, or None if the target was not reached."""
-    if not targets.on_network[t]:
-        return None
+    return traces(net, search, targets, [t])[0]
+
+
+def traces(net: RoadNetwork, search: Search, targets: Snapped,
+           points) -> list[list[tuple[int, float, float]] | None]:
+    """:func:`trace` of each of ``points``, their links to their roads' ends looked up at once
+    (per point, that lookup cost more than following the path)."""
+    points = [int(t) for t in points]
+    on = [t for t in points if targets.on_network[t]]
+    sides = road_links(net, search.costs, targets, np.array(on, dtype=np.int64),
+                       leaving=search.reverse) if on else ()
+    links = {t: [(int(node[i]), float(cost[i]), int(edge[i])) for node, cost, edge in sides]
+             for i, t in enumerate(on)}
+    return [_traced(net, search, targets, t, links[t]) if t in links else None for t in points]
+
+
+def _traced(net: RoadNetwork, search: Search, targets: Snapped, t: int,
+            links: list[tuple[int, float, int]]) -> list[tuple[int, float, float]] | None:
+    """The path to (from) target ``t`` on the network, given its (node, cost, edge) links."""
     candidates: list[tuple[float, str, int, int]] = []
-    for node, link, edge in _as_rows(road_links(net, search.costs, targets, t,
-                                                 leaving=search.reverse)):
+    for node, link, edge in links:
         candidates.append((float(search.cost[node] + link), "node", node, edge))
     if targets.geom[t] in search.sources.geom:  # (the join below costs more than this test)
         for s, _, direct, edge in zip(*same_road_pairs(net, search, targets, [t])):
@@ -66,10 +84,6 @@ def _drop_empty(net: RoadNetwork, pieces, targets: Snapped, t: int):
     edge = int(net.geom_edges[targets.geom[t], 0])
     at = _position(net, edge, targets, t)
     return [(edge, at, at)]
-
-
-def _as_rows(sides):
-    return [(int(node[0]), float(cost[0]), int(edge[0])) for node, cost, edge in sides]
 
 
 def _node_chain(predecessor, node, n_nodes) -> list[int]:
@@ -188,23 +202,32 @@ def routes_from_pieces(net: RoadNetwork, paths, *, time_s: EdgeCosts, snap_m) ->
     lo, hi = np.where(flip, 1 - end, start), np.where(flip, 1 - start, end)
     times = time_s.span(edges, lo, hi)
     lengths = edge_costs(net, weight="length_m").span(edges, lo, hi)
-    coords = []
-    for path in paths:
-        xy = _path_coords(net, path)
-        xy = xy[np.concatenate(([True], np.any(np.diff(xy, axis=0) != 0, axis=1)))]
-        coords.append(np.vstack([xy, xy]) if len(xy) == 1 else xy)
-    every = np.concatenate(coords)
+    every, sizes = _distinct_points([_path_coords(net, path) for path in paths])
     lon, lat = net.to_lonlat.transform(every[:, 0], every[:, 1])
-    lonlat = np.round(np.column_stack([lon, lat]), 7)
+    lonlat = np.round(np.column_stack([lon, lat]), 7).tolist()
     routes, first, at = [], 0, 0
-    for path, xy, snap in zip(paths, coords, snap_m):
+    for path, size, snap in zip(paths, sizes, snap_m):
         span = slice(first, first + len(path))
-        geometry = {"type": "LineString", "coordinates": lonlat[at:at + len(xy)].tolist()}
+        points = lonlat[at:at + size]
+        geometry = {"type": "LineString", "coordinates": points * 2 if size == 1 else points}
         routes.append(Route(float(times[span].sum()), float(lengths[span].sum()),
                             (float(snap[0]), float(snap[1])), geometry,
                             tuple(int(e) for e, _, _ in path)))
-        first, at = first + len(path), at + len(xy)
+        first, at = first + len(path), at + size
     return routes
+
+
+def _distinct_points(coords: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """The paths' points one after another, each path without repeats of a point in a row
+    (where pieces meet), and how many each path keeps; all paths in one pass."""
+    every = np.concatenate(coords)
+    sizes = [len(xy) for xy in coords]
+    firsts = np.cumsum([0, *sizes[:-1]])
+    keep = np.empty(len(every), dtype=bool)
+    keep[0] = True
+    np.any(every[1:] != every[:-1], axis=1, out=keep[1:])
+    keep[firsts] = True
+    return every[keep], np.add.reduceat(keep, firsts).tolist()
 
 
 def _path_coords(net: RoadNetwork, pieces) -> np.ndarray:
@@ -225,8 +248,15 @@ def _path_coords(net: RoadNetwork, pieces) -> np.ndarray:
     return np.concatenate(parts)
 
 
+# Up to this many edges a run of whole edges is gathered by slicing each edge's points, above it
+# with one index array (a dozen array operations whose set-up costs as much as ~30 slices).
+MAX_SLICED_EDGES = 32
+
+
 def _whole_edges_coords(net: RoadNetwork, edges: list[int]) -> np.ndarray:
     """The coordinates of whole ``edges`` one after another, each in its travel direction."""
+    if len(edges) <= MAX_SLICED_EDGES:
+        return np.concatenate([_edge_points(net, edge) for edge in edges])
     edge_array = np.asarray(edges)
     geoms = np.asarray(net.edge_geom)[edge_array]
     first, after = net.geom_offsets[geoms], net.geom_offsets[geoms + 1]
@@ -238,24 +268,41 @@ def _whole_edges_coords(net: RoadNetwork, edges: list[int]) -> np.ndarray:
     return net.geom_xy[index]
 
 
-def _edge_coords(net: RoadNetwork, edge, start: float, end: float) -> np.ndarray:
-    """Projected coordinates of ``edge`` between fractions ``start`` and ``end`` of its length."""
+def _edge_points(net: RoadNetwork, edge: int) -> np.ndarray:
+    """Projected coordinates of ``edge``'s points in its travel direction (a view)."""
     g = net.edge_geom[edge]
     xy = net.geom_xy[net.geom_offsets[g]:net.geom_offsets[g + 1]]
-    if net.edge_reversed[edge]:
-        xy = xy[::-1]
-    return xy if start <= 0.0 and end >= 1.0 else substring(xy, start, end)
+    return xy[::-1] if net.edge_reversed[edge] else xy
 
 
-def substring(xy: np.ndarray, start: float, end: float) -> np.ndarray:
-    """The part of polyline ``xy`` between fractions ``start`` and ``end`` of its length."""
-    step = np.diff(xy, axis=0)
-    along = np.concatenate(([0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))))
+def _edge_coords(net: RoadNetwork, edge, start: float, end: float) -> np.ndarray:
+    """Projected coordinates of ``edge`` between fractions ``start`` and ``end`` of its length."""
+    xy = _edge_points(net, edge)
+    if start <= 0.0 and end >= 1.0:
+        return xy
+    return np.array(substring(xy.tolist(), start, end))
+
+
+def substring(xy: list[list[float]], start: float, end: float) -> list[list[float]]:
+    """The part of polyline ``xy`` (a list of [x, y]) between fractions ``start`` and ``end``
+    of its length. Plain Python: a road's few points cost less so than as arrays."""
+    along = [0.0]
+    for (x0, y0), (x1, y1) in zip(xy, xy[1:]):
+        along.append(along[-1] + math.hypot(x1 - x0, y1 - y0))
     total = along[-1]
     if total == 0:
-        return xy[:1].repeat(2, axis=0)
+        return [xy[0], xy[0]]
     a, b = start * total, end * total
-    inner = xy[(along > a) & (along < b)]
-    ends = np.array([a, b])
-    x, y = np.interp(ends, along, xy[:, 0]), np.interp(ends, along, xy[:, 1])
-    return np.concatenate(([[x[0], y[0]]], inner, [[x[1], y[1]]]))
+    inner = [point for point, at in zip(xy, along) if a < at < b]
+    return [_point_at(xy, along, a), *inner, _point_at(xy, along, b)]
+
+
+def _point_at(xy: list[list[float]], along: list[float], at: float) -> list[float]:
+    """The point ``at`` metres along the polyline (``along``: its points' distances)."""
+    i = bisect.bisect_right(along, at) - 1
+    if i >= len(along) - 1:
+        return xy[-1]
+    i = max(i, 0)
+    share = (at - along[i]) / (along[i + 1] - along[i])
+    return [xy[i][0] + share * (xy[i + 1][0] - xy[i][0]),
+            xy[i][1] + share * (xy[i + 1][1] - xy[i][1])]
