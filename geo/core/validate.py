@@ -74,10 +74,11 @@ def lonlat_points(features, *, name: str = "features") -> tuple[list, np.ndarray
 
     Empty geometries give NaN coordinates: see :func:`check_coordinates`."""
     if _is_geodataframe(features):
-        if features.crs is None:
+        crs = features.crs  # (each read of a frame's CRS or geometry costs tens of µs)
+        if crs is None:
             raise ValidationError(f"{name}: the GeoDataFrame has no CRS (expected EPSG:4326)")
         geometry = features.geometry
-        if features.crs.to_epsg() != 4326:
+        if crs.to_epsg() != 4326:
             geometry = geometry.to_crs("EPSG:4326")
         geoms = geometry.to_numpy()
         lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for non-points
