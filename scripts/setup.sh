@@ -75,3 +75,9 @@ if [ "$kernels_wanted" != none ] && [ "$(cat "$kernels_stamp" 2>/dev/null || tru
     mkdir -p "$(dirname "$kernels_stamp")"
     echo "$kernels_wanted" > "$kernels_stamp"
 fi
+
+# Byte-compile the project's own modules, as pip does for installed packages: where Python may
+# not write its cache itself (PYTHONDONTWRITEBYTECODE, as on this project's build machines, or
+# a read-only install), every command would otherwise compile all of them again at start-up
+# (about 0.2 s of a command's start). Only changed files are compiled again.
+.venv/bin/python -m compileall -q geo web
