@@ -169,20 +169,21 @@ def earliest_way(costs, geom: np.ndarray, origin: np.ndarray, far: np.ndarray,
     the road as the other falls), so every part of the road keeps the earlier of its two times.
     Cut only where the two stretches overlap (a block or the budget may stop either short)."""
     far = far.copy()
-    n_roads = len(costs[2]) - 1
-    from_start = np.full(n_roads, -1, dtype=np.int64)  # per road: its stretch entered at 0
-    from_end = np.full(n_roads, -1, dtype=np.int64)  # and at 1
-    for s in range(len(geom)):
-        if origin[s] == 0.0:
-            from_start[geom[s]] = s
-        elif origin[s] == 1.0:
-            from_end[geom[s]] = s
-    for s in range(len(geom)):
-        g = geom[s]
-        if origin[s] != 0.0 or from_start[g] != s or from_end[g] < 0:
-            continue
-        start, end = s, from_end[g]
-        if not far[end] < far[start]:
+    # The stretches grouped by road (sorted: per-road tables would cost the whole network's
+    # size on every call, where a large network's walking area reaches a few thousand roads).
+    order = np.argsort(geom, kind="mergesort")
+    i = 0
+    while i < len(order):
+        g = geom[order[i]]
+        start = end = -1  # the road's stretch entered at 0, and at 1 (the last, if several)
+        while i < len(order) and geom[order[i]] == g:
+            s = order[i]
+            if origin[s] == 0.0:
+                start = s
+            elif origin[s] == 1.0:
+                end = s
+            i += 1
+        if start < 0 or end < 0 or not far[end] < far[start]:
             continue
         f0, f1 = _factor(costs, edge[start]), _factor(costs, edge[end])
         # origin_cost[start] + f0·(L − L0) = origin_cost[end] + f1·(L1 − L)
