@@ -1,5 +1,5 @@
 """Projected coordinates to lon/lat for the many vertices of contoured outlines, by a polynomial
-fitted to the exact transform over their box, checked against it on every call.
+fitted to the exact transform over their box (or a tile around it), checked against it.
 
 A driving service area's outline has tens of thousands of vertices, and PROJ's exact transverse
 Mercator inverse costs about as much as drawing the area. Over a box of a region's size the

@@ -232,7 +232,7 @@ def _distinct_points(coords: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
 
 def _path_coords(net: RoadNetwork, pieces) -> np.ndarray:
     """Projected coordinates along the pieces in order: runs of whole edges (every piece but
-    the first and last, usually) gathered with one index array, parts of edges cut."""
+    the first and last, usually) gathered together, parts of edges cut."""
     parts: list[np.ndarray] = []
     whole: list[int] = []
     for edge, start, end in pieces:
