@@ -41,7 +41,7 @@ from geo.errors import ValidationError
 from geo.network.model import RoadNetwork
 from geo.routing.costs import RoadEffects
 from geo.routing.matrix import CostMatrix, cost_matrix
-from geo.routing.paths import route_from_pieces, trace
+from geo.routing.paths import Route, routes_from_pieces, traces
 from geo.routing.search import edge_costs, search_from_points
 from geo.routing.snapping import DEFAULT_MAX_SNAP_M, FAR
 
@@ -432,13 +432,9 @@ def _routes(net: RoadNetwork, matrix: CostMatrix | None, flows: pd.DataFrame,
             search = search_from_points(net, matrix.destination_snap.take([j]), costs=costs,
                                         reverse=True, cutoff=bound * (1 + 1e-9) + 1e-6)
             rows = origins.get_indexer(group["point"])
-            targets = matrix.origin_snap.take(rows)
-            for t, flow in enumerate(group.itertuples()):
-                pieces = trace(net, search, targets, t)
-                if pieces is None:  # cannot happen: the matrix reached it within the bound
-                    continue
-                path = route_from_pieces(net, pieces, time_s=costs,
-                                         snap_m=(targets.snap_m[t], 0.0))
+            flows_of = list(group.itertuples())
+            for t, path in _routes_to(net, search, matrix.origin_snap.take(rows), costs):
+                flow = flows_of[t]
                 for key, value in (("point", flow.point), ("shelter", shelter),
                                    ("people", flow.people),
                                    ("travel_time_s", path.travel_time_s),
@@ -447,6 +443,20 @@ def _routes(net: RoadNetwork, matrix: CostMatrix | None, flows: pd.DataFrame,
                 lines.append(shapely.LineString(path.geometry["coordinates"]))
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(lines, crs="EPSG:4326"),
                             crs="EPSG:4326")
+
+
+def _routes_to(net: RoadNetwork, search, targets, costs) -> list[tuple[int, Route]]:
+    """(index, route) of each of ``targets`` reached in ``search``, all traced and built
+    together (a target not reached cannot happen here: the matrix reached each one within the
+    search's bound)."""
+    traced = [(t, pieces) for t, pieces in
+              enumerate(traces(net, search, targets, range(len(targets))))
+              if pieces is not None]
+    if not traced:
+        return []
+    routes = routes_from_pieces(net, [pieces for _, pieces in traced], time_s=costs,
+                                snap_m=[(targets.snap_m[t], 0.0) for t, _ in traced])
+    return [(t, route) for (t, _), route in zip(traced, routes)]
 
 
 def _count(people: float) -> str:
