@@ -64,7 +64,8 @@ kernels_stamp=geo/analysis/__pycache__/.warm-up.sha256
 if [ -f geo/analysis/warm_up.py ]; then
     kernels_wanted=$(cat geo/analysis/grid_kernel.py geo/analysis/stretch_kernel.py \
         geo/analysis/lonlat_fit.py geo/analysis/warm_up.py geo/analysis/area_grid.py \
-        geo/analysis/service_areas.py geo/routing/costs.py requirements.txt \
+        geo/analysis/service_areas.py geo/routing/costs.py geo/routing/compiled_search.py \
+        geo/routing/search.py requirements.txt \
         | sha256sum | cut -d' ' -f1)
 else
     kernels_wanted=none

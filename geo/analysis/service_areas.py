@@ -77,16 +77,30 @@ def timed_stretches(net: RoadNetwork, search: Search, budget: float) -> TimedStr
     (:func:`geo.analysis.stretch_kernel.reached_stretches`)."""
     from geo.analysis.stretch_kernel import reached_stretches as compiled
 
-    nodes = np.flatnonzero(search.cost[:net.n_nodes] <= budget)
+    nodes, nodes_cost, nodes_source = _nodes_within(net, search, budget)
     indptr, edge_list = ((net.rev_indptr, net.rev_edges) if search.reverse
                          else (net.fwd_indptr, net.fwd_edges))
     points = search.sources
     return TimedStretches(*compiled(
-        search.costs.kernel_arrays, nodes, search.cost, search.source, float(budget),
+        search.costs.kernel_arrays, nodes, nodes_cost, nodes_source, float(budget),
         np.asarray(indptr), np.asarray(edge_list), np.asarray(net.edge_reversed),
         search.reverse, np.asarray(points.geom, dtype=np.int64),
         np.asarray(points.fraction, dtype=float), np.asarray(search.start_cost, dtype=float),
         np.asarray(net.geom_edges)))
+
+
+def _nodes_within(net: RoadNetwork, search: Search,
+                  budget: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(node, cost, source) of the nodes reached within ``budget``, by node: from the first of
+    the nodes the search kept when it kept only those it reached (a large network's nodes are
+    not scanned), else from a scan of every node."""
+    if search.reached is None:
+        nodes = np.flatnonzero(search.cost[:net.n_nodes] <= budget)
+        return nodes, search.cost[nodes], search.source[nodes]
+    reached = search.reached
+    count = reached.count_within(budget)
+    by_node = np.argsort(reached.node[:count])
+    return reached.node[by_node], reached.cost[by_node], reached.source[by_node]
 
 
 def reached_stretches(net: RoadNetwork, search: Search, budget: float) -> Stretches:
@@ -201,7 +215,8 @@ def service_areas(net: RoadNetwork, facilities, *, breaks, weight: str = "travel
     costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
                        effects=effects)
     demand = _Demand.of(net, population, population_column, max_snap_m)
-    search_kw = {"costs": costs, "reverse": direction == "to", "cutoff": breaks[-1]}
+    search_kw = {"costs": costs, "reverse": direction == "to", "cutoff": breaks[-1],
+                 "compiled": True}
     reach: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
     rows: list[tuple[int | None, float, object]]
     if overlap == "overlap" or not snapped.on_network.any():  # no facility: no area at all

@@ -111,14 +111,16 @@ def reach(costs, edge: int, start: float, budget: float,
 
 
 @numba.njit(cache=True, nogil=True)
-def reached_stretches(costs, nodes: np.ndarray, node_cost: np.ndarray, node_source: np.ndarray,
-                      budget: float, indptr: np.ndarray, edge_list: np.ndarray,
-                      edge_reversed: np.ndarray, reverse: bool, point_geom: np.ndarray,
+def reached_stretches(costs, nodes: np.ndarray, nodes_cost: np.ndarray,
+                      nodes_source: np.ndarray, budget: float, indptr: np.ndarray,
+                      edge_list: np.ndarray, edge_reversed: np.ndarray, reverse: bool,
+                      point_geom: np.ndarray,
                       point_fraction: np.ndarray, point_cost: np.ndarray,
                       geom_edges: np.ndarray):  # pragma: no cover
     """The stretches reached within ``budget``, as (geom, origin, far, origin_cost, edge,
-    facility) arrays: of every edge leaving (entering, in a reverse search) each of ``nodes``,
-    from the node as far as the budget left there goes; then of each source point's own road
+    facility) arrays: of every edge leaving (entering, in a reverse search) each of ``nodes``
+    (reached at ``nodes_cost`` from source ``nodes_source``), from the node as far as the budget
+    left there goes; then of each source point's own road
     (``point_geom`` -1 off the network), both ways from the point. Going out, the road's forward
     edge (``geom_edges[g, 0]``) covers the part towards the geometry's end and its backward edge
     the part towards its start; coming in, the other way round."""
@@ -131,15 +133,16 @@ def reached_stretches(costs, nodes: np.ndarray, node_cost: np.ndarray, node_sour
     edges = np.empty(total, dtype=np.int64)
     facility = np.empty(total, dtype=np.int64)
     at = 0
-    for node in nodes:
-        left = budget - node_cost[node]
+    for i in range(len(nodes)):
+        node = nodes[i]
+        left = budget - nodes_cost[i]
         for slot in range(indptr[node], indptr[node + 1]):
             edge = edge_list[slot]
             along_geometry = (not edge_reversed[edge]) != reverse
             start = 0.0 if along_geometry else 1.0
             geom[at], origin[at], edges[at] = edge_geom[edge], start, edge
             far[at] = reach(costs, edge, start, left, along_geometry)
-            origin_cost[at], facility[at] = node_cost[node], node_source[node]
+            origin_cost[at], facility[at] = nodes_cost[i], nodes_source[i]
             at += 1
     for point in range(len(point_geom)):
         g, left = point_geom[point], budget - point_cost[point]

@@ -71,6 +71,16 @@ def _buffers(net: RoadNetwork, reverse: bool, capacity: int) -> _Buffers:
     return buffers
 
 
+def loaded_csr(net: RoadNetwork, costs: np.ndarray, *,
+               reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The network's CSR (indptr, target nodes, ``costs`` in CSR order), in reverse when
+    ``reverse``: views of this thread's buffers (see :mod:`geo.routing.compiled_search`)."""
+    buffers = _buffers(net, reverse, 0)
+    buffers.load(costs)
+    n, e = buffers.n_nodes, buffers.n_edges
+    return buffers.indptr[: n + 1], buffers.indices[:e], buffers.data[:e]
+
+
 def search(net: RoadNetwork, costs: np.ndarray, sources, *, reverse: bool,
            virtual_rows: Sequence[tuple[np.ndarray, np.ndarray]] = (), limit: float = np.inf,
            min_only: bool = False, return_predecessors: bool = False) -> Any:

@@ -24,11 +24,26 @@ from geo.routing import kernel
 from geo.routing.costs import WEIGHTS, EdgeCosts, RoadEffects, edge_costs
 from geo.routing.snapping import Snapped
 
-__all__ = ["WEIGHTS", "EdgeCosts", "RoadEffects", "Search", "cost_to_points", "edge_costs",
-           "road_links", "same_road", "same_road_pairs", "search_from_points",
+__all__ = ["WEIGHTS", "EdgeCosts", "Reached", "RoadEffects", "Search", "cost_to_points",
+           "edge_costs", "road_links", "same_road", "same_road_pairs", "search_from_points",
            "shortest_from_nodes", "virtual_rows"]
 
 _NO_PREDECESSOR = -9999  # scipy's marker
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The nodes one search reached, in the order it settled them (ascending cost), each with
+    its cost, source and predecessor (as in :class:`Search`)."""
+
+    node: np.ndarray
+    cost: np.ndarray
+    source: np.ndarray
+    predecessor: np.ndarray
+
+    def count_within(self, budget: float) -> int:
+        """How many of the nodes (the first ones) are reached within ``budget``."""
+        return int(np.searchsorted(self.cost, budget, side="right"))
 
 
 @dataclass(frozen=True)
@@ -39,16 +54,58 @@ class Search:
     ``reverse``), inf where not reached within ``cutoff``; ``source[n]`` the index of that source
     (-1 if none); ``predecessor[n]`` the node before ``n`` in the search tree (for a reverse search,
     the next node on the way to the source); a virtual source node is ``n_nodes + i``.
+
+    A search holds these arrays over every node (``per_node``), or only the nodes it reached
+    (``reached``, from the compiled search): then the arrays are spread out on first use, and
+    :meth:`at` and :attr:`reached` serve callers that need only the reached nodes.
     """
 
-    cost: np.ndarray
-    source: np.ndarray
-    predecessor: np.ndarray
     costs: EdgeCosts  # the edge costs searched with
     reverse: bool
     cutoff: float
     sources: Snapped
     start_cost: np.ndarray  # extra cost per source (turnout time, say)
+    per_node: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # cost, source, predecessor
+    reached: Reached | None = None
+
+    @cached_property
+    def cost(self) -> np.ndarray:
+        return self._spread(0, np.inf)
+
+    @cached_property
+    def source(self) -> np.ndarray:
+        return self._spread(1, -1)
+
+    @cached_property
+    def predecessor(self) -> np.ndarray:
+        return self._spread(2, _NO_PREDECESSOR)
+
+    def _spread(self, column: int, missing) -> np.ndarray:
+        if self.per_node is not None:
+            return self.per_node[column]
+        assert self.reached is not None
+        values = (self.reached.cost, self.reached.source, self.reached.predecessor)[column]
+        spread = np.full(self.costs.net.n_nodes, missing, dtype=values.dtype)
+        spread[self.reached.node] = values
+        return spread
+
+    def at(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, source) of ``nodes``; from the reached nodes alone when only they are kept."""
+        if self.reached is None or "cost" in self.__dict__:
+            return self.cost[nodes], self.source[nodes]
+        ids, cost, source = self._reached_by_id
+        nodes = np.asarray(nodes)
+        if len(ids) == 0:
+            return np.full(nodes.shape, np.inf), np.full(nodes.shape, -1)
+        at = np.minimum(np.searchsorted(ids, nodes), len(ids) - 1)
+        found = ids[at] == nodes
+        return np.where(found, cost[at], np.inf), np.where(found, source[at], -1)
+
+    @cached_property
+    def _reached_by_id(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert self.reached is not None
+        order = np.argsort(self.reached.node)
+        return self.reached.node[order], self.reached.cost[order], self.reached.source[order]
 
     @cached_property
     def source_links(self) -> dict[int, list[tuple[int, float, int]]]:
@@ -84,12 +141,16 @@ def shortest_from_nodes(net: RoadNetwork, nodes, *, cutoff=None, weight: str = "
 def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
                        weight: str = "travel_time_s", reverse: bool = False, blocked=None,
                        cost_scale=None, effects: RoadEffects | None = None,
-                       costs: EdgeCosts | None = None, start_cost=None) -> Search:
+                       costs: EdgeCosts | None = None, start_cost=None,
+                       compiled: bool = False) -> Search:
     """One multi-source search from snapped points (to them, when ``reverse``).
 
     Points not on the network take no part. Each node gets the cost from its nearest point and
     that point's index, so one pass assigns everything to its nearest facility. ``start_cost``
     (one value per point, e.g. a team's turnout time) is added to everything a point reaches.
+    ``compiled``: search with :mod:`geo.routing.compiled_search` (for callers that import numba
+    anyway), which touches only the nodes within the cutoff and keeps only them
+    (:attr:`Search.reached`, in the order reached).
     """
     if costs is None:
         costs = edge_costs(net, weight=weight, blocked=blocked, cost_scale=cost_scale,
@@ -100,14 +161,28 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
     active = np.flatnonzero(snapped.on_network)
     n = net.n_nodes
     if len(active) == 0:
-        return Search(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR), costs,
-                      reverse, limit, snapped, start)
+        return Search(costs, reverse, limit, snapped, start,
+                      per_node=(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR)))
     rows = virtual_rows(net, costs, snapped, active, reverse, start)
+    if compiled:
+        return _compiled_search(net, costs, rows, active, reverse, limit, snapped, start)
     cost, predecessor, source = kernel.search(net, costs.full, n + active, reverse=reverse,
                                               virtual_rows=rows, limit=limit, min_only=True,
                                               return_predecessors=True)
     label = np.where(source[:n] >= 0, source[:n] - n, -1)
-    return Search(cost[:n], label, predecessor[:n], costs, reverse, limit, snapped, start)
+    return Search(costs, reverse, limit, snapped, start,
+                  per_node=(cost[:n], label, predecessor[:n]))
+
+
+def _compiled_search(net, costs, rows, active, reverse, limit, snapped, start) -> Search:
+    from geo.routing.compiled_search import search_within
+
+    counts = [len(rows[i][0]) for i in active]
+    link_nodes = np.concatenate([rows[i][0] for i in active])
+    link_costs = np.concatenate([rows[i][1] for i in active])
+    reached = Reached(*search_within(net, costs.full, link_nodes, link_costs,
+                                     np.repeat(active, counts), reverse=reverse, limit=limit))
+    return Search(costs, reverse, limit, snapped, start, reached=reached)
 
 
 def road_links(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points, *, leaving: bool):
@@ -156,10 +231,11 @@ def cost_to_points(net: RoadNetwork, search: Search,
     if len(points) == 0:
         return cost, label
     side_a, side_b = road_links(net, search.costs, targets, points, leaving=search.reverse)
-    via_a = search.cost[side_a[0]] + side_a[1]
-    via_b = search.cost[side_b[0]] + side_b[1]
+    cost_a, source_a = search.at(side_a[0])
+    cost_b, source_b = search.at(side_b[0])
+    via_a, via_b = cost_a + side_a[1], cost_b + side_b[1]
     cost[points] = np.minimum(via_a, via_b)
-    label[points] = np.where(via_a <= via_b, search.source[side_a[0]], search.source[side_b[0]])
+    label[points] = np.where(via_a <= via_b, source_a, source_b)
     s, t, direct, _ = same_road_pairs(net, search, targets, points)
     if len(t):
         # the cheapest pair per target (the lowest source index among equals)

@@ -1,6 +1,6 @@
-"""Setup's warm-up compiles every loop a service area runs: afterwards, service areas on another
-region (walking and driving, band and filled, with blocks and factors, large outlines) compile
-nothing. Each step runs in a fresh interpreter on its own empty numba cache."""
+"""Setup's warm-up compiles every loop a service area runs (its search too): afterwards, service
+areas on another region (walking and driving, band and filled, with blocks and factors, large
+outlines) compile nothing. Each step runs in a fresh interpreter on its own empty numba cache."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ for mode in ("walk", "drive"):
             service_areas(net, ([9.5209], [47.1410]), breaks=[300, 600, 900], form=form,
                           **extra)
 hits = misses = 0
-for name in ("grid_kernel", "stretch_kernel", "lonlat_fit"):
-    module = importlib.import_module("geo.analysis." + name)
+for name in ("analysis.grid_kernel", "analysis.stretch_kernel", "analysis.lonlat_fit",
+             "routing.compiled_search"):
+    module = importlib.import_module("geo." + name)
     for value in vars(module).values():
         if hasattr(value, "stats") and hasattr(value, "signatures"):
             hits += sum(value.stats.cache_hits.values())
