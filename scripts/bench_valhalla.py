@@ -78,6 +78,10 @@ from geo.network.build import DEFAULT_OSM, build_network  # noqa: E402
 from geo.network.model import NetworkSettings  # noqa: E402
 from geo.routing.paths import route  # noqa: E402
 from geo.routing.search import search_from_points  # noqa: E402
+
+# The search service areas make (the compiled one, where this version of geo has it).
+SEARCH_KW = ({"compiled": True} if "compiled" in inspect.signature(search_from_points).parameters
+             else {})
 from geo.routing.snapping import snap_points  # noqa: E402
 from tests.analysis_inputs import points_along_roads  # noqa: E402
 
@@ -314,7 +318,7 @@ class Agreement:
     def add(self, lon: float, lat: float, areas: dict, answer: dict) -> None:
         net = self.net
         seconds, search = timed(lambda: search_from_points(net, snap_points(net, [lon], [lat]),
-                                                           cutoff=BREAKS_S[-1]))
+                                                           cutoff=BREAKS_S[-1], **SEARCH_KW))
         self.search_s.append(seconds)
         polygons = {round(f["properties"]["contour"] * 60): shape(f["geometry"])
                     for f in answer["features"]}
