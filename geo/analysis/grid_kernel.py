@@ -196,9 +196,8 @@ def closed_field(distance2: np.ndarray, buffer_m: float, fill_m: float,
     out = np.empty((ny, nx))
     # The two transforms' results differ in type (bounded: int32, exact: float), so each goes
     # to the same compiled steps (one per type) instead of being converted.
-    radius = math.ceil(fill_m / cell_m)
-    if radius <= MAX_BRUTE_RADIUS:
-        _mark_outside(squared_distances_within(mask, radius), fill_m, cell_m, mask)
+    if math.ceil(fill_m / cell_m) <= MAX_BRUTE_RADIUS:
+        mask = farther_than(mask, fill_m, cell_m)
     else:
         _mark_outside(squared_distances_to(mask), fill_m, cell_m, mask)
     radius = math.ceil((buffer_m + fill_m) / cell_m)
@@ -206,6 +205,53 @@ def closed_field(distance2: np.ndarray, buffer_m: float, fill_m: float,
         _combine(distance2, squared_distances_within(mask, radius), buffer_m, fill_m, cell_m, out)
     else:
         _combine(distance2, squared_distances_to(mask), buffer_m, fill_m, cell_m, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def farther_than(feature: np.ndarray, distance_m: float,
+                 cell_m: float) -> np.ndarray:  # pragma: no cover
+    """Which points of the 2-D boolean grid ``feature`` (spacing ``cell_m``) lie farther than
+    ``distance_m`` from every ``True`` point (points outside the grid count as no feature).
+
+    A yes/no question needs no distances: with the rows to the nearest feature point per column
+    (as in :func:`squared_distances_within`), a point is near one iff some column ``d`` away
+    has one within the largest row count ``d`` allows, a comparison per column tried on small
+    integers (32 at a time where :func:`squared_distances_within` adds and takes minima 8 at a
+    time). For ``distance_m`` up to ``MAX_BRUTE_RADIUS`` cells."""
+    ny, nx = feature.shape
+    radius = math.ceil(distance_m / cell_m)
+    cap = radius + 1
+    distance2, cell2 = distance_m * distance_m, cell_m * cell_m
+    steps = np.empty((ny, nx), dtype=np.int8)  # rows to the nearest feature, at most cap
+    for i in range(nx):
+        steps[0, i] = 0 if feature[0, i] else cap
+    for j in range(1, ny):
+        for i in range(nx):
+            steps[j, i] = 0 if feature[j, i] else min(steps[j - 1, i] + 1, cap)
+    for j in range(ny - 2, -1, -1):
+        for i in range(nx):
+            steps[j, i] = min(steps[j, i], steps[j + 1, i] + 1)
+    # The most rows a feature point may be away at each column offset (-1: none), by the same
+    # comparison as the distances' (squared cells times the squared spacing).
+    allowed = np.full(2 * radius + 1, -1, dtype=np.int8)
+    for d in range(2 * radius + 1):
+        for rows in range(radius + 1):
+            if ((d - radius) * (d - radius) + rows * rows) * cell2 <= distance2:
+                allowed[d] = rows
+    out = np.empty((ny, nx), dtype=np.bool_)
+    padded = np.full(nx + 2 * radius, cap, dtype=np.int8)
+    near = np.empty(nx, dtype=np.uint8)
+    for j in range(ny):
+        for i in range(nx):
+            padded[i + radius] = steps[j, i]
+        near[:] = 0
+        for d in range(2 * radius + 1):  # the column q + d - radius, for every q at once
+            most = allowed[d]
+            for q in range(nx):
+                near[q] |= padded[q + d] <= most
+        for q in range(nx):
+            out[j, q] = near[q] == 0
     return out
 
 

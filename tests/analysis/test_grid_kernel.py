@@ -8,6 +8,7 @@ from scipy.ndimage import distance_transform_edt
 from geo.analysis.grid_kernel import (
     MAX_BRUTE_RADIUS,
     closed_field,
+    farther_than,
     squared_distances_to,
     squared_distances_within,
 )
@@ -41,6 +42,22 @@ def test_bounded_distances_are_exact_within_the_radius_and_beyond_it_elsewhere(s
     inside = expected <= radius * radius
     np.testing.assert_array_equal(got[inside], expected[inside])
     assert (got[~inside] > radius * radius).all()
+
+
+@pytest.mark.parametrize(("shape", "share", "distance_m"), [
+    ((5, 7), 0.2, 20.0), ((60, 80), 0.01, 140.0), ((200, 90), 0.05, 250.0),
+    ((150, 120), 0.001, 20.0 * MAX_BRUTE_RADIUS), ((1, 9), 0.3, 45.0), ((9, 1), 0.3, 45.0),
+    ((40, 40), 0.0, 100.0), ((80, 70), 0.02, 100.0), ((80, 70), 0.02, 99.9)])
+def test_farther_than_matches_scipys_transform(shape, share, distance_m):
+    # whole-cell distances (100 m = 5 cells: points exactly 5 cells away are not farther) and
+    # fractions of a cell
+    rng = np.random.default_rng(sum(shape))
+    feature = rng.random(shape) < share
+    if share:
+        feature.flat[rng.integers(feature.size)] = True
+    expected = (distance_transform_edt(~feature) * 20.0 > distance_m if feature.any()
+                else np.ones(shape, dtype=bool))
+    np.testing.assert_array_equal(farther_than(feature, distance_m, 20.0), expected)
 
 
 @pytest.mark.parametrize(("seed", "fill_m"), [
