@@ -144,6 +144,23 @@ def _crossing(f: np.ndarray, p: int, q: int) -> float:  # pragma: no cover
 MAX_BRUTE_RADIUS = 24
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _rows_to_feature(feature: np.ndarray, cap: int,
+                     steps: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """``steps`` := rows to the nearest ``True`` point of ``feature`` in the same column, at
+    most ``cap`` (two passes down the columns)."""
+    ny, nx = feature.shape
+    for i in range(nx):
+        steps[0, i] = 0 if feature[0, i] else cap
+    for j in range(1, ny):
+        for i in range(nx):
+            steps[j, i] = 0 if feature[j, i] else min(steps[j - 1, i] + 1, cap)
+    for j in range(ny - 2, -1, -1):
+        for i in range(nx):
+            steps[j, i] = min(steps[j, i], steps[j + 1, i] + 1)
+    return steps
+
+
 @numba.njit(cache=True, nogil=True)
 def squared_distances_within(feature: np.ndarray, radius: int) -> np.ndarray:  # pragma: no cover
     """For every point of the 2-D boolean grid ``feature``, the squared distance (cells²) to the
@@ -154,15 +171,7 @@ def squared_distances_within(feature: np.ndarray, radius: int) -> np.ndarray:  #
     ny, nx = feature.shape
     cap = radius + 1
     far = cap * cap
-    steps = np.empty((ny, nx), dtype=np.int32)  # rows to the nearest feature, at most cap
-    for i in range(nx):
-        steps[0, i] = 0 if feature[0, i] else cap
-    for j in range(1, ny):
-        for i in range(nx):
-            steps[j, i] = 0 if feature[j, i] else min(steps[j - 1, i] + 1, cap)
-    for j in range(ny - 2, -1, -1):
-        for i in range(nx):
-            steps[j, i] = min(steps[j, i], steps[j + 1, i] + 1)
+    steps = _rows_to_feature(feature, cap, np.empty((ny, nx), dtype=np.int32))
     out = np.empty((ny, nx), dtype=np.int32)
     heights = np.full(nx + 2 * radius, far, dtype=np.int32)  # padded: outside is no feature
     for j in range(ny):
@@ -223,15 +232,7 @@ def farther_than(feature: np.ndarray, distance_m: float,
     radius = math.ceil(distance_m / cell_m)
     cap = radius + 1
     distance2, cell2 = distance_m * distance_m, cell_m * cell_m
-    steps = np.empty((ny, nx), dtype=np.int8)  # rows to the nearest feature, at most cap
-    for i in range(nx):
-        steps[0, i] = 0 if feature[0, i] else cap
-    for j in range(1, ny):
-        for i in range(nx):
-            steps[j, i] = 0 if feature[j, i] else min(steps[j - 1, i] + 1, cap)
-    for j in range(ny - 2, -1, -1):
-        for i in range(nx):
-            steps[j, i] = min(steps[j, i], steps[j + 1, i] + 1)
+    steps = _rows_to_feature(feature, cap, np.empty((ny, nx), dtype=np.int8))
     # The most rows a feature point may be away at each column offset (-1: none), by the same
     # comparison as the distances' (squared cells times the squared spacing).
     allowed = np.full(2 * radius + 1, -1, dtype=np.int8)
