@@ -26,7 +26,7 @@ from geo.routing.snapping import Snapped
 
 __all__ = ["WEIGHTS", "EdgeCosts", "Reached", "RoadEffects", "Search", "cost_to_points",
            "edge_costs", "road_links", "same_road", "same_road_pairs", "search_from_points",
-           "shortest_from_nodes", "virtual_rows"]
+           "shortest_from_nodes", "virtual_links", "virtual_rows"]
 
 _NO_PREDECESSOR = -9999  # scipy's marker
 
@@ -163,9 +163,9 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
     if len(active) == 0:
         return Search(costs, reverse, limit, snapped, start,
                       per_node=(np.full(n, np.inf), np.full(n, -1), np.full(n, _NO_PREDECESSOR)))
-    rows = virtual_rows(net, costs, snapped, active, reverse, start)
     if compiled:
-        return _compiled_search(net, costs, rows, active, reverse, limit, snapped, start)
+        return _compiled_search(net, costs, active, reverse, limit, snapped, start)
+    rows = virtual_rows(net, costs, snapped, active, reverse, start)
     cost, predecessor, source = kernel.search(net, costs.full, n + active, reverse=reverse,
                                               virtual_rows=rows, limit=limit, min_only=True,
                                               return_predecessors=True)
@@ -174,14 +174,11 @@ def search_from_points(net: RoadNetwork, snapped: Snapped, *, cutoff=None,
                   per_node=(cost[:n], label, predecessor[:n]))
 
 
-def _compiled_search(net, costs, rows, active, reverse, limit, snapped, start) -> Search:
+def _compiled_search(net, costs, active, reverse, limit, snapped, start) -> Search:
     from geo.routing.compiled_search import search_within
 
-    counts = [len(rows[i][0]) for i in active]
-    link_nodes = np.concatenate([rows[i][0] for i in active])
-    link_costs = np.concatenate([rows[i][1] for i in active])
-    reached = Reached(*search_within(net, costs.full, link_nodes, link_costs,
-                                     np.repeat(active, counts), reverse=reverse, limit=limit))
+    links = virtual_links(net, costs, snapped, active, reverse, start)
+    reached = Reached(*search_within(net, costs.full, *links, reverse=reverse, limit=limit))
     return Search(costs, reverse, limit, snapped, start, reached=reached)
 
 
@@ -210,13 +207,25 @@ def virtual_rows(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points: n
     *arriving* at the point. Points off the network get an empty row."""
     rows: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0, dtype=np.int32), np.empty(0))]
     rows *= len(snapped)
-    side_a, side_b = road_links(net, costs, snapped, points, leaving=not reverse)
-    nodes = np.stack([side_a[0], side_b[0]], axis=1)
-    link_costs = np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]
-    usable = np.isfinite(link_costs)
-    for row, i in enumerate(points):
-        rows[i] = (nodes[row][usable[row]], link_costs[row][usable[row]])
+    nodes, link_costs, owner = virtual_links(net, costs, snapped, points, reverse, start)
+    first = np.searchsorted(owner, points, side="left")
+    last = np.searchsorted(owner, points, side="right")
+    for i, lo, hi in zip(points.tolist(), first.tolist(), last.tolist()):
+        rows[i] = (nodes[lo:hi], link_costs[lo:hi])
     return rows
+
+
+def virtual_links(net: RoadNetwork, costs: EdgeCosts, snapped: Snapped, points: np.ndarray,
+                  reverse: bool, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The usable links of ``points`` (ascending) to the ends of their roads, start cost
+    included, as flat arrays (node, cost, point), a point's links together (the rows of
+    :func:`virtual_rows`)."""
+    side_a, side_b = road_links(net, costs, snapped, points, leaving=not reverse)
+    nodes = np.stack([side_a[0], side_b[0]], axis=1).ravel()
+    link_costs = (np.stack([side_a[1], side_b[1]], axis=1) + start[points, None]).ravel()
+    owner = np.repeat(points, 2)
+    usable = np.isfinite(link_costs)
+    return nodes[usable], link_costs[usable], owner[usable]
 
 
 def cost_to_points(net: RoadNetwork, search: Search,
