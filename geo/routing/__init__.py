@@ -1,6 +1,6 @@
-"""Routing on a :class:`~geo.network.RoadNetwork`: snapping, the one shortest-path kernel,
-searches, path tracing, routes and cost matrices. Each name is imported on first use
-(:mod:`geo.core.lazy`)."""
+"""Routing on a :class:`~geo.network.RoadNetwork`: snapping, the shortest-path kernel (and the
+bounded compiled one service areas use), searches, path tracing, routes and cost matrices. Each
+name is imported on first use (:mod:`geo.core.lazy`)."""
 
 from typing import TYPE_CHECKING
 

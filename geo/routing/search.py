@@ -1,7 +1,11 @@
 """Shortest travel times and routes on a :class:`~geo.network.RoadNetwork`.
 
-All searches go through the project's one shortest-path kernel (:mod:`geo.routing.kernel`, scipy's
-compiled Dijkstra on the network's CSR arrays; never networkx on a query path). Searches start
+All searches go through scipy's compiled Dijkstra on the network's CSR arrays
+(:mod:`geo.routing.kernel`; never networkx on a query path), except those asked for
+``compiled=True`` (service areas): a bounded Dijkstra of our own on the same arrays
+(:mod:`geo.routing.compiled_search`) that touches only the nodes it reaches, for callers that
+import numba anyway. Both answer with a :class:`Search` and are held to the same references in
+the tests. Searches start
 from nodes or from snapped points; a snapped point becomes a virtual node joined to the two ends
 of its road with the exact costs of those parts of the road (:mod:`geo.routing.costs`), so the
 first and last part-edges are counted exactly. Every query takes ``effects`` (stretches of road
