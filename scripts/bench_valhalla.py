@@ -78,12 +78,12 @@ from geo.network.build import DEFAULT_OSM, build_network  # noqa: E402
 from geo.network.model import NetworkSettings  # noqa: E402
 from geo.routing.paths import route  # noqa: E402
 from geo.routing.search import search_from_points  # noqa: E402
+from geo.routing.snapping import snap_points  # noqa: E402
+from tests.analysis_inputs import points_along_roads  # noqa: E402
 
 # The search service areas make (the compiled one, where this version of geo has it).
 SEARCH_KW = ({"compiled": True} if "compiled" in inspect.signature(search_from_points).parameters
              else {})
-from geo.routing.snapping import snap_points  # noqa: E402
-from tests.analysis_inputs import points_along_roads  # noqa: E402
 
 SETUP = ROOT / "scripts" / "setup_valhalla.sh"
 WORKER = ROOT / "scripts" / "valhalla_worker.py"

@@ -114,16 +114,15 @@ def reach(costs, edge: int, start: float, budget: float,
 def reached_stretches(costs, nodes: np.ndarray, nodes_cost: np.ndarray,
                       nodes_source: np.ndarray, budget: float, indptr: np.ndarray,
                       edge_list: np.ndarray, edge_reversed: np.ndarray, reverse: bool,
-                      point_geom: np.ndarray,
-                      point_fraction: np.ndarray, point_cost: np.ndarray,
-                      geom_edges: np.ndarray):  # pragma: no cover
+                      point_geom: np.ndarray, point_fraction: np.ndarray,
+                      point_cost: np.ndarray, geom_edges: np.ndarray):  # pragma: no cover
     """The stretches reached within ``budget``, as (geom, origin, far, origin_cost, edge,
     facility) arrays: of every edge leaving (entering, in a reverse search) each of ``nodes``
     (reached at ``nodes_cost`` from source ``nodes_source``), from the node as far as the budget
-    left there goes; then of each source point's own road
-    (``point_geom`` -1 off the network), both ways from the point. Going out, the road's forward
-    edge (``geom_edges[g, 0]``) covers the part towards the geometry's end and its backward edge
-    the part towards its start; coming in, the other way round."""
+    left there goes; then of each source point's own road (``point_geom`` -1 off the network),
+    both ways from the point. Going out, the road's forward edge (``geom_edges[g, 0]``) covers
+    the part towards the geometry's end and its backward edge the part towards its start; coming
+    in, the other way round."""
     edge_geom = costs[5]
     total = 2 * len(point_geom)
     for node in nodes:

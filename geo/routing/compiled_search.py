@@ -23,8 +23,6 @@ import numpy as np
 from geo.network.model import RoadNetwork
 from geo.routing import kernel
 
-NO_PREDECESSOR = -9999  # scipy's marker, kept so that both kernels' answers read the same
-
 _local = threading.local()
 
 
