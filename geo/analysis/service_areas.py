@@ -356,7 +356,12 @@ def _split_disks(net: RoadNetwork, search, breaks, outline: _Outline):
 def _nearest_road_cells(lines, facility, spacing, extent) -> dict:
     if len(lines) == 0:
         return {}
-    dense = shapely.segmentize(lines, spacing / 2)
+    # Points along the stretches every half spacing; a stretch of no length (a facility whose
+    # start cost uses up the break reaches only its own point) is its point (GEOS refuses to
+    # segmentize it).
+    dense = lines.copy()
+    long = shapely.length(lines) > 0
+    dense[long] = shapely.segmentize(lines[long], spacing / 2)
     coords, owner = shapely.get_coordinates(dense, return_index=True)
     labels = facility[owner]
     if len(np.unique(labels)) == 1:

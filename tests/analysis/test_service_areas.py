@@ -91,6 +91,18 @@ def test_split_areas_do_not_overlap_and_cover_the_dissolved_area(li_walk):
     assert shapely.union_all(geoms).area == pytest.approx(dissolved.geometry.iloc[0].area, rel=1e-3)
 
 
+def test_split_areas_of_a_facility_whose_start_cost_uses_up_a_break(li_drive):
+    # A team whose turnout equals the 5-minute break reaches only its own point by then: its
+    # stretch of road has no length (it once broke the split with a GEOS error).
+    facilities = ([9.4994045, 9.5209], [47.0662361, 47.1410])
+    result = service_areas(li_drive, facilities, breaks=[300.0, 600.0], overlap="split",
+                           extra_cost=[300.0, 0.0], direction="from")
+    rows = list(zip(result.rows["facility"], result.rows["to_break"], result.rows["area_m2"]))
+    assert (1, 300.0) in [(f, b) for f, b, _ in rows]  # the other team has its 5-minute area
+    assert (0, 600.0) in [(f, b) for f, b, _ in rows]  # and this one its 10-minute area
+    assert all(area > 0 for _, _, area in rows)
+
+
 @pytest.fixture(scope="module")
 def people(li_walk):
     lon, lat = points_along_roads(li_walk, 500, np.random.default_rng(5))
