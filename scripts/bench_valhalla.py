@@ -135,6 +135,7 @@ class Report:
 
 
 timed = bench_analysis.timed
+_fmt = bench_network._fmt
 
 
 def best_of(repeats: int, fn, *args) -> tuple[float, object]:
@@ -153,7 +154,6 @@ def valhalla_best_of(repeats: int, ask, *args) -> tuple[float, dict | None, str]
             return seconds, answer, error
         runs.append((seconds, answer))
     return min(seconds for seconds, _ in runs), runs[-1][1], ""
-_fmt = bench_network._fmt
 
 
 # Valhalla ----------------------------------------------------------------------------------
