@@ -18,6 +18,10 @@ LIECHTENSTEIN = data_path(LIECHTENSTEIN_OSM)
 MONACO = data_path(MONACO_OSM)
 EXTRACTS = {"liechtenstein": LIECHTENSTEIN, "monaco": MONACO}
 
+# Commands the tests start run in their own process, each with just what it imports (the CLI
+# server that would run them otherwise has its own tests, with a folder of their own).
+os.environ["GEO_CLI_SERVER"] = "0"
+
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
