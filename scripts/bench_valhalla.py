@@ -427,7 +427,10 @@ def bench_routes(network: Network, net, sizes: Sizes, seed: int, valhalla: Valha
 
 def bench_processes(sizes: Sizes, cache_dir: Path, python: Path | None, tile_dir: Path | None,
                     report: Report) -> None:
-    """The dispatch command as a whole process against a whole one-route Valhalla process."""
+    """The dispatch command as a whole process against a whole one-route Valhalla process:
+    once handed to a running CLI server (every command after the first), once in a process of
+    its own (the first command, or with the server turned off)."""
+    from geo.cli.client import stop_servers
     from geo.registry import Registry
     from geo.registry.demo import build_demo
 
@@ -441,27 +444,51 @@ def bench_processes(sizes: Sizes, cache_dir: Path, python: Path | None, tile_dir
                               "locations": [{"lon": x, "lat": y} for x, y in PROCESS_ROUTE]})
         theirs = None if python is None else [str(python), str(WORKER), "route", str(tile_dir),
                                               request]
+        folder = Path(tmp) / "cli-server"
+        served = {**os.environ, "GEO_CLI_SERVER": "1", "GEO_CLI_SERVER_DIR": str(folder)}
+        alone = {**os.environ, "GEO_CLI_SERVER": "0"}
         startup = [sys.executable, "-m", "geo", "--help"]  # the interpreter and our imports
-        run(ours)  # warm-up: the network caches, the OS's file cache
+        run(ours, alone)  # warm-up: the network caches, the OS's file cache
+        _start_cli_server(ours, served, folder)
         if theirs:
             run(theirs)
-        ours_s, theirs_s, startup_s = [], [], []
-        for _ in range(sizes.runs):
-            ours_s.append(timed(run, ours)[0])
-            if theirs:
-                theirs_s.append(timed(run, theirs)[0])
-            startup_s.append(timed(run, startup)[0])
+        times: dict[str, list[float]] = {"served": [], "alone": [], "valhalla": [], "help": []}
+        try:
+            for _ in range(sizes.runs):
+                times["served"].append(timed(run, ours, served)[0])
+                times["alone"].append(timed(run, ours, alone)[0])
+                if theirs:
+                    times["valhalla"].append(timed(run, theirs)[0])
+                times["help"].append(timed(run, startup, alone)[0])
+        finally:
+            stop_servers(str(folder))
+    valhalla_s = statistics.median(times["valhalla"]) if theirs else None
+    what = (f"`python -m geo {shlex.join(DISPATCH_ARGS)}` vs one Valhalla route "
+            f"(median of {sizes.runs})")
     report.rows.append(Row(
-        f"whole process: `python -m geo {shlex.join(DISPATCH_ARGS)}` vs one Valhalla route "
-        f"(median of {sizes.runs})", "Liechtenstein (demo registry)", statistics.median(ours_s),
-        statistics.median(theirs_s) if theirs_s else None,
-        "not the same work: ours reads the registry and finds 3 teams, a depot and 3 shelters; "
-        f"`python -m geo --help` alone (start-up and imports) takes "
-        f"{_fmt(statistics.median(startup_s))}"))
+        f"whole process, CLI server running: {what}", "Liechtenstein (demo registry)",
+        statistics.median(times["served"]), valhalla_s,
+        "not the same work: ours reads the registry and finds 3 teams, a depot and 3 shelters"))
+    report.rows.append(Row(
+        f"whole process, no CLI server (a first command): {what}",
+        "Liechtenstein (demo registry)", statistics.median(times["alone"]), valhalla_s,
+        "`python -m geo --help` alone (start-up and imports) takes "
+        f"{_fmt(statistics.median(times['help']))}"))
 
 
-def run(command: list[str]) -> None:
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+def _start_cli_server(command: list[str], env: dict[str, str], folder: Path) -> None:
+    """Run ``command`` once so that it starts a CLI server, and wait until that serves."""
+    run(command, env)
+    deadline = time.monotonic() + 300
+    while not list(folder.glob("*.sock")):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no CLI server came up in {folder}")
+        time.sleep(0.1)
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{shlex.join(command)} failed:\n{result.stderr[-2000:]}")
 

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import sys
 
 ENABLED_ENV = "GEO_CLI_SERVER"
@@ -61,16 +62,19 @@ def run_through_server(argv: list[str]) -> int | None:
         return 130
 
 
-def stop_server(folder: str) -> bool:
-    """Ask the server of this interpreter and code in ``folder`` to exit; False if none ran."""
-    address = os.path.join(folder, _server_name() + ".sock")
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.connect(address)
-            send_message(conn, {"stop": True})
-            return next(_replies(conn), None) == {"stopped": True}
-    except OSError:
-        return False
+def stop_servers(folder: str) -> int:
+    """Ask every server in ``folder`` to exit; how many did."""
+    stopped = 0
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".sock"):
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                    conn.connect(os.path.join(folder, name))
+                    send_message(conn, {"stop": True})
+                    stopped += next(_replies(conn), None) == {"stopped": True}
+            except (OSError, ValueError):
+                continue  # gone already
+    return stopped
 
 
 class _NotStartedError(Exception):
@@ -98,11 +102,13 @@ def server_folder() -> str | None:
         os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"geo-cli-{os.getuid()}")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        status = os.stat(folder)
+        status = os.lstat(folder)
     except OSError:
         return None
-    # Someone else's folder, or one others may write to: never hand our descriptors over there.
-    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+    # Someone else's folder, one others may write to, or a link to one: never hand our
+    # descriptors over there.
+    if (not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid()
+            or status.st_mode & 0o077):
         return None
     return folder
 
@@ -157,10 +163,10 @@ def import_environment(environ) -> dict[str, str]:
 
 
 def _run_in_server(conn: socket.socket, address: str, argv: list[str], fingerprint: str) -> int:
-    request = {"fingerprint": fingerprint, "argv": [sys.argv[0], *argv], "cwd": os.getcwd(),
-               "env": dict(os.environ), "umask": _umask()}
     replies = _replies(conn)
     try:
+        request = {"fingerprint": fingerprint, "argv": [sys.argv[0], *argv],
+                   "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask()}
         conn.connect(address)
         send_message(conn, request, fds=[0, 1, 2])
         first = next(replies, None)

@@ -57,12 +57,22 @@ def serve(address: str, fingerprint: str, idle_s: float) -> None:
 
 
 def preload() -> None:
-    """Import every module of our package (and with them the libraries they use)."""
+    """Import every module of our package (and with them the libraries they use). One that
+    fails (a module being edited) is left to the commands that use it, which then fail as
+    they would in a process of their own."""
     import geo
 
-    for module in pkgutil.walk_packages(geo.__path__, "geo."):
+    for module in pkgutil.walk_packages(geo.__path__, "geo.", onerror=_log_failure):
         if module.name not in NOT_PRELOADED:
-            importlib.import_module(module.name)
+            try:
+                importlib.import_module(module.name)
+            except Exception:  # noqa: BLE001 - any import error: logged, served without
+                _log_failure(module.name)
+
+
+def _log_failure(name: str) -> None:
+    print(f"not imported ahead: {name}", file=sys.stderr)
+    traceback.print_exc()
 
 
 def _exclusive_lock(path: str, wait_s: float = LOCK_WAIT_S) -> int | None:

@@ -38,7 +38,6 @@ if code is None:
 print(f"[ran in: {where}]", file=sys.stderr)
 raise SystemExit(code)
 """
-STOP = "import sys; from geo.cli.client import stop_server; print(stop_server(sys.argv[1]))"
 
 
 def base_env(folder: str, **extra: str) -> dict[str, str]:
@@ -103,11 +102,6 @@ def wait_until(condition, timeout_s: float = 30.0) -> bool:
     return condition()
 
 
-def stop(env, cwd) -> str:
-    return subprocess.run([sys.executable, "-c", STOP, env["GEO_CLI_SERVER_DIR"]], cwd=cwd,
-                          env=env, capture_output=True, text=True, check=True).stdout.strip()
-
-
 @pytest.fixture
 def folder():
     # Short: a socket's path may not be longer than 107 bytes.
@@ -126,7 +120,7 @@ def server(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("caller")
     pid = start(env, cwd)
     yield env, pid
-    assert stop(env, cwd) == "True"
+    assert client.stop_servers(path) == 1
     assert wait_until(lambda: not server_pids(path))
     assert not list(Path(path).glob("*.sock"))
     shutil.rmtree(path, ignore_errors=True)
@@ -282,6 +276,10 @@ def test_a_folder_others_may_write_to_is_not_used(monkeypatch, tmp_path):
     assert client.server_folder() is None
     shared.chmod(0o700)
     assert client.server_folder() == str(shared)
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    monkeypatch.setenv(client.FOLDER_ENV, str(link))
+    assert client.server_folder() is None
 
 
 def test_changed_code_or_packages_make_a_server_out_of_date(monkeypatch, tmp_path):
