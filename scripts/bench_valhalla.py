@@ -42,8 +42,10 @@ What is compared (all points seeded, on roads of our network, the same for both)
   a throwaway demo registry, against a whole Valhalla process (start the 3.12 interpreter,
   import valhalla, make an Actor on the Liechtenstein tiles, ask one route). Not the same work:
   the dispatch reads the registry, finds 3 teams, a depot and 3 shelters (on the walk network
-  too) and traces their routes. ``python -m geo --help``, timed alongside, shows how much of it
-  is starting the interpreter and importing our modules.
+  too) and traces their routes. Ours twice: handed to a running CLI server (what every command
+  after the first gets) and in a process of its own (``GEO_CLI_SERVER=0``: a first command).
+  ``python -m geo --help`` in a process of its own, timed alongside, shows how much of that is
+  starting the interpreter and importing our modules.
 """
 
 from __future__ import annotations

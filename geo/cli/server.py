@@ -125,17 +125,17 @@ def _same_user(conn: socket.socket) -> bool:
 def _receive_request(conn: socket.socket) -> tuple[dict, list[int]]:
     conn.settimeout(REQUEST_TIMEOUT_S)
     data, fds, _flags, _address = socket.recv_fds(conn, 65536, 3)
-    while not data.endswith(b"\n"):
-        if len(data) > MAX_REQUEST_BYTES:
-            _close_all(fds)
-            raise ValueError("request too long")
-        more = conn.recv(65536)
-        if not more:
-            _close_all(fds)
-            raise ValueError("request cut short")
-        data += more
-    conn.settimeout(None)
-    return json.loads(data), fds
+    try:
+        while not data.endswith(b"\n"):
+            more = conn.recv(65536)
+            if not more or len(data) > MAX_REQUEST_BYTES:
+                raise ValueError("request cut short or too long")
+            data += more
+        conn.settimeout(None)
+        return json.loads(data), fds
+    except BaseException:
+        _close_all(fds)  # the caller's descriptors must not stay open here
+        raise
 
 
 def _close_all(fds: list[int]) -> None:
