@@ -31,11 +31,17 @@ FOLDER_ENV = "GEO_CLI_SERVER_DIR"
 IDLE_ENV = "GEO_CLI_SERVER_IDLE_S"
 DEFAULT_IDLE_S = 900.0
 OFF = ("0", "off", "no", "false")
-# Read by our code when a command runs, not when it is imported: a server imported under other
-# values serves them all. Any other variable may change what a library does on import (numba,
-# BLAS threads, PROJ, the locale of stdout), so a change of any of them needs a new server.
-PER_CALL_ENV_PREFIXES = ("GEO_",)
-PER_CALL_ENV = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES"})
+# Variables that the interpreter or a library we import reads when it starts or is imported
+# (the locale and so stdout's encoding, the time zone, numba's and the BLAS thread pools'
+# settings, PROJ's data, the temporary folder, where libraries are found): a command under other
+# values needs a server imported under them. Every other variable (ours, GEO_*, among them) is
+# read when a command runs, and each command gets the caller's whole environment; keeping the
+# rest out of this list lets terminals that differ only in, say, their session variables share
+# one server instead of replacing it at every switch.
+IMPORT_ENV_PREFIXES = ("PYTHON", "LANG", "LC_", "TZ", "HOME", "PATH", "LD_", "VIRTUAL_ENV",
+                       "CONDA", "TMP", "TEMP", "NUMBA_", "NUMPY_", "NPY_", "SCIPY_", "OMP_",
+                       "OPENBLAS_", "GOTO", "MKL_", "BLIS_", "NUMEXPR_", "PANDAS_",
+                       "SQLALCHEMY_", "PROJ", "PYPROJ_", "GDAL_", "CPL_", "GEOS_", "SHAPELY_")
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 SERVER_LOG = "server.log"
 
@@ -126,7 +132,7 @@ def _package_folder() -> str:
 def code_fingerprint() -> str:
     """What the server's imports depend on: our files (modules and the data they read on
     import), the folders of installed packages (an install or upgrade changes them) and the
-    environment outside the variables read per call."""
+    variables of the environment read on import."""
     digest = hashlib.sha256()
     for path in sorted(_package_files(_package_folder())):
         status = os.stat(path)
@@ -157,9 +163,9 @@ def _package_files(folder: str) -> list[str]:
 
 
 def import_environment(environ) -> dict[str, str]:
-    """The variables a server's imports may depend on (all but those read per call)."""
+    """The variables a server's imports may depend on."""
     return {name: value for name, value in environ.items()
-            if name not in PER_CALL_ENV and not name.startswith(PER_CALL_ENV_PREFIXES)}
+            if name.startswith(IMPORT_ENV_PREFIXES)}
 
 
 def _run_in_server(conn: socket.socket, address: str, argv: list[str], fingerprint: str) -> int:
