@@ -356,6 +356,29 @@ def _drag(page, x: float, y: float, dx: float, dy: float) -> None:
     page.mouse.up()
 
 
+def test_a_layer_refreshed_during_a_drag_does_not_drop_the_team(open_map, service):
+    # The map refetches teams when they change (another user's edit, or this dispatcher's
+    # previous move, polled every 2 s): if that lands while a team is dragged, the drag goes on.
+    page = open_map("dispatcher")
+    http = service.session("viewer")
+    teams = http.get(f"{service.url}/collections/teams/items",
+                     params={"status": "available", "limit": 5}).json()["features"]
+    team = teams[2]["id"]
+    x, y = _team_marker_centre(page, team)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y + 20, steps=5)
+    page.evaluate("Geo.loadLayer('teams')")
+    page.mouse.move(x + 70, y + 30, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"""() => Geo.layers.teams.byId.get('{team}').geometry.coordinates[0]
+      !== {teams[2]['geometry']['coordinates'][0]}""", timeout=10_000)
+    stored = http.get(f"{service.url}/collections/teams/items/{team}").json()
+    assert stored["geometry"]["coordinates"] != teams[2]["geometry"]["coordinates"]
+    assert "moved" in page.inner_text("#status")
+    assert page.errors == []
+
+
 def test_dragging_a_team_moves_it_and_a_refused_move_snaps_back(open_map, service):
     page = open_map("dispatcher")
     http = service.session("viewer")

@@ -153,6 +153,10 @@ Geo.showRecord = function (layer, feature) {
 Geo.loadLayer = async function (name) {
   const features = await Geo.features(name);
   const entry = Geo.layers[name];
+  // Redrawing replaces the markers: a team being dragged (another user's change polled in, or
+  // the reload after this dispatcher's previous move) would drop from under the pointer. Its
+  // drop reloads the layer (Dispatch.moved), with whatever changed meanwhile.
+  if (entry.dragging) return;
   entry.features = features;
   entry.byId = new Map(features.map((f) => [f.id, f]));
   entry.group.clearLayers();
@@ -170,7 +174,11 @@ Geo.loadLayer = async function (name) {
       drawn.bindPopup(() => Geo.popup(name, feature));
       drawn.feature = feature;
       if (name === "teams" && Geo.can("dispatch")) {
-        drawn.on("dragend", (e) => Geo.emit("team-moved", {feature, latlng: e.target.getLatLng()}));
+        drawn.on("dragstart", () => { entry.dragging = true; });
+        drawn.on("dragend", (e) => {
+          entry.dragging = false;
+          Geo.emit("team-moved", {feature, latlng: e.target.getLatLng()});
+        });
       }
       entry.group.addLayer(drawn);
     }
