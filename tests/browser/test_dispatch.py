@@ -356,13 +356,23 @@ def _drag(page, x: float, y: float, dx: float, dy: float) -> None:
     page.mouse.up()
 
 
+def _available_teams(http, service) -> list[dict]:
+    return http.get(f"{service.url}/collections/teams/items",
+                    params={"status": "available", "limit": 5}).json()["features"]
+
+
+def _wait_until_moved(page, team: dict) -> None:
+    """Until the map holds ``team`` (a feature as it was) somewhere else."""
+    page.wait_for_function(f"""() => Geo.layers.teams.byId.get('{team["id"]}')
+      .geometry.coordinates[0] !== {team['geometry']['coordinates'][0]}""", timeout=10_000)
+
+
 def test_a_layer_refreshed_during_a_drag_does_not_drop_the_team(open_map, service):
     # The map refetches teams when they change (another user's edit, or this dispatcher's
     # previous move, polled every 2 s): if that lands while a team is dragged, the drag goes on.
     page = open_map("dispatcher")
     http = service.session("viewer")
-    teams = http.get(f"{service.url}/collections/teams/items",
-                     params={"status": "available", "limit": 5}).json()["features"]
+    teams = _available_teams(http, service)
     team = teams[2]["id"]
     x, y = _team_marker_centre(page, team)
     page.mouse.move(x, y)
@@ -371,8 +381,7 @@ def test_a_layer_refreshed_during_a_drag_does_not_drop_the_team(open_map, servic
     page.evaluate("Geo.loadLayer('teams')")
     page.mouse.move(x + 70, y + 30, steps=5)
     page.mouse.up()
-    page.wait_for_function(f"""() => Geo.layers.teams.byId.get('{team}').geometry.coordinates[0]
-      !== {teams[2]['geometry']['coordinates'][0]}""", timeout=10_000)
+    _wait_until_moved(page, teams[2])
     stored = http.get(f"{service.url}/collections/teams/items/{team}").json()
     assert stored["geometry"]["coordinates"] != teams[2]["geometry"]["coordinates"]
     assert "moved" in page.inner_text("#status")
@@ -382,8 +391,7 @@ def test_a_layer_refreshed_during_a_drag_does_not_drop_the_team(open_map, servic
 def test_dragging_a_team_moves_it_and_a_refused_move_snaps_back(open_map, service):
     page = open_map("dispatcher")
     http = service.session("viewer")
-    teams = http.get(f"{service.url}/collections/teams/items",
-                     params={"status": "available", "limit": 5}).json()["features"]
+    teams = _available_teams(http, service)
     team = teams[0]["id"]
     x, y = _team_marker_centre(page, team)
     dropped = page.evaluate("""([x, y]) => {
@@ -392,8 +400,7 @@ def test_dragging_a_team_moves_it_and_a_refused_move_snaps_back(open_map, servic
       return [ll.lng, ll.lat];
     }""", [x + 80, y + 40])
     _drag(page, x, y, 80, 40)
-    page.wait_for_function(f"""() => Geo.layers.teams.byId.get('{team}').geometry.coordinates[0]
-      !== {teams[0]['geometry']['coordinates'][0]}""", timeout=10_000)
+    _wait_until_moved(page, teams[0])
     stored = http.get(f"{service.url}/collections/teams/items/{team}").json()
     # Where it was dropped (Leaflet's drag keeps the marker's offset to the pointer: a pixel).
     assert stored["geometry"]["coordinates"] == pytest.approx(dropped, abs=3e-5)
