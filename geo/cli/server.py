@@ -181,14 +181,21 @@ def _become_the_caller(request: dict, fds: list[int]) -> None:
     os.environ.update(request["env"])
     sys.argv = list(request["argv"])
     # Streams as the interpreter makes them at start-up for these descriptors (same encoding:
-    # the environment, hence the locale, is the server's): a terminal gets lines as written.
-    sys.stdin = _text_stream(0, "r", sys.stdin, line_buffering=False)
-    sys.stdout = _text_stream(1, "w", sys.stdout, line_buffering=os.isatty(1))
-    sys.stderr = _text_stream(2, "w", sys.stderr, line_buffering=True)
+    # the environment, hence the locale, is the server's): a terminal gets lines as written,
+    # and PYTHONUNBUFFERED, which the caller's interpreter honoured, is honoured here too.
+    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
+    sys.stdin = _text_stream(0, "r", sys.stdin, line_buffering=False, unbuffered=False)
+    sys.stdout = _text_stream(1, "w", sys.stdout, line_buffering=os.isatty(1),
+                              unbuffered=unbuffered)
+    sys.stderr = _text_stream(2, "w", sys.stderr, line_buffering=True, unbuffered=unbuffered)
 
 
-def _text_stream(fd: int, mode: str, like, *, line_buffering: bool) -> io.TextIOWrapper:
+def _text_stream(fd: int, mode: str, like, *, line_buffering: bool,
+                 unbuffered: bool) -> io.TextIOWrapper:
     raw = io.FileIO(fd, mode, closefd=False)
+    if unbuffered:
+        return io.TextIOWrapper(raw, encoding=like.encoding, errors=like.errors,
+                                write_through=True)
     buffered = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
     return io.TextIOWrapper(buffered, encoding=like.encoding, errors=like.errors,
                             line_buffering=line_buffering)

@@ -43,6 +43,7 @@ raise SystemExit(code)
 def base_env(folder: str, **extra: str) -> dict[str, str]:
     env = {**os.environ, "GEO_CLI_SERVER": "1", "GEO_CLI_SERVER_DIR": folder,
            "GEO_CLI_SERVER_IDLE_S": "300", "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONUNBUFFERED", None)  # buffered streams, unless a test asks otherwise
     return {**env, **extra}
 
 
@@ -159,6 +160,16 @@ def test_a_command_in_the_server_prints_and_exits_as_in_its_own_process(
     assert own[3] == "[ran in: own process]"
     assert (code, out, err) == own[:3]
     assert out or err
+
+
+def test_unbuffered_output_is_the_same_too(folder, demo_args, tmp_path):
+    env = base_env(folder, PYTHONUNBUFFERED="1")
+    start(env, tmp_path)
+    for argv in (COMMANDS["dispatch as JSON"] + demo_args, ["--help"]):
+        code, out, err, where = geo(env, tmp_path, *argv)
+        assert where == "[ran in: server]"
+        assert (code, out, err) == geo({**env, "GEO_CLI_SERVER": "0"}, tmp_path, *argv)[:3]
+        assert out
 
 
 def test_files_are_written_in_the_callers_folder(server, demo_args, tmp_path):
