@@ -356,9 +356,13 @@ def _drag(page, x: float, y: float, dx: float, dy: float) -> None:
     page.mouse.up()
 
 
-def _available_teams(http, service) -> list[dict]:
-    return http.get(f"{service.url}/collections/teams/items",
-                    params={"status": "available", "limit": 5}).json()["features"]
+def _dispatcher_map(open_map, service):
+    """The dispatcher's map, a viewer's API session and the first available teams."""
+    page = open_map("dispatcher")
+    http = service.session("viewer")
+    teams = http.get(f"{service.url}/collections/teams/items",
+                     params={"status": "available", "limit": 5}).json()["features"]
+    return page, http, teams
 
 
 def _wait_until_moved(page, team: dict) -> None:
@@ -370,9 +374,7 @@ def _wait_until_moved(page, team: dict) -> None:
 def test_a_layer_refreshed_during_a_drag_does_not_drop_the_team(open_map, service):
     # The map refetches teams when they change (another user's edit, or this dispatcher's
     # previous move, polled every 2 s): if that lands while a team is dragged, the drag goes on.
-    page = open_map("dispatcher")
-    http = service.session("viewer")
-    teams = _available_teams(http, service)
+    page, http, teams = _dispatcher_map(open_map, service)
     team = teams[2]["id"]
     x, y = _team_marker_centre(page, team)
     page.mouse.move(x, y)
@@ -389,9 +391,7 @@ def test_a_layer_refreshed_during_a_drag_does_not_drop_the_team(open_map, servic
 
 
 def test_dragging_a_team_moves_it_and_a_refused_move_snaps_back(open_map, service):
-    page = open_map("dispatcher")
-    http = service.session("viewer")
-    teams = _available_teams(http, service)
+    page, http, teams = _dispatcher_map(open_map, service)
     team = teams[0]["id"]
     x, y = _team_marker_centre(page, team)
     dropped = page.evaluate("""([x, y]) => {

@@ -62,13 +62,12 @@ def start(env, cwd) -> int:
 
 
 def wait_for_server(folder: str, timeout_s: float = 180.0) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        pids = server_pids(folder)
-        if pids and list(Path(folder).glob("*.sock")):
-            return pids[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no server came up: {Path(folder, client.SERVER_LOG).read_text()}")
+    def up() -> bool:
+        return bool(server_pids(folder)) and bool(list(Path(folder).glob("*.sock")))
+
+    assert wait_until(up, timeout_s), \
+        f"no server came up: {Path(folder, client.SERVER_LOG).read_text()}"
+    return server_pids(folder)[0]
 
 
 def server_pids(folder: str) -> list[int]:
