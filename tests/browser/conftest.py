@@ -214,3 +214,39 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# The drawing tool in use: a record's footprint (Plan.drawHandler) or a barrier tool.
+_DRAWING = ("(Plan.drawHandler && Plan.drawHandler.enabled() ? Plan.drawHandler"
+            " : Object.values(Plan.drawControl._toolbars.draw._modes).map(m => m.handler)"
+            ".find(h => h.enabled()))")
+
+
+def draw_clicks(page, points, finish) -> None:
+    """Draw a shape through Leaflet.draw with the mouse: a click per point (page coordinates),
+    then the finishing click.
+
+    Leaflet.draw takes a point from a press on its cursor marker, which follows the pointer's
+    moves; the map must pass every move on, also over result layers drawn on a canvas (the
+    check below goes red if the cursor stays behind). It also drops a press within 50 ms of
+    the last point, re-enabled by a timer that a loaded browser may run after the next click:
+    so each click waits for that, as a user sees the vertex appear before clicking on."""
+    for n, (x, y) in enumerate(points, start=1):
+        _click_drawing(page, x, y)
+        page.wait_for_function(f"() => {_DRAWING} && {_DRAWING}._markers.length === {n}")
+    _click_drawing(page, *finish)
+    page.wait_for_function(f"() => !{_DRAWING}")
+
+
+def _click_drawing(page, x, y) -> None:
+    page.wait_for_function(f"() => {_DRAWING} && !{_DRAWING}._disableMarkers")
+    # The pointer arrives as a quick hand's does: its last two moves a frame (~17 ms) and
+    # 40 px apart.
+    page.mouse.move(x + 28, y + 28)
+    page.mouse.move(x, y)
+    cursor_at = page.evaluate(
+        f"() => {{ const p = Geo.map.latLngToContainerPoint({_DRAWING}._mouseMarker.getLatLng());"
+        " const box = Geo.map.getContainer().getBoundingClientRect();"
+        " return [p.x + box.left, p.y + box.top]; }")
+    assert cursor_at == pytest.approx([x, y], abs=1), "the drawing tool's cursor lags the pointer"
+    page.mouse.click(x, y)

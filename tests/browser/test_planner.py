@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import draw_clicks, screenshot
 
 SHOW = "([layer, id]) => Geo.showRecord(layer, Geo.layers[layer].byId.get(id))"
 
@@ -133,10 +133,8 @@ def test_a_planner_draws_a_hazard_zone_which_is_not_a_barrier(open_map, service)
     corners = [(x - 70, y - 50), (x + 70, y - 50), (x + 60, y + 60), (x - 60, y + 50)]
     lonlats = [page.evaluate("([x, y]) => { const p = Geo.map.containerPointToLatLng([x, y]);"
                              " return [p.lng, p.lat]; }", list(c)) for c in corners]
-    for cx, cy in corners:
-        page.mouse.click(box["x"] + cx, box["y"] + cy)
-        page.wait_for_timeout(150)
-    page.mouse.click(box["x"] + corners[0][0], box["y"] + corners[0][1])
+    draw_clicks(page, [(box["x"] + cx, box["y"] + cy) for cx, cy in corners],
+                finish=(box["x"] + corners[0][0], box["y"] + corners[0][1]))
     form = page.locator("#plan-form-holder form.record-form[data-layer=hazards]")
     form.wait_for()
     name = f"Flooded meadow {uuid.uuid4().hex[:6]}"
@@ -391,10 +389,8 @@ def draw_polygon(page, corners):
     corner, then a click on the first corner closes it."""
     box = page.locator(".folium-map").bounding_box()
     page.click(".leaflet-draw-draw-polygon")
-    for x, y in corners:
-        page.mouse.click(box["x"] + x, box["y"] + y)
-        page.wait_for_timeout(150)
-    page.mouse.click(box["x"] + corners[0][0], box["y"] + corners[0][1])
+    draw_clicks(page, [(box["x"] + x, box["y"] + y) for x, y in corners],
+                finish=(box["x"] + corners[0][0], box["y"] + corners[0][1]))
 
 
 def test_a_barrier_drawn_over_roads_reduces_coverage_and_clearing_it_restores_it(open_map,
@@ -452,10 +448,8 @@ def test_a_closed_bridge_is_drawn_as_a_line_barrier(open_map):
     box = page.locator(".folium-map").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.click(".leaflet-draw-draw-polyline")
-    for dx in (-80, 0, 80):
-        page.mouse.click(x + dx, y + dx / 4)
-        page.wait_for_timeout(150)
-    page.mouse.click(x + 80, y + 20)  # the last point again finishes the line
+    # The last point again finishes the line.
+    draw_clicks(page, [(x + dx, y + dx / 4) for dx in (-80, 0, 80)], finish=(x + 80, y + 20))
     assert page.evaluate("Geo.barriers.features.map(f => f.geometry.type)") == ["LineString"]
     assert page.evaluate("Geo.barriers.features[0].geometry.coordinates.length") == 3
     planning(page)

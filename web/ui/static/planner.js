@@ -842,6 +842,12 @@ Plan.setupBarriers = function () {
   // While drawing, map clicks are points of the shape, not an incident or a new record.
   Geo.map.on(E.DRAWSTART + " " + E.EDITSTART + " " + E.DELETESTART, () => Plan.holdClicks(true));
   Geo.map.on(E.DRAWSTOP + " " + E.EDITSTOP + " " + E.DELETESTOP, () => Plan.holdClicks(false));
+  // Result points drawn on a canvas (uncovered population) would take the pointer from the
+  // drawing tool: Leaflet passes a canvas's pointer moves on at most every 32 ms, so the tool's
+  // cursor lags behind a quick pointer and a press that lands on the canvas is lost as a point.
+  const container = Geo.map.getContainer();
+  Geo.map.on(E.DRAWSTART, () => container.classList.add("drawing-shape"));
+  Geo.map.on(E.DRAWSTOP, () => container.classList.remove("drawing-shape"));
 };
 
 Plan.holdClicks = function (on) {
