@@ -227,8 +227,9 @@ def draw_clicks(page, points, finish) -> None:
     then the finishing click.
 
     Leaflet.draw takes a point from a press on its cursor marker, which follows the pointer's
-    moves; the map must pass every move on, also over result layers drawn on a canvas (the
-    check below goes red if the cursor stays behind). It also drops a press within 50 ms of
+    moves; the map must pass every move on, also over result layers drawn on a canvas, and
+    the marker must not slide there while marker clusters animate (the check below goes red
+    if the cursor stays behind). It also drops a press within 50 ms of
     the last point, re-enabled by a timer that a loaded browser may run after the next click:
     so each click waits for that, as a user sees the vertex appear before clicking on."""
     for n, (x, y) in enumerate(points, start=1):
@@ -240,13 +241,19 @@ def draw_clicks(page, points, finish) -> None:
 
 def _click_drawing(page, x, y) -> None:
     page.wait_for_function(f"() => {_DRAWING} && !{_DRAWING}._disableMarkers")
+    move_drawing_cursor(page, x, y)
+    page.mouse.click(x, y)
+
+
+def move_drawing_cursor(page, x, y) -> None:
+    """Move the pointer to (x, y) on the page with a drawing tool on; the tool's cursor marker
+    must be drawn under it."""
     # The pointer arrives as a quick hand's does: its last two moves a frame (~17 ms) and
     # 40 px apart.
     page.mouse.move(x + 28, y + 28)
     page.mouse.move(x, y)
+    # Where the cursor is drawn (what a press hits), not only where the tool means it to be.
     cursor_at = page.evaluate(
-        f"() => {{ const p = Geo.map.latLngToContainerPoint({_DRAWING}._mouseMarker.getLatLng());"
-        " const box = Geo.map.getContainer().getBoundingClientRect();"
-        " return [p.x + box.left, p.y + box.top]; }")
+        f"() => {{ const r = {_DRAWING}._mouseMarker.getElement().getBoundingClientRect();"
+        " return [r.left + r.width / 2, r.top + r.height / 2]; }")
     assert cursor_at == pytest.approx([x, y], abs=1), "the drawing tool's cursor lags the pointer"
-    page.mouse.click(x, y)

@@ -1,8 +1,8 @@
 """The planner's work in Chromium against the live service: records added by clicking the map,
 edited, moved and deleted (the server's message next to the field; nothing written when it
 refuses), file imports with the row report, coverage (the chart's numbers are the API's),
-a barrier drawn with the mouse changing coverage, exposure of a hazard, and what a viewer does
-not get.
+a barrier drawn with the mouse changing coverage (the drawing cursor kept under the
+pointer), exposure of a hazard, and what a viewer does not get.
 
 Every check of the registry goes through the API with an independent client (``requests``),
 never through the page's own state. Shelters are clustered on the map, so a record is opened
@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import draw_clicks, screenshot
+from tests.browser.conftest import draw_clicks, move_drawing_cursor, screenshot
 
 SHOW = "([layer, id]) => Geo.showRecord(layer, Geo.layers[layer].byId.get(id))"
 
@@ -418,6 +418,9 @@ def test_a_barrier_drawn_over_roads_reduces_coverage_and_clearing_it_restores_it
     draw_polygon(page, [(x - d, y - d), (x + d, y - d), (x + d, y + d), (x - d, y + d)])
     assert page.locator("#plan-barrier-count").get_attribute("data-count") == "1"
     assert page.evaluate("Geo.barriers.features[0].geometry.type") == "Polygon"
+    # Once drawn, the uncovered population's points take the pointer again (their popups).
+    assert page.evaluate("getComputedStyle(document.querySelector("
+                         "'.leaflet-overlay-pane canvas')).pointerEvents") == "auto"
     # The coverage shown reruns by itself with the barrier.
     page.locator("#plan-coverage-result .run-inputs", has_text="barrier").wait_for(
         timeout=120_000)
@@ -456,6 +459,21 @@ def test_a_closed_bridge_is_drawn_as_a_line_barrier(open_map):
     assert page.locator("#plan-barrier-count").get_attribute("data-count") == "1"
     page.locator("#plan-clear-barriers").click()
     assert page.evaluate("Geo.barriers.features.length") == 0
+    assert page_errors(page) == []
+
+
+def test_the_drawing_cursor_stays_under_the_pointer_while_clusters_regroup(open_map):
+    page = open_map("planner")
+    page.click(".leaflet-draw-draw-polygon")
+    # Zooming in splits the shelters' clusters, which then animate every marker icon for 0.3 s.
+    page.evaluate("() => new Promise((started) => { const pane = Geo.map.getPane('mapPane');"
+                  " new MutationObserver((changes, watch) => {"
+                  "   if (pane.classList.contains('leaflet-cluster-anim')) {"
+                  "     watch.disconnect(); started(); } })"
+                  " .observe(pane, {attributes: true}); Geo.map.zoomIn(1); })")
+    box = page.locator(".folium-map").bounding_box()
+    move_drawing_cursor(page, box["x"] + box["width"] / 2 - 90, box["y"] + box["height"] / 2 + 70)
+    page.keyboard.press("Escape")
     assert page_errors(page) == []
 
 
