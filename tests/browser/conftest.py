@@ -224,14 +224,9 @@ _DRAWING = ("(Plan.drawHandler && Plan.drawHandler.enabled() ? Plan.drawHandler"
 
 def draw_clicks(page, points, finish) -> None:
     """Draw a shape through Leaflet.draw with the mouse: a click per point (page coordinates),
-    then the finishing click.
-
-    Leaflet.draw takes a point from a press on its cursor marker, which follows the pointer's
-    moves; the map must pass every move on, also over result layers drawn on a canvas, and
-    the marker must not slide there while marker clusters animate (the check below goes red
-    if the cursor stays behind). It also drops a press within 50 ms of
-    the last point, re-enabled by a timer that a loaded browser may run after the next click:
-    so each click waits for that, as a user sees the vertex appear before clicking on."""
+    then the finishing click. Leaflet.draw drops a press within 50 ms of the last point,
+    re-enabled by a timer that a loaded browser may run after the next click: so each click
+    waits for that, as a user sees the vertex appear before clicking on."""
     for n, (x, y) in enumerate(points, start=1):
         _click_drawing(page, x, y)
         page.wait_for_function(f"() => {_DRAWING} && {_DRAWING}._markers.length === {n}")
@@ -246,8 +241,10 @@ def _click_drawing(page, x, y) -> None:
 
 
 def move_drawing_cursor(page, x, y) -> None:
-    """Move the pointer to (x, y) on the page with a drawing tool on; the tool's cursor marker
-    must be drawn under it."""
+    """Move the pointer to (x, y) on the page with a drawing tool on. Leaflet.draw takes a point
+    from a press on its cursor marker, so the marker must be drawn under the pointer: the map
+    must pass every move on (also over result points drawn on a canvas) and the marker must
+    not slide there while marker clusters animate."""
     # The pointer arrives as a quick hand's does: its last two moves a frame (~17 ms) and
     # 40 px apart.
     page.mouse.move(x + 28, y + 28)
